@@ -1,0 +1,20 @@
+// One function per subcommand: it registers the subcommand, its options and its callback on the
+// top-level app. Each lives in its own file (data.cpp, train.cpp, ...).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ppgkd::cli {
+
+void setup_data(CLI::App& app);
+void setup_demo(CLI::App& app);
+#ifdef PPGKD_WITH_TORCH
+void setup_models(CLI::App& app);
+void setup_train(CLI::App& app);
+void setup_eval(CLI::App& app);
+void setup_predict(CLI::App& app);
+void setup_distill(CLI::App& app);
+void setup_export(CLI::App& app);
+#endif
+
+}  // namespace ppgkd::cli

@@ -1,0 +1,35 @@
+// ppgkd: one binary, one subcommand per job. Errors from the library arrive as ppgkd::Error and
+// leave as "ppgkd: error: <where>: <what>" with exit status 1; usage errors exit with 2.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ppgkd: knowledge distillation of PPG heart-rate models, down to a microcontroller"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", PPGKD_VERSION_STRING);
+  ppgkd::cli::setup_data(app);
+  ppgkd::cli::setup_demo(app);
+#ifdef PPGKD_WITH_TORCH
+  ppgkd::cli::setup_models(app);
+  ppgkd::cli::setup_train(app);
+  ppgkd::cli::setup_eval(app);
+  ppgkd::cli::setup_predict(app);
+  ppgkd::cli::setup_distill(app);
+  ppgkd::cli::setup_export(app);
+#endif
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const ppgkd::Error& e) {
+    std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
