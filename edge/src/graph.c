@@ -1,0 +1,210 @@
+/* graph.c — running a validated model: input quantisation, the op sequence, output
+ * dequantisation and decoding (ppgkd_run, ppgkd_run_logits). No checks beyond what the kernels
+ * do in O(1): ppgkd_init validated every record this file decodes. */
+#include <stdint.h>
+
+#include "blob_read.h"
+#include "ppgkd_edge.h"
+#include "ppgkd_edge_ops.h"
+
+static int is_int8(const ppgkd_model* m) {
+  return (m->flags & PPGKD_FLAG_INT8) != 0;
+}
+
+static void* tensor_ptr(const ppgkd_model* m, const ppgkd_tensor_rec* t) {
+  /* Constants are read-only; the cast drops const only so both storages share one helper. */
+  return t->storage == PPGKD_STORAGE_CONST ? (void*)(uintptr_t)(m->data + t->offset)
+                                           : (void*)(m->arena + t->offset);
+}
+
+/* Activations: (C, L) -> (1, C, L); vectors (N) -> (1, N, 1). */
+static ppgkd_dims act_dims(const ppgkd_tensor_rec* t) {
+  ppgkd_dims d;
+  d.n = 1;
+  d.c = (int32_t)t->dim[0];
+  d.l = t->rank >= 2 ? (int32_t)(t->dim[1] * t->dim[2]) : 1;
+  return d;
+}
+
+/* Weights and biases: rank-3 (C_out, C_in, K), rank-2 (M, N) -> (M, N, 1), rank-1 (C) -> (C, 1, 1).
+ */
+static ppgkd_dims const_dims(const ppgkd_tensor_rec* t) {
+  ppgkd_dims d;
+  d.n = (int32_t)t->dim[0];
+  d.c = (int32_t)t->dim[1];
+  d.l = (int32_t)t->dim[2];
+  return d;
+}
+
+static ppgkd_s8_act s8_act(const ppgkd_tensor_rec* in, const ppgkd_tensor_rec* out, uint32_t relu) {
+  ppgkd_s8_act a;
+  a.in_zp = in->zero_point;
+  a.out_zp = out->zero_point;
+  a.act_min = relu ? out->zero_point : -128;
+  a.act_max = 127;
+  return a;
+}
+
+static ppgkd_status run_op(const ppgkd_model* m, uint32_t index) {
+  static const ppgkd_context ctx = {0, 0};
+  ppgkd_op_rec o;
+  ppgkd_tensor_rec in = {0}, in1 = {0}, w = {0}, b = {0}, q = {0}, out = {0};
+  ppgkd_dims din, dout, dw, db;
+  const int s8 = is_int8(m);
+  void *xin, *xout;
+  const int32_t* quant = 0;
+  ppgkd_read_op(m->ops, index, &o);
+  ppgkd_read_tensor(m->tensors, o.in0, &in);
+  ppgkd_read_tensor(m->tensors, o.out, &out);
+  din = act_dims(&in), dout = act_dims(&out);
+  xin = tensor_ptr(m, &in), xout = tensor_ptr(m, &out);
+  if (o.quant != PPGKD_NONE) {
+    ppgkd_read_tensor(m->tensors, o.quant, &q);
+    quant = (const int32_t*)tensor_ptr(m, &q);
+  }
+  switch (o.type) {
+    case PPGKD_OPT_CONV1D:
+    case PPGKD_OPT_DENSE: {
+      const void* bias = 0;
+      ppgkd_read_tensor(m->tensors, o.weight, &w);
+      dw = const_dims(&w);
+      if (o.type == PPGKD_OPT_DENSE) dw.l = 1;
+      db.n = dw.n, db.c = 1, db.l = 1;
+      if (o.bias != PPGKD_NONE) {
+        ppgkd_read_tensor(m->tensors, o.bias, &b);
+        bias = tensor_ptr(m, &b);
+      }
+      if (o.type == PPGKD_OPT_CONV1D) {
+        ppgkd_conv1d_params p;
+        p.stride = (int32_t)o.stride, p.padding = (int32_t)o.padding;
+        p.dilation = (int32_t)o.dilation, p.relu = (int32_t)o.activation;
+        if (!s8) {
+          return ppgkd_conv1d_f32(&ctx, &p, &din, (const float*)xin, &dw, tensor_ptr(m, &w), &db,
+                                  (const float*)bias, &dout, (float*)xout);
+        } else {
+          const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
+          ppgkd_per_channel_quant pq;
+          pq.multiplier = quant, pq.shift = quant + dw.n;
+          return ppgkd_conv1d_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dw,
+                                 tensor_ptr(m, &w), &db, (const int32_t*)bias, &dout,
+                                 (int8_t*)xout);
+        }
+      } else {
+        ppgkd_dense_params p;
+        p.relu = (int32_t)o.activation;
+        if (!s8) {
+          return ppgkd_dense_f32(&ctx, &p, &din, (const float*)xin, &dw, tensor_ptr(m, &w), &db,
+                                 (const float*)bias, &dout, (float*)xout);
+        } else {
+          const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
+          ppgkd_per_channel_quant pq;
+          pq.multiplier = quant, pq.shift = quant + dw.n;
+          return ppgkd_dense_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dw, tensor_ptr(m, &w),
+                                &db, (const int32_t*)bias, &dout, (int8_t*)xout);
+        }
+      }
+    }
+    case PPGKD_OPT_ADD: {
+      ppgkd_add_params p;
+      ppgkd_dims d1;
+      ppgkd_read_tensor(m->tensors, o.in1, &in1);
+      d1 = act_dims(&in1);
+      p.relu = (int32_t)o.activation;
+      if (!s8) {
+        return ppgkd_add_f32(&ctx, &p, &din, (const float*)xin, &d1,
+                             (const float*)tensor_ptr(m, &in1), &dout, (float*)xout);
+      } else {
+        const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
+        ppgkd_add_s8_quant aq;
+        aq.a_zp = in.zero_point, aq.b_zp = in1.zero_point, aq.left_shift = quant[0];
+        aq.q_a.multiplier = quant[1], aq.q_a.shift = quant[2];
+        aq.q_b.multiplier = quant[3], aq.q_b.shift = quant[4];
+        aq.q_out.multiplier = quant[5], aq.q_out.shift = quant[6];
+        return ppgkd_add_s8(&ctx, &p, &a, &aq, &din, (const int8_t*)xin, &d1,
+                            (const int8_t*)tensor_ptr(m, &in1), &dout, (int8_t*)xout);
+      }
+    }
+    case PPGKD_OPT_RELU:
+      if (!s8) return ppgkd_relu_f32(&ctx, &din, (const float*)xin, &dout, (float*)xout);
+      return ppgkd_relu_s8(&ctx, in.zero_point, &din, (const int8_t*)xin, &dout, (int8_t*)xout);
+    case PPGKD_OPT_AVG_POOL1D: {
+      ppgkd_pool_params p;
+      p.kernel = (int32_t)o.kernel, p.stride = (int32_t)o.stride;
+      if (!s8) {
+        return ppgkd_avg_pool1d_f32(&ctx, &p, &din, (const float*)xin, &dout, (float*)xout);
+      } else {
+        const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
+        ppgkd_quant pq;
+        pq.multiplier = quant[0], pq.shift = quant[1];
+        return ppgkd_avg_pool1d_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dout,
+                                   (int8_t*)xout);
+      }
+    }
+    default:
+      return PPGKD_ERR_OP; /* unreachable after ppgkd_init */
+  }
+}
+
+/* Writes the window into the input tensor (quantised for int8) and runs every op. */
+static ppgkd_status forward(ppgkd_model* m, const float* window, ppgkd_tensor_rec* out) {
+  ppgkd_tensor_rec in;
+  uint32_t i, n;
+  ppgkd_status s;
+  if (!m || !window || !m->ready) return PPGKD_ERR_ARG;
+  ppgkd_read_tensor(m->tensors, m->input, &in);
+  n = ppgkd_elems(&in);
+  for (i = 0; i < n; ++i) {
+    if (!(window[i] - window[i] == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinity */
+  }
+  if (!is_int8(m)) {
+    float* x = (float*)tensor_ptr(m, &in);
+    for (i = 0; i < n; ++i) x[i] = window[i];
+  } else {
+    int8_t* x = (int8_t*)tensor_ptr(m, &in);
+    for (i = 0; i < n; ++i) {
+      /* Clamp in float before converting: converting an out-of-range float is undefined. */
+      float v = window[i] / in.scale + (float)in.zero_point;
+      v = v < -128.0f ? -128.0f : v > 127.0f ? 127.0f : v;
+      x[i] = (int8_t)(int32_t)(v >= 0.0f ? v + 0.5f : v - 0.5f); /* round half away from 0 */
+    }
+  }
+  for (i = 0; i < m->num_ops; ++i) {
+    if ((s = run_op(m, i)) != PPGKD_OK) return s;
+  }
+  ppgkd_read_tensor(m->tensors, m->output, out);
+  return PPGKD_OK;
+}
+
+ppgkd_status ppgkd_run_logits(ppgkd_model* model, const float* window, float* logits,
+                              size_t num_logits) {
+  ppgkd_tensor_rec out;
+  ppgkd_status s;
+  uint32_t i;
+  if (!model || !logits || !model->ready || num_logits != model->num_classes) return PPGKD_ERR_ARG;
+  if ((s = forward(model, window, &out)) != PPGKD_OK) return s;
+  if (!is_int8(model)) {
+    const float* y = (const float*)tensor_ptr(model, &out);
+    for (i = 0; i < model->num_classes; ++i) logits[i] = y[i];
+  } else {
+    const int8_t* y = (const int8_t*)tensor_ptr(model, &out);
+    for (i = 0; i < model->num_classes; ++i) {
+      logits[i] = out.scale * (float)((int32_t)y[i] - out.zero_point);
+    }
+  }
+  return PPGKD_OK;
+}
+
+ppgkd_status ppgkd_run(ppgkd_model* model, const float* window, float* bpm, float* confidence) {
+  ppgkd_tensor_rec out;
+  ppgkd_decode_params p;
+  ppgkd_status s;
+  if (!model || !bpm || !confidence) return PPGKD_ERR_ARG;
+  if ((s = forward(model, window, &out)) != PPGKD_OK) return s;
+  p.num_classes = model->num_classes, p.radius = model->radius;
+  p.bpm_lo = model->bpm_lo, p.bpm_step = model->bpm_step;
+  if (!is_int8(model)) {
+    return ppgkd_decode_f32(&p, (const float*)tensor_ptr(model, &out), bpm, confidence);
+  }
+  return ppgkd_decode_s8(&p, out.scale, out.zero_point, (const int8_t*)tensor_ptr(model, &out), bpm,
+                         confidence);
+}

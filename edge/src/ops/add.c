@@ -1,0 +1,50 @@
+/* add.c — elementwise addition of two same-shaped tensors (residual joins), with fused ReLU;
+ * f32 reference and int8 kernel (TFLite reference arithmetic). See ppgkd_edge_ops.h. */
+#include "ppgkd_edge_ops.h"
+
+static int same_dims(const ppgkd_dims* a, const ppgkd_dims* b) {
+  return a && b && a->n == b->n && a->c == b->c && a->l == b->l;
+}
+
+ppgkd_status ppgkd_add_f32(const ppgkd_context* ctx, const ppgkd_add_params* p,
+                           const ppgkd_dims* a_dims, const float* a, const ppgkd_dims* b_dims,
+                           const float* b, const ppgkd_dims* out_dims, float* out) {
+  int64_t i, n;
+  (void)ctx;
+  if (!p || !a || !b || !out) return PPGKD_ERR_ARG;
+  if (!same_dims(a_dims, b_dims) || !same_dims(a_dims, out_dims)) return PPGKD_ERR_SHAPE;
+  n = (int64_t)a_dims->n * a_dims->c * a_dims->l;
+  for (i = 0; i < n; ++i) {
+    float y = a[i] + b[i];
+    if (p->relu && y < 0.0f) y = 0.0f;
+    out[i] = y;
+  }
+  return PPGKD_OK;
+}
+
+ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
+                          const ppgkd_s8_act* act, const ppgkd_add_s8_quant* q,
+                          const ppgkd_dims* a_dims, const int8_t* a, const ppgkd_dims* b_dims,
+                          const int8_t* b, const ppgkd_dims* out_dims, int8_t* out) {
+  int64_t i, n;
+  (void)ctx;
+  (void)p; /* the fused ReLU is act->act_min */
+  if (!a || !b || !out || !act || !q) return PPGKD_ERR_ARG;
+  if (q->left_shift < 0 || q->left_shift > PPGKD_ADD_MAX_LEFT_SHIFT) return PPGKD_ERR_ARG;
+  if (!same_dims(a_dims, b_dims) || !same_dims(a_dims, out_dims)) return PPGKD_ERR_SHAPE;
+  n = (int64_t)a_dims->n * a_dims->c * a_dims->l;
+  for (i = 0; i < n; ++i) {
+    /* |x - zp| <= 255, times 2^20 < 2^28: the shifted values fit in int32. Multiply rather
+     * than shift: left-shifting a negative value is undefined in C99. */
+    const int32_t sa = ((int32_t)a[i] - q->a_zp) * ((int32_t)1 << q->left_shift);
+    const int32_t sb = ((int32_t)b[i] - q->b_zp) * ((int32_t)1 << q->left_shift);
+    const int64_t sum = (int64_t)ppgkd_requantize(sa, q->q_a.multiplier, q->q_a.shift) +
+                        ppgkd_requantize(sb, q->q_b.multiplier, q->q_b.shift);
+    const int32_t sum32 = sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : (int32_t)sum;
+    int64_t v = (int64_t)ppgkd_requantize(sum32, q->q_out.multiplier, q->q_out.shift) + act->out_zp;
+    if (v < act->act_min) v = act->act_min;
+    if (v > act->act_max) v = act->act_max;
+    out[i] = (int8_t)v;
+  }
+  return PPGKD_OK;
+}

@@ -1,0 +1,265 @@
+/* test_loader.c — ppgkd_init rejects every kind of bad blob with its specific status: bad magic,
+ * version, flags, CRC, truncation at every length, trailing bytes, counts, offsets out of range,
+ * size products overflowing, bad records, shapes, quantisation, accumulator bounds, graph order,
+ * arena plan overlaps and a too-small arena. Each corruption re-seals the CRC (unless the CRC
+ * is the point) so the check under test is the one that fires. The graph (C = 2, L = 8, K = 12):
+ *   op0 conv 2->3 k3 p1 +ReLU, op1 conv 3->3 k3 p1, op2 add(op1, op0) +ReLU,
+ *   op3 global avg pool (3, 8) -> (3, 1), op4 dense 3 -> 12. */
+#include <string.h>
+
+#include "blob_builder.h"
+#include "micro_test.h"
+#include "ppgkd_edge.h"
+#include "tests.h"
+
+static uint8_t data_buf[4096];
+static uint8_t good[8192] __attribute__((aligned(8)));
+static uint8_t bad[8192 + 8] __attribute__((aligned(8)));
+static uint8_t arena[4096] __attribute__((aligned(8)));
+static bb_builder b;
+static size_t good_len;
+
+static size_t build(int int8) {
+  static float w1[18], b1[3], w2[27], b2[3], w3[36], b3[12];
+  bb_qparams q;
+  uint32_t in, c1, c2, s, p, out;
+  int i;
+  for (i = 0; i < 18; ++i) w1[i] = 0.1f * (float)(i % 5) - 0.2f;
+  for (i = 0; i < 27; ++i) w2[i] = 0.05f * (float)(i % 7) - 0.15f;
+  for (i = 0; i < 36; ++i) w3[i] = 0.2f * (float)(i % 3) - 0.2f;
+  for (i = 0; i < 3; ++i) b1[i] = b2[i] = 0.1f;
+  for (i = 0; i < 12; ++i) b3[i] = 0.01f * (float)i;
+  q.scale = 0.05f, q.zero_point = -3;
+  bb_init(&b, int8, data_buf, sizeof data_buf);
+  in = bb_input(&b, 2, 8, q);
+  c1 = bb_conv1d(&b, in, 3, 3, 1, 1, 1, 1, w1, b1, q);
+  c2 = bb_conv1d(&b, c1, 3, 3, 1, 1, 1, 0, w2, b2, q);
+  s = bb_add(&b, c2, c1, 1, q);
+  p = bb_avg_pool1d(&b, s, 8, 1, q);
+  out = bb_dense(&b, p, 12, 0, w3, b3, q);
+  good_len = 0;
+  if (bb_finish(&b, out, 12, good, sizeof good, &good_len) != 0) good_len = 0;
+  return good_len;
+}
+
+/* init on `bad` (len bytes) with a generous arena */
+static ppgkd_status try_bad(size_t len) {
+  ppgkd_model m;
+  return ppgkd_init(&m, bad, len, arena, sizeof arena);
+}
+
+static void reset_bad(void) {
+  memcpy(bad, good, good_len);
+}
+
+static size_t op_word(uint32_t op, uint32_t w) {
+  return bb_op_offset(bad, op) + 4 * w;
+}
+static size_t tensor_word(uint32_t t, uint32_t w) {
+  return bb_tensor_offset(bad, t) + 4 * w;
+}
+
+/* Sets a word, re-seals the CRC and runs init. */
+static ppgkd_status patch(size_t byte_offset, uint32_t value) {
+  reset_bad();
+  bb_set_word(bad, byte_offset, value);
+  bb_fix_crc(bad, good_len);
+  return try_bad(good_len);
+}
+
+static void test_valid_blob_loads_and_runs(void) {
+  ppgkd_model m;
+  size_t need = 0;
+  float x[16], bpm = 0, conf = 0, logits[12];
+  int i;
+  for (i = 0; i < 16; ++i) x[i] = (float)(i % 4) - 1.5f;
+  EXPECT_TRUE(build(0) > 0);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_arena_required(good, good_len, &need));
+  EXPECT_EQ_INT(bb_get_word(good, 4 * PPGKD_H_ARENA_SIZE), need);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_init(&m, good, good_len, arena, need));
+  EXPECT_STATUS(PPGKD_OK, ppgkd_run(&m, x, &bpm, &conf));
+  EXPECT_TRUE(bpm >= 30.0f && bpm <= 42.0f && conf > 0.0f && conf <= 1.0001f);
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_run_logits(&m, x, logits, 11));
+  x[3] = x[3] / 0.0f; /* infinity */
+  EXPECT_STATUS(PPGKD_ERR_INPUT, ppgkd_run(&m, x, &bpm, &conf));
+}
+
+static void test_rejects_arguments_and_alignment(void) {
+  ppgkd_model m;
+  size_t need;
+  reset_bad();
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_init(0, bad, good_len, arena, sizeof arena));
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_init(&m, 0, good_len, arena, sizeof arena));
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_init(&m, bad, good_len, 0, sizeof arena));
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_arena_required(bad, good_len, 0));
+  EXPECT_STATUS(PPGKD_ERR_ALIGN, ppgkd_init(&m, bad, good_len, arena + 1, sizeof arena - 1));
+  memmove(bad + 2, bad, good_len);
+  EXPECT_STATUS(PPGKD_ERR_ALIGN, ppgkd_arena_required(bad + 2, good_len, &need));
+  m.ready = 1;
+  EXPECT_STATUS(PPGKD_ERR_MAGIC, ppgkd_init(&m, arena, sizeof arena, arena, sizeof arena));
+  EXPECT_EQ_INT(0, m.ready); /* a failed init leaves the model unusable */
+}
+
+static void test_rejects_header(void) {
+  reset_bad();
+  bad[0] = 'X';
+  EXPECT_STATUS(PPGKD_ERR_MAGIC, try_bad(good_len));
+  EXPECT_STATUS(PPGKD_ERR_VERSION, patch(4 * PPGKD_H_VERSION, 2));
+  EXPECT_STATUS(PPGKD_ERR_FLAGS, patch(4 * PPGKD_H_FLAGS, 0x2));
+  EXPECT_STATUS(PPGKD_ERR_COUNT, patch(4 * PPGKD_H_NUM_OPS, 0));
+  EXPECT_STATUS(PPGKD_ERR_COUNT, patch(4 * PPGKD_H_NUM_TENSORS, PPGKD_MAX_TENSORS + 1));
+  EXPECT_STATUS(PPGKD_ERR_LENGTH,
+                patch(4 * PPGKD_H_DATA_SIZE, bb_get_word(good, 4 * PPGKD_H_DATA_SIZE) + 4));
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch(4 * PPGKD_H_NUM_OPS, 6)); /* layout no longer adds up */
+  EXPECT_STATUS(PPGKD_ERR_DECODE, patch(4 * PPGKD_H_DECODE_RADIUS, 12));
+  EXPECT_STATUS(PPGKD_ERR_DECODE, patch(4 * PPGKD_H_BPM_STEP, 0));
+  EXPECT_STATUS(PPGKD_ERR_GRAPH, patch(4 * PPGKD_H_INPUT, 9999));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(4 * PPGKD_H_IN_LENGTH, 9));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(4 * PPGKD_H_NUM_CLASSES, 11));
+}
+
+static void test_rejects_crc_and_every_truncation(void) {
+  size_t n;
+  int all_truncated = 1;
+  reset_bad();
+  bad[good_len - 20] ^= 0x01; /* a data byte */
+  EXPECT_STATUS(PPGKD_ERR_CRC, try_bad(good_len));
+  reset_bad();
+  bad[good_len - 1] ^= 0x80; /* the CRC itself */
+  EXPECT_STATUS(PPGKD_ERR_CRC, try_bad(good_len));
+  reset_bad();
+  for (n = 0; n < good_len; ++n) {
+    if (try_bad(n) != PPGKD_ERR_TRUNCATED) {
+      all_truncated = 0;
+      MT_FAIL("length %u: %s", (unsigned)n, ppgkd_status_str(try_bad(n)));
+      break;
+    }
+  }
+  EXPECT_TRUE(all_truncated);
+  bad[good_len] = 0;
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, try_bad(good_len + 1)); /* trailing byte */
+}
+
+static void test_rejects_tensor_records(void) {
+  const uint32_t w1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_WEIGHT);
+  const uint32_t act = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_OUT);
+  const uint32_t data_size = bb_get_word(good, 4 * PPGKD_H_DATA_SIZE);
+  const uint32_t arena_size = bb_get_word(good, 4 * PPGKD_H_ARENA_SIZE);
+  reset_bad();
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(tensor_word(w1, PPGKD_T_OFFSET), data_size));
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(tensor_word(w1, PPGKD_T_OFFSET), 0xFFFFFFFCu));
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(tensor_word(w1, PPGKD_T_OFFSET), 2)); /* misaligned */
+  EXPECT_STATUS(PPGKD_ERR_ARENA_RANGE, patch(tensor_word(act, PPGKD_T_OFFSET), arena_size));
+  EXPECT_STATUS(PPGKD_ERR_ARENA_RANGE, patch(tensor_word(act, PPGKD_T_OFFSET), 0xFFFFFFF0u));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_SIZE), 4));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_DTYPE), 7));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_STORAGE), 2));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_RANK), 0));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_DIM1), 0));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, 12), 1)); /* reserved word */
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_SCALE), 0x3F800000u));
+  /* size products that overflow: 65536^3 elements, and 2^30 floats = 2^32 bytes */
+  reset_bad();
+  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM0), 65536);
+  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM1), 65536);
+  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM2), 65536);
+  bb_fix_crc(bad, good_len);
+  EXPECT_STATUS(PPGKD_ERR_SIZE_OVERFLOW, try_bad(good_len));
+  reset_bad();
+  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM0), 1u << 30);
+  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM1), 1);
+  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM2), 1);
+  bb_fix_crc(bad, good_len);
+  EXPECT_STATUS(PPGKD_ERR_SIZE_OVERFLOW, try_bad(good_len));
+  EXPECT_STATUS(PPGKD_ERR_SIZE_OVERFLOW, patch(tensor_word(w1, PPGKD_T_DIM0), 0xFFFFFFFFu));
+}
+
+static void test_rejects_op_records(void) {
+  const uint32_t nt = bb_get_word(good, 4 * PPGKD_H_NUM_TENSORS);
+  const uint32_t c1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_OUT);
+  const uint32_t c2 = bb_get_word(good, bb_op_offset(good, 1) + 4 * PPGKD_OP_OUT);
+  const uint32_t w1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_WEIGHT);
+  reset_bad();
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_TYPE), 99));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_ACTIVATION), 2));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_IN0), nt));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_WEIGHT), PPGKD_NONE)); /* arity */
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(2, PPGKD_OP_IN1), PPGKD_NONE));    /* add arity */
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_WEIGHT), c1));         /* not a const */
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_IN0), w1));            /* not in arena */
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_STRIDE), 0));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_DILATION), 70000));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(2, PPGKD_OP_STRIDE), 1)); /* param an add lacks */
+  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, 13), 5));              /* reserved word */
+  /* shapes disagreeing with params */
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(op_word(0, PPGKD_OP_STRIDE), 2));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(op_word(0, PPGKD_OP_PADDING), 0));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(op_word(3, PPGKD_OP_KERNEL), 4));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(op_word(3, PPGKD_OP_KERNEL), 9)); /* longer than input */
+  /* graph order: op0 reading op1's output, op1 writing op0's output */
+  EXPECT_STATUS(PPGKD_ERR_GRAPH, patch(op_word(0, PPGKD_OP_IN0), c2));
+  EXPECT_STATUS(PPGKD_ERR_GRAPH, patch(op_word(1, PPGKD_OP_OUT), c1));
+}
+
+static void test_rejects_arena_plan(void) {
+  ppgkd_model m;
+  const uint32_t c1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_OUT);
+  const uint32_t c2 = bb_get_word(good, bb_op_offset(good, 1) + 4 * PPGKD_OP_OUT);
+  const uint32_t need = bb_get_word(good, 4 * PPGKD_H_ARENA_SIZE);
+  reset_bad();
+  /* c1 and c2 are alive together (the add reads both): sharing an offset must fail */
+  EXPECT_STATUS(PPGKD_ERR_ARENA_OVERLAP, patch(tensor_word(c2, PPGKD_T_OFFSET),
+                                               bb_get_word(good, tensor_word(c1, PPGKD_T_OFFSET))));
+  reset_bad();
+  EXPECT_STATUS(PPGKD_ERR_ARENA_SMALL, ppgkd_init(&m, bad, good_len, arena, need - 4));
+  EXPECT_STATUS(PPGKD_OK, ppgkd_init(&m, bad, good_len, arena, need));
+}
+
+static void test_rejects_int8_quantisation(void) {
+  uint32_t w1, b1, qt, c1, dense_b, add_q;
+  size_t len = build(1);
+  EXPECT_TRUE(len > 0);
+  w1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_WEIGHT);
+  b1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_BIAS);
+  qt = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_QUANT);
+  c1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_OUT);
+  dense_b = bb_get_word(good, bb_op_offset(good, 4) + 4 * PPGKD_OP_BIAS);
+  add_q = bb_get_word(good, bb_op_offset(good, 2) + 4 * PPGKD_OP_QUANT);
+  reset_bad();
+  EXPECT_STATUS(PPGKD_OK, try_bad(good_len));
+  {
+    const size_t hdr =
+        PPGKD_HEADER_BYTES + PPGKD_RECORD_BYTES * (bb_get_word(good, 4 * PPGKD_H_NUM_OPS) +
+                                                   bb_get_word(good, 4 * PPGKD_H_NUM_TENSORS));
+    const size_t w_at = hdr + bb_get_word(good, tensor_word(w1, PPGKD_T_OFFSET));
+    const size_t b_at = hdr + bb_get_word(good, tensor_word(b1, PPGKD_T_OFFSET));
+    const size_t q_at = hdr + bb_get_word(good, tensor_word(qt, PPGKD_T_OFFSET));
+    const size_t db_at = hdr + bb_get_word(good, tensor_word(dense_b, PPGKD_T_OFFSET));
+    const size_t aq_at = hdr + bb_get_word(good, tensor_word(add_q, PPGKD_T_OFFSET));
+    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(q_at, 0x80000000u)); /* negative multiplier */
+    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(q_at + 4 * 3, 40));  /* shift out of range */
+    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(aq_at, 21));         /* add left shift */
+    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_word(c1, PPGKD_T_SCALE), 0));
+    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_word(c1, PPGKD_T_SCALE), 0x7FC00000u)); /* NaN */
+    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_word(c1, PPGKD_T_ZERO_POINT), 200));
+    /* weight -128 breaks symmetry (and the accumulator argument) */
+    reset_bad();
+    bad[w_at] = 0x80;
+    bb_fix_crc(bad, good_len);
+    EXPECT_STATUS(PPGKD_ERR_QUANT, try_bad(good_len));
+    /* a bias near INT32_MAX leaves no room for 6 * 127 * 255 of products */
+    EXPECT_STATUS(PPGKD_ERR_ACC_OVERFLOW, patch(b_at, 0x7FFFFF00u));
+    EXPECT_STATUS(PPGKD_ERR_ACC_OVERFLOW, patch(db_at, 0x80000000u)); /* |INT32_MIN| = 2^31 */
+  }
+}
+
+void run_loader_tests(void) {
+  RUN_TEST(test_valid_blob_loads_and_runs);
+  RUN_TEST(test_rejects_arguments_and_alignment);
+  RUN_TEST(test_rejects_header);
+  RUN_TEST(test_rejects_crc_and_every_truncation);
+  RUN_TEST(test_rejects_tensor_records);
+  RUN_TEST(test_rejects_op_records);
+  RUN_TEST(test_rejects_arena_plan);
+  RUN_TEST(test_rejects_int8_quantisation);
+}

@@ -1,0 +1,399 @@
+/* test_ops.c — every kernel against values computed by hand (the arithmetic is written out in
+ * the comments), including requantisation rounding, negative values and saturation, decoding a
+ * hand-made posterior and the preprocessing helpers. */
+#include <math.h>
+#include <stdint.h>
+
+#include "micro_test.h"
+#include "ppgkd_edge_ops.h"
+#include "tests.h"
+
+static const ppgkd_context ctx = {0, 0};
+
+static ppgkd_dims dims(int32_t n, int32_t c, int32_t l) {
+  ppgkd_dims d;
+  d.n = n, d.c = c, d.l = l;
+  return d;
+}
+
+/* ------------------------------------------------------------------ f32 kernels */
+
+static void test_conv1d_f32_stride_padding_dilation(void) {
+  /* x = 1..6, w = [1, 2, -1], bias 0.5, stride 2, padding 1, dilation 2:
+   * span 5, L_out = (6 + 2 - 5) / 2 + 1 = 2.
+   * t=0 reads x[-1]=0 (pad), x[1]=2, x[3]=4: 0 + 4 - 4 + 0.5 = 0.5
+   * t=1 reads x[1]=2, x[3]=4, x[5]=6:       2 + 8 - 6 + 0.5 = 4.5 */
+  const float x[6] = {1, 2, 3, 4, 5, 6}, w[3] = {1, 2, -1}, b[1] = {0.5f};
+  float y[2] = {0, 0};
+  const ppgkd_conv1d_params p = {2, 1, 2, 0};
+  const ppgkd_dims di = dims(1, 1, 6), dw = dims(1, 1, 3), db = dims(1, 1, 1), dout = dims(1, 1, 2);
+  EXPECT_EQ_INT(2, ppgkd_conv1d_out_length(6, 3, &p));
+  EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_f32(&ctx, &p, &di, x, &dw, w, &db, b, &dout, y));
+  EXPECT_NEAR(0.5, y[0], 1e-6);
+  EXPECT_NEAR(4.5, y[1], 1e-6);
+}
+
+static void test_conv1d_f32_channels_relu(void) {
+  /* x = [[1,2,3],[0,1,-1]], w0 = [[1,1],[0,2]], w1 = [[-1,0],[1,1]], b = [0,1], k=2, no pad:
+   * co0: t0 = 1+2 + 0+2 = 5, t1 = 2+3 + 0-2 = 3
+   * co1: t0 = -1+0 + 0+1 + 1 = 1, t1 = -2+0 + 1-1 + 1 = -1 -> ReLU 0 */
+  const float x[6] = {1, 2, 3, 0, 1, -1}, w[8] = {1, 1, 0, 2, -1, 0, 1, 1}, b[2] = {0, 1};
+  float y[4];
+  const ppgkd_conv1d_params p = {1, 0, 1, 1};
+  const ppgkd_dims di = dims(1, 2, 3), dw = dims(2, 2, 2), db = dims(2, 1, 1), dout = dims(1, 2, 2);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_f32(&ctx, &p, &di, x, &dw, w, &db, b, &dout, y));
+  EXPECT_NEAR(5, y[0], 1e-6);
+  EXPECT_NEAR(3, y[1], 1e-6);
+  EXPECT_NEAR(1, y[2], 1e-6);
+  EXPECT_NEAR(0, y[3], 1e-6);
+}
+
+static void test_conv1d_rejects_bad_dims(void) {
+  const float x[6] = {0}, w[8] = {0};
+  float y[4];
+  const ppgkd_conv1d_params p = {1, 0, 1, 0};
+  const ppgkd_dims di = dims(1, 2, 3), dw = dims(2, 3, 2), dout = dims(1, 2, 2);
+  const ppgkd_dims dw_ok = dims(2, 2, 2), dout_bad = dims(1, 2, 3);
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, ppgkd_conv1d_f32(&ctx, &p, &di, x, &dw, w, 0, 0, &dout, y));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, ppgkd_conv1d_f32(&ctx, &p, &di, x, &dw_ok, w, 0, 0, &dout_bad, y));
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_conv1d_f32(&ctx, &p, &di, 0, &dw_ok, w, 0, 0, &dout, y));
+}
+
+static void test_dense_f32(void) {
+  /* [1,2,3] . [1,0,-1] + 0.5 = -1.5; [1,2,3] . [2,1,0] - 10 = -6; with ReLU both 0. */
+  const float x[3] = {1, 2, 3}, w[6] = {1, 0, -1, 2, 1, 0}, b[2] = {0.5f, -10};
+  float y[2];
+  ppgkd_dense_params p = {0};
+  const ppgkd_dims di = dims(1, 3, 1), dw = dims(2, 3, 1), db = dims(2, 1, 1), dout = dims(1, 2, 1);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_dense_f32(&ctx, &p, &di, x, &dw, w, &db, b, &dout, y));
+  EXPECT_NEAR(-1.5, y[0], 1e-6);
+  EXPECT_NEAR(-6, y[1], 1e-6);
+  p.relu = 1;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_dense_f32(&ctx, &p, &di, x, &dw, w, &db, b, &dout, y));
+  EXPECT_NEAR(0, y[0], 0);
+  EXPECT_NEAR(0, y[1], 0);
+}
+
+static void test_avg_pool1d_f32(void) {
+  /* [[1,2,3,4,5],[0,0,6,6,6]]: kernel 2 stride 2 -> L_out 2: [[1.5,3.5],[0,6]];
+   * global (kernel 5) -> [3, 3.6]. */
+  const float x[10] = {1, 2, 3, 4, 5, 0, 0, 6, 6, 6};
+  float y[4];
+  ppgkd_pool_params p = {2, 2};
+  const ppgkd_dims di = dims(1, 2, 5), d2 = dims(1, 2, 2), d1 = dims(1, 2, 1);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_avg_pool1d_f32(&ctx, &p, &di, x, &d2, y));
+  EXPECT_NEAR(1.5, y[0], 1e-6);
+  EXPECT_NEAR(3.5, y[1], 1e-6);
+  EXPECT_NEAR(0, y[2], 1e-6);
+  EXPECT_NEAR(6, y[3], 1e-6);
+  p.kernel = 5, p.stride = 1;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_avg_pool1d_f32(&ctx, &p, &di, x, &d1, y));
+  EXPECT_NEAR(3, y[0], 1e-6);
+  EXPECT_NEAR(3.6, y[1], 1e-6);
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, ppgkd_avg_pool1d_f32(&ctx, &p, &di, x, &d2, y));
+}
+
+static void test_add_relu_f32(void) {
+  const float a[3] = {1, -2, 3}, b[3] = {0.5f, 1, -4}, r[3] = {-1, 0, 2};
+  float y[3];
+  ppgkd_add_params p = {0};
+  const ppgkd_dims d = dims(1, 3, 1), d_bad = dims(1, 1, 3);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_add_f32(&ctx, &p, &d, a, &d, b, &d, y));
+  EXPECT_NEAR(1.5, y[0], 0);
+  EXPECT_NEAR(-1, y[1], 0);
+  EXPECT_NEAR(-1, y[2], 0);
+  p.relu = 1;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_add_f32(&ctx, &p, &d, a, &d, b, &d, y));
+  EXPECT_NEAR(1.5, y[0], 0);
+  EXPECT_NEAR(0, y[1], 0);
+  EXPECT_NEAR(0, y[2], 0);
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, ppgkd_add_f32(&ctx, &p, &d, a, &d_bad, b, &d, y));
+  EXPECT_STATUS(PPGKD_OK, ppgkd_relu_f32(&ctx, &d, r, &d, y));
+  EXPECT_NEAR(0, y[0], 0);
+  EXPECT_NEAR(0, y[1], 0);
+  EXPECT_NEAR(2, y[2], 0);
+}
+
+/* ------------------------------------------------------------------ requantisation */
+
+#define Q_HALF (1 << 30) /* multiplier 2^30 with shift 0 is 0.5 */
+
+static void test_requantize_rounding(void) {
+  /* 0.5 * x, halves round towards +infinity (CMSIS-NN arm_nn_requantize). */
+  EXPECT_EQ_INT(2, ppgkd_requantize(3, Q_HALF, 0));   /* 1.5 -> 2 */
+  EXPECT_EQ_INT(-1, ppgkd_requantize(-3, Q_HALF, 0)); /* -1.5 -> -1 */
+  EXPECT_EQ_INT(3, ppgkd_requantize(5, Q_HALF, 0));   /* 2.5 -> 3 */
+  EXPECT_EQ_INT(-2, ppgkd_requantize(-5, Q_HALF, 0)); /* -2.5 -> -2 */
+  EXPECT_EQ_INT(-3, ppgkd_requantize(-6, Q_HALF, 0)); /* exact */
+  /* 0.25 * x: -7 * 0.25 = -1.75 -> -2; 7 * 0.25 = 1.75 -> 2 */
+  EXPECT_EQ_INT(-2, ppgkd_requantize(-7, Q_HALF, -1));
+  EXPECT_EQ_INT(2, ppgkd_requantize(7, Q_HALF, -1));
+  /* shift 1: 2^30 * 2^(1-31) = 1: identity, also for negatives */
+  EXPECT_EQ_INT(-7, ppgkd_requantize(-7, Q_HALF, 1));
+  EXPECT_EQ_INT(123456, ppgkd_requantize(123456, Q_HALF, 1));
+}
+
+static void test_requantize_extremes(void) {
+  /* (2^31 - 1) * (2^31 - 1) * 2^-1 ~ 2^61: saturates at both ends */
+  EXPECT_EQ_INT(INT32_MAX, ppgkd_requantize(INT32_MAX, INT32_MAX, PPGKD_SHIFT_MAX));
+  EXPECT_EQ_INT(INT32_MIN, ppgkd_requantize(INT32_MIN, INT32_MAX, PPGKD_SHIFT_MAX));
+  /* smallest scale: 2^30 * 2^-62 = 2^-32; INT32_MAX * 2^-32 < 0.5 -> 0, INT32_MIN -> -0.5 -> 0 */
+  EXPECT_EQ_INT(0, ppgkd_requantize(INT32_MAX, Q_HALF, PPGKD_SHIFT_MIN));
+  EXPECT_EQ_INT(0, ppgkd_requantize(INT32_MIN, Q_HALF, PPGKD_SHIFT_MIN));
+  /* INT32_MIN * 0.5 = -2^30 exactly */
+  EXPECT_EQ_INT(-1073741824L, ppgkd_requantize(INT32_MIN, Q_HALF, 0));
+  EXPECT_EQ_INT(0, ppgkd_requantize(12345, 0, 0));       /* zero multiplier */
+  EXPECT_EQ_INT(0, ppgkd_requantize(12345, Q_HALF, 31)); /* shift out of range */
+  EXPECT_EQ_INT(0, ppgkd_requantize(12345, -1, 0));      /* negative multiplier */
+}
+
+static void test_accumulator_bound(void) {
+  /* n * 127 * 255 = n * 32385 <= 2^31 - 1 = 2147483647: 66311 * 32385 = 2147481735 fits,
+   * 66312 * 32385 = 2147514120 does not; 1912 of bias headroom remain at n = 66311. */
+  EXPECT_EQ_INT(1, ppgkd_s8_accumulator_fits(66311, 0));
+  EXPECT_EQ_INT(0, ppgkd_s8_accumulator_fits(66312, 0));
+  EXPECT_EQ_INT(1, ppgkd_s8_accumulator_fits(66311, 1912)); /* 2147481735 + 1912 = INT32_MAX */
+  EXPECT_EQ_INT(0, ppgkd_s8_accumulator_fits(66311, 1913));
+  EXPECT_EQ_INT(0, ppgkd_s8_accumulator_fits(0, 0x80000000u));
+  EXPECT_EQ_INT(0, ppgkd_s8_accumulator_fits(0xFFFFFFFFu, 0xFFFFFFFFu));
+}
+
+/* ------------------------------------------------------------------ int8 kernels */
+
+static void test_conv1d_s8(void) {
+  /* x = [10,-5,3,0], in_zp = -2 -> x - zp = [12,-3,5,2]; w = [2,-1], bias 7, pad 1 -> L_out 5:
+   * acc = [-12+7, 24+3+7, -6-5+7, 10-2+7, 4+7] = [-5, 34, -4, 15, 11]
+   * * 0.5 rounding half up = [-2, 17, -2, 8, 6]; + out_zp 3 = [1, 20, 1, 11, 9];
+   * with ReLU (act_min = out_zp = 3): [3, 20, 3, 11, 9]. */
+  const int8_t x[4] = {10, -5, 3, 0}, w[2] = {2, -1};
+  const int32_t b[1] = {7}, mult[1] = {Q_HALF}, shift[1] = {0};
+  const int8_t expect[5] = {1, 20, 1, 11, 9}, expect_relu[5] = {3, 20, 3, 11, 9};
+  int8_t y[5];
+  int i;
+  const ppgkd_conv1d_params p = {1, 1, 1, 0};
+  ppgkd_s8_act act = {-2, 3, -128, 127};
+  const ppgkd_per_channel_quant q = {mult, shift};
+  const ppgkd_dims di = dims(1, 1, 4), dw = dims(1, 1, 2), db = dims(1, 1, 1), dout = dims(1, 1, 5);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, x, &dw, w, &db, b, &dout, y));
+  for (i = 0; i < 5; ++i) EXPECT_EQ_INT(expect[i], y[i]);
+  act.act_min = 3;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, x, &dw, w, &db, b, &dout, y));
+  for (i = 0; i < 5; ++i) EXPECT_EQ_INT(expect_relu[i], y[i]);
+}
+
+static void test_conv1d_s8_saturation(void) {
+  /* Extremes: x = -128, in_zp = 127 -> x - zp = -255; w = 127 over C_in = 2, K = 1:
+   * acc = 2 * 127 * -255 = -64770; * 0.5 = -32385 -> saturates at -128.
+   * Channel 1 with w = -127: +32385 -> saturates at 127. */
+  const int8_t x[2] = {-128, -128}, w[4] = {127, 127, -127, -127};
+  const int32_t mult[2] = {Q_HALF, Q_HALF}, shift[2] = {0, 0};
+  int8_t y[2];
+  const ppgkd_conv1d_params p = {1, 0, 1, 0};
+  const ppgkd_s8_act act = {127, 0, -128, 127};
+  const ppgkd_per_channel_quant q = {mult, shift};
+  const ppgkd_dims di = dims(1, 2, 1), dw = dims(2, 2, 1), dout = dims(1, 2, 1);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, x, &dw, w, 0, 0, &dout, y));
+  EXPECT_EQ_INT(-128, y[0]);
+  EXPECT_EQ_INT(127, y[1]);
+}
+
+static void test_dense_s8_per_channel(void) {
+  /* x = [1,-1,4], in_zp = 1 -> [0,-2,3]; w0 = [3,1,2], b0 = 1, scale 0.5:
+   * acc0 = 0 - 2 + 6 + 1 = 5 -> 2.5 -> 3, + out_zp -1 = 2.
+   * w1 = [-127,0,127], b1 = -2, scale 0.25 (shift -1): acc1 = 381 - 2 = 379 -> 94.75 -> 95 -> 94.
+   */
+  const int8_t x[3] = {1, -1, 4}, w[6] = {3, 1, 2, -127, 0, 127};
+  const int32_t b[2] = {1, -2}, mult[2] = {Q_HALF, Q_HALF}, shift[2] = {0, -1};
+  int8_t y[2];
+  const ppgkd_dense_params p = {0};
+  const ppgkd_s8_act act = {1, -1, -128, 127};
+  const ppgkd_per_channel_quant q = {mult, shift};
+  const ppgkd_dims di = dims(1, 3, 1), dw = dims(2, 3, 1), db = dims(2, 1, 1), dout = dims(1, 2, 1);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_dense_s8(&ctx, &p, &act, &q, &di, x, &dw, w, &db, b, &dout, y));
+  EXPECT_EQ_INT(2, y[0]);
+  EXPECT_EQ_INT(94, y[1]);
+}
+
+static void test_add_s8(void) {
+  /* Both inputs at scale 1, output scale 1: common scale 2, q_a = q_b = 0.5, left shift 20,
+   * q_out = 2 / 2^20 = 2^-19 = 2^30 * 2^(-18 - 31). a = [10,-20] (zp 0), b = [5,9] (zp 5):
+   * real sums 10 + 0 = 10 and -20 + 4 = -16. a = b = 127 with zp -128: 255 + 255 saturates. */
+  const int8_t a[3] = {10, -20, 127}, b[3] = {5, 9, 127};
+  int8_t y[3];
+  const ppgkd_add_params p = {0};
+  ppgkd_s8_act act = {0, 0, -128, 127};
+  ppgkd_add_s8_quant q;
+  const ppgkd_dims d = dims(1, 2, 1);
+  q.a_zp = 0, q.b_zp = 5, q.left_shift = 20;
+  q.q_a.multiplier = Q_HALF, q.q_a.shift = 0;
+  q.q_b.multiplier = Q_HALF, q.q_b.shift = 0;
+  q.q_out.multiplier = Q_HALF, q.q_out.shift = -18;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_add_s8(&ctx, &p, &act, &q, &d, a, &d, b, &d, y));
+  EXPECT_EQ_INT(10, y[0]);
+  EXPECT_EQ_INT(-16, y[1]);
+  act.act_min = 0; /* fused ReLU at out_zp 0 */
+  EXPECT_STATUS(PPGKD_OK, ppgkd_add_s8(&ctx, &p, &act, &q, &d, a, &d, b, &d, y));
+  EXPECT_EQ_INT(10, y[0]);
+  EXPECT_EQ_INT(0, y[1]);
+  q.a_zp = -128, q.b_zp = -128;
+  act.act_min = -128;
+  {
+    const ppgkd_dims d1 = dims(1, 1, 1);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_add_s8(&ctx, &p, &act, &q, &d1, a + 2, &d1, b + 2, &d1, y));
+    EXPECT_EQ_INT(127, y[0]);
+  }
+}
+
+static void test_avg_pool1d_s8(void) {
+  /* x = [1,2,3,5], in_zp 1 -> [0,1,2,4]. Global (kernel 4): sum 7 * 0.25 = 1.75 -> 2, + out_zp -3
+   * = -1. Kernel 2 stride 2: sums [1, 6] * 0.5 = [0.5 -> 1, 3] -> [-2, 0]. */
+  const int8_t x[4] = {1, 2, 3, 5};
+  int8_t y[2];
+  ppgkd_pool_params p = {4, 1};
+  const ppgkd_s8_act act = {1, -3, -128, 127};
+  ppgkd_quant q;
+  const ppgkd_dims di = dims(1, 1, 4), d1 = dims(1, 1, 1), d2 = dims(1, 1, 2);
+  q.multiplier = Q_HALF, q.shift = -1;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_avg_pool1d_s8(&ctx, &p, &act, &q, &di, x, &d1, y));
+  EXPECT_EQ_INT(-1, y[0]);
+  p.kernel = 2, p.stride = 2, q.shift = 0;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_avg_pool1d_s8(&ctx, &p, &act, &q, &di, x, &d2, y));
+  EXPECT_EQ_INT(-2, y[0]);
+  EXPECT_EQ_INT(0, y[1]);
+}
+
+static void test_relu_s8(void) {
+  const int8_t x[4] = {-10, -5, 0, 100};
+  int8_t y[4];
+  const ppgkd_dims d = dims(1, 4, 1);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_relu_s8(&ctx, -5, &d, x, &d, y));
+  EXPECT_EQ_INT(-5, y[0]);
+  EXPECT_EQ_INT(-5, y[1]);
+  EXPECT_EQ_INT(0, y[2]);
+  EXPECT_EQ_INT(100, y[3]);
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_relu_s8(&ctx, 300, &d, x, &d, y));
+}
+
+/* ------------------------------------------------------------------ decode */
+
+#define NC 180
+static float logits[NC];
+
+static void set_weights(const int* cls, const float* w, int n) {
+  int i;
+  for (i = 0; i < NC; ++i) logits[i] = -1e4f; /* exp underflows to exactly 0 */
+  for (i = 0; i < n; ++i) logits[cls[i]] = logf(w[i]);
+}
+
+static void test_decode_hand_posterior(void) {
+  /* Unnormalised posterior 1,4,1 at classes 49,50,51 and 3 at class 120 (total 9). Argmax 50;
+   * window 40..60 holds mass 6/9; BPM = (79.5 + 4 * 80.5 + 81.5) / 6 = 80.5. */
+  const int cls[4] = {49, 50, 51, 120};
+  const float w[4] = {1, 4, 1, 3};
+  ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f};
+  float bpm = 0, conf = 0;
+  set_weights(cls, w, 4);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+  EXPECT_NEAR(80.5, bpm, 1e-4);
+  EXPECT_NEAR(6.0 / 9.0, conf, 1e-5);
+  p.radius = NC;
+  EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+}
+
+static void test_decode_window_clamped_at_edge(void) {
+  /* Weights 1,2,1,1 at classes 0,2,12,13; argmax 2, window 0..12 (lower end clamped):
+   * mass 4/5, BPM = (30.5 + 2 * 32.5 + 42.5) / 4 = 34.5. */
+  const int cls[4] = {0, 2, 12, 13};
+  const float w[4] = {1, 2, 1, 1};
+  const ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f};
+  float bpm = 0, conf = 0;
+  set_weights(cls, w, 4);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+  EXPECT_NEAR(34.5, bpm, 1e-4);
+  EXPECT_NEAR(0.8, conf, 1e-5);
+}
+
+static void test_decode_s8(void) {
+  /* scale ln 2: exp(q * ln 2) = 2^q. q = 0, 2, 1 at classes 49..51, -128 elsewhere (2^-128,
+   * negligible): weights 1, 4, 2 -> BPM = (79.5 + 322 + 163) / 7 = 80.642857, mass ~ 1. */
+  static int8_t q[NC];
+  const ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f};
+  float bpm = 0, conf = 0;
+  int i;
+  for (i = 0; i < NC; ++i) q[i] = -128;
+  q[49] = 0, q[50] = 2, q[51] = 1;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_decode_s8(&p, 0.69314718f, 0, q, &bpm, &conf));
+  EXPECT_NEAR(564.5 / 7.0, bpm, 1e-4);
+  EXPECT_NEAR(1.0, conf, 1e-5);
+  EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_s8(&p, 0.0f, 0, q, &bpm, &conf));
+}
+
+/* ------------------------------------------------------------------ preprocessing */
+
+static void test_standardise(void) {
+  /* [1,2,3,4]: mean 2.5, population variance 1.25, sd 1.1180340; the flat channel -> zeros. */
+  float x[8] = {1, 2, 3, 4, 5, 5, 5, 5};
+  const double sd = 1.118033988749895;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_standardise(x, 2, 4));
+  EXPECT_NEAR(-1.5 / sd, x[0], 1e-6);
+  EXPECT_NEAR(-0.5 / sd, x[1], 1e-6);
+  EXPECT_NEAR(0.5 / sd, x[2], 1e-6);
+  EXPECT_NEAR(1.5 / sd, x[3], 1e-6);
+  EXPECT_NEAR(0, x[4], 0);
+  EXPECT_NEAR(0, x[7], 0);
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_standardise(x, 0, 4));
+}
+
+static void test_sos_impulse_responses(void) {
+  /* One pole at 0.5 (b = [1,0,0], a1 = -0.5): h[n] = 0.5^n. Two in cascade: h[n] = (n+1) 0.5^n.
+   * FIR section [1,2,1]: h = 1, 2, 1, 0. */
+  const ppgkd_biquad pole[2] = {{1, 0, 0, -0.5f, 0}, {1, 0, 0, -0.5f, 0}};
+  const ppgkd_biquad fir[1] = {{1, 2, 1, 0, 0}};
+  float state[4];
+  ppgkd_sos_filter f;
+  int n;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_sos_init(&f, pole, 1, state));
+  for (n = 0; n < 6; ++n) EXPECT_NEAR(pow(0.5, n), ppgkd_sos_step(&f, n == 0 ? 1.0f : 0.0f), 1e-7);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_sos_init(&f, pole, 2, state));
+  for (n = 0; n < 6; ++n) {
+    EXPECT_NEAR((n + 1) * pow(0.5, n), ppgkd_sos_step(&f, n == 0 ? 1.0f : 0.0f), 1e-6);
+  }
+  EXPECT_STATUS(PPGKD_OK, ppgkd_sos_init(&f, fir, 1, state));
+  EXPECT_NEAR(1, ppgkd_sos_step(&f, 1), 0);
+  ppgkd_sos_reset(&f); /* forgets the impulse: the next output starts from rest again */
+  EXPECT_NEAR(1, ppgkd_sos_step(&f, 1), 0);
+  EXPECT_NEAR(2, ppgkd_sos_step(&f, 0), 0);
+  EXPECT_NEAR(1, ppgkd_sos_step(&f, 0), 0);
+  EXPECT_NEAR(0, ppgkd_sos_step(&f, 0), 0);
+  EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_sos_init(&f, fir, 0, state));
+}
+
+static void test_crc32_check_value(void) {
+  const uint8_t s[9] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+  EXPECT_EQ_INT(0xCBF43926L, (long)ppgkd_crc32(s, 9));
+  EXPECT_EQ_INT(0, (long)ppgkd_crc32(s, 0));
+}
+
+void run_op_tests(void) {
+  RUN_TEST(test_conv1d_f32_stride_padding_dilation);
+  RUN_TEST(test_conv1d_f32_channels_relu);
+  RUN_TEST(test_conv1d_rejects_bad_dims);
+  RUN_TEST(test_dense_f32);
+  RUN_TEST(test_avg_pool1d_f32);
+  RUN_TEST(test_add_relu_f32);
+  RUN_TEST(test_requantize_rounding);
+  RUN_TEST(test_requantize_extremes);
+  RUN_TEST(test_accumulator_bound);
+  RUN_TEST(test_conv1d_s8);
+  RUN_TEST(test_conv1d_s8_saturation);
+  RUN_TEST(test_dense_s8_per_channel);
+  RUN_TEST(test_add_s8);
+  RUN_TEST(test_avg_pool1d_s8);
+  RUN_TEST(test_relu_s8);
+  RUN_TEST(test_decode_hand_posterior);
+  RUN_TEST(test_decode_window_clamped_at_edge);
+  RUN_TEST(test_decode_s8);
+  RUN_TEST(test_standardise);
+  RUN_TEST(test_sos_impulse_responses);
+  RUN_TEST(test_crc32_check_value);
+}
