@@ -1,1 +1,37 @@
-// placeholder: being written
+// The BPM <-> class map and the decoding rule (see class_map.h).
+#include "data/dsp/class_map.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "common/error.h"
+
+namespace ppgkd {
+
+int bpm_to_class(double bpm) {
+  if (!std::isfinite(bpm)) throw Error("class map", "heart rate is not finite");
+  const double c = std::floor(bpm - kMinBpm);
+  return static_cast<int>(std::clamp(c, 0.0, static_cast<double>(kNumClasses - 1)));
+}
+
+double class_center_bpm(int c) {
+  return kMinBpm + 0.5 + c;
+}
+
+double decode_bpm(const float* prob, int radius, double* confidence) {
+  if (radius < 0) {
+    throw Error("class map", "decoding radius must be >= 0 (got " + std::to_string(radius) + ")");
+  }
+  const int arg = static_cast<int>(std::max_element(prob, prob + kNumClasses) - prob);
+  const int lo = std::max(0, arg - radius), hi = std::min(kNumClasses - 1, arg + radius);
+  double mass = 0, weighted = 0;
+  for (int c = lo; c <= hi; ++c) {
+    mass += prob[c];
+    weighted += prob[c] * class_center_bpm(c);
+  }
+  if (confidence) *confidence = mass > 0 ? mass : 0;
+  return mass > 0 ? weighted / mass : class_center_bpm(arg);
+}
+
+}  // namespace ppgkd

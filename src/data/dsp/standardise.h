@@ -1,4 +1,5 @@
-// Per-window standardisation: each channel of a window to zero mean and unit variance.
+// Per-window standardisation: each channel of a window to zero mean and unit (population)
+// variance.
 #pragma once
 
 #include <cstddef>
