@@ -16,7 +16,7 @@ class Hasher {
   std::string hex() const;  // 16 lowercase hex digits
 
  private:
-  uint64_t h_ = 1469598103934665603ull;  // FNV offset basis
+  uint64_t h_ = 14695981039346656037ull;  // FNV offset basis
 };
 
 // Hash of a file's bytes; throws Error naming the file when it cannot be read.

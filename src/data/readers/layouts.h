@@ -1,0 +1,40 @@
+// The signal halves of each file layout, shared by the labelled readers (spc2015.cpp, bami.cpp,
+// bidmc.cpp) and by read_unlabelled (discover.cpp). Internal to readers/.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "data/readers/mat_file.h"
+#include "data/recording.h"
+
+namespace ppgkd::readers {
+
+constexpr double kSpc2015Fs = 125.0;
+constexpr double kBamiFs = 50.0;
+constexpr double kBidmcFs = 125.0;
+
+// IEEE SPC 2015 `sig` (6 x N with ECG first, or 5 x N without): sets fs, ppg (2) and acc (3).
+void read_spc2015_signals(const MatFile& file, Recording& rec);
+
+// BAMI `sigPPG` (C x N) and `sigAcc` (3 x N, +32768 offset removed): sets fs, ppg and acc.
+void read_bami_signals(const MatFile& file, Recording& rec);
+
+// read_bami on a file already open (discovery opens each .mat once to learn its layout).
+Recording read_bami_file(const MatFile& file);
+
+// ---------------------------------------------------------------------------- CSV (bidmc.cpp)
+// Numeric columns of a CSV file with a header line. Columns are matched by name with surrounding
+// spaces and quotes stripped, case-insensitively; an empty, "NaN" or "NA" field reads as NaN.
+struct CsvColumns {
+  std::vector<std::string> header;           // stripped header names, in file order
+  std::vector<std::vector<double>> columns;  // one per wanted name; empty when optional+absent
+  size_t rows = 0;
+};
+
+// Throws Error(path, "missing column 'X' (columns: ...)") for a missing required column, and
+// Error("path:line", ...) for a short row or an unparsable number.
+CsvColumns read_csv_columns(const std::string& path, const std::vector<std::string>& wanted,
+                            const std::vector<bool>& required);
+
+}  // namespace ppgkd::readers

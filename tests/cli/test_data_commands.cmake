@@ -1,0 +1,65 @@
+# `ppgkd data windows|summary` end to end (run by CTest as `cmake -DPPGKD=... -DWORK=... -P`):
+#   1. an empty folder:               exit 1, "ppgkd: error: DIR: no recordings found (...)"
+#   2. a folder with a non-MAT .mat:  exit 1, the error names the file
+#   3. a tiny BIDMC folder:           exit 0, the CSV written to --out equals hand-computed rows
+#   4. summary on the same folder:    exit 0, the bidmc line counts 1 recording and 2 windows
+cmake_minimum_required(VERSION 3.18)
+
+function(expect_eq what got want)
+  if(NOT got STREQUAL want)
+    message(FATAL_ERROR "${what}:\n  got:  [${got}]\n  want: [${want}]")
+  endif()
+endfunction()
+
+file(REMOVE_RECURSE "${WORK}")
+
+# 1. Empty folder.
+file(MAKE_DIRECTORY "${WORK}/empty")
+execute_process(COMMAND "${PPGKD}" data windows --data "${WORK}/empty"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+expect_eq("empty folder: exit status" "${rc}" "1")
+expect_eq("empty folder: stderr" "${err}"
+  "ppgkd: error: ${WORK}/empty: no recordings found (looked for IEEE SPC 2015, BAMI and BIDMC files)\n")
+expect_eq("empty folder: stdout" "${out}" "")
+
+# 2. A .mat file that is not one.
+file(WRITE "${WORK}/junk/Subject_1.mat" "not a MAT-file at all")
+execute_process(COMMAND "${PPGKD}" data windows --data "${WORK}/junk"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+expect_eq("junk .mat: exit status" "${rc}" "1")
+expect_eq("junk .mat: stderr" "${err}"
+  "ppgkd: error: ${WORK}/junk/Subject_1.mat: not a MAT-file (no \"MATLAB\" header)\n")
+
+# 3. BIDMC: 1250 samples at 125 Hz hold 2 windows ([0, 8) s and [2, 10) s); HR(t) = 60 + t, so
+#    the labels are mean(60..67) = 63.5 and mean(62..69) = 65.5.
+set(sig "Time [s], RESP, PLETH, II\n")
+foreach(i RANGE 0 1249)
+  math(EXPR ms "${i} * 8")
+  string(APPEND sig "${ms}e-3,0.5,0.${i},0.25\n")
+endforeach()
+file(WRITE "${WORK}/bidmc/bidmc_01_Signals.csv" "${sig}")
+set(num "Time [s], HR, PULSE, RESP, SpO2\n")
+foreach(t RANGE 0 10)
+  math(EXPR hr "60 + ${t}")
+  string(APPEND num "${t},${hr},70,15,97\n")
+endforeach()
+file(WRITE "${WORK}/bidmc/bidmc_01_Numerics.csv" "${num}")
+execute_process(COMMAND "${PPGKD}" data windows --data "${WORK}/bidmc" --out "${WORK}/out/windows.csv"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+expect_eq("bidmc windows: exit status" "${rc}" "0")
+expect_eq("bidmc windows: stderr" "${err}" "")
+file(READ "${WORK}/out/windows.csv" csv)
+expect_eq("bidmc windows: CSV" "${csv}"
+"dataset,recording,subject,window,t_start_s,hr_bpm
+bidmc,bidmc_01,bidmc/01,0,0,63.5
+bidmc,bidmc_01,bidmc/01,1,2,65.5
+")
+
+# 4. Summary of the same folder.
+execute_process(COMMAND "${PPGKD}" data summary --data "${WORK}/bidmc"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+expect_eq("bidmc summary: exit status" "${rc}" "0")
+if(NOT out MATCHES "\nbidmc +1 +1 +2 +63\\.5 +64\\.5 +65\\.5 +0\n")
+  message(FATAL_ERROR "bidmc summary: unexpected output:\n${out}")
+endif()
+message(STATUS "ppgkd data commands: 4 passed")
