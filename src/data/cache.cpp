@@ -359,32 +359,73 @@ WindowSet load_or_build_windows(const std::string& path, const std::string& key,
   return ws;
 }
 
-WindowSet load_windows(const std::string& data_root, const PreprocessConfig& cfg,
-                       const std::string& cache_dir, CacheInfo* info) {
-  cfg.validate();
+namespace {
+
+// One entry of a data specification: a folder, or the synthetic default with an optional seed.
+struct DataSource {
   std::string fingerprint;
   std::function<std::vector<Recording>()> load;
-  if (data_root == "synthetic" || data_root.rfind("synthetic:", 0) == 0) {
+};
+
+DataSource resolve_source(const std::string& entry) {
+  if (entry == "synthetic" || entry.rfind("synthetic:", 0) == 0) {
     SyntheticConfig sc;
-    if (data_root != "synthetic") {
-      const std::string seed = data_root.substr(std::string("synthetic:").size());
+    if (entry != "synthetic") {
+      const std::string seed = entry.substr(std::string("synthetic:").size());
       if (seed.empty() || seed.size() > 19 ||
           !std::all_of(seed.begin(), seed.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        throw Error(data_root, "synthetic seed must be a non-negative integer");
+        throw Error(entry, "synthetic seed must be a non-negative integer");
       }
       sc.seed = std::stoull(seed);
     }
-    fingerprint = Hasher()
-                      .update(fmt::format("synthetic seed={} subjects={} recordings={} "
-                                          "duration={} fs={} motion={} noise={}",
-                                          sc.seed, sc.subjects, sc.recordings_per_subject,
-                                          sc.duration_s, sc.fs, sc.motion_scale, sc.noise_scale))
-                      .hex();
-    load = [sc] { return make_synthetic(sc); };
-  } else {
-    fingerprint = data_fingerprint(data_root);
-    load = [data_root] { return load_recordings(data_root); };
+    std::string fingerprint =
+        Hasher()
+            .update(fmt::format("synthetic seed={} subjects={} recordings={} "
+                                "duration={} fs={} motion={} noise={}",
+                                sc.seed, sc.subjects, sc.recordings_per_subject, sc.duration_s,
+                                sc.fs, sc.motion_scale, sc.noise_scale))
+            .hex();
+    return {fingerprint, [sc] { return make_synthetic(sc); }};
   }
+  return {data_fingerprint(entry), [entry] { return load_recordings(entry); }};
+}
+
+// "a,b,c" -> the sources of a, b and c; their recordings are pooled in that order.
+DataSource resolve_data(const std::string& data) {
+  std::vector<std::string> entries;
+  size_t start = 0;
+  while (true) {
+    size_t comma = data.find(',', start);
+    entries.push_back(data.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (entries.size() == 1) return resolve_source(entries[0]);
+  std::vector<DataSource> sources;
+  Hasher h;
+  for (const std::string& e : entries) {
+    if (e.empty()) throw Error(data, "empty entry in the data list");
+    sources.push_back(resolve_source(e));
+    h.update(sources.back().fingerprint).update(",");
+  }
+  return {h.hex(), [sources] {
+            std::vector<Recording> all;
+            for (const DataSource& s : sources) {
+              std::vector<Recording> recs = s.load();
+              for (Recording& r : recs) all.push_back(std::move(r));
+            }
+            return all;
+          }};
+}
+
+}  // namespace
+
+WindowSet load_windows(const std::string& data_root, const PreprocessConfig& cfg,
+                       const std::string& cache_dir, CacheInfo* info) {
+  cfg.validate();
+  DataSource source = resolve_data(data_root);
+  const std::string& fingerprint = source.fingerprint;
+  auto& load = source.load;
   const std::string key = window_cache_key(fingerprint, cfg);
   auto build = [&] { return make_windows(load(), cfg); };
   if (info) info->fingerprint = fingerprint;

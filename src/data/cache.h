@@ -35,6 +35,7 @@ struct CacheInfo {
 // `cache_dir` when valid; an empty cache_dir turns caching off. `info` may be null.
 // The synthetic fingerprint hashes the SyntheticConfig, not the generator's code: after changing
 // the generator, clear the cache.
+// data_root may list several roots separated by commas ("a,b"): their recordings are pooled.
 WindowSet load_windows(const std::string& data_root, const PreprocessConfig& cfg,
                        const std::string& cache_dir, CacheInfo* info);
 

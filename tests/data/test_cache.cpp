@@ -217,6 +217,26 @@ TEST(LoadWindows, SyntheticBuildsThenHits) {
   EXPECT_THROW(load_windows("synthetic:x", cfg, dir, nullptr), Error);
 }
 
+TEST(LoadWindows, ACommaSeparatedListPoolsItsSourcesInOrder) {
+  PreprocessConfig cfg;
+  CacheInfo a_info, b_info, pooled_info;
+  const WindowSet a = load_windows("synthetic:7", cfg, "", &a_info);
+  const WindowSet b = load_windows("synthetic:8", cfg, "", &b_info);
+  const WindowSet pooled = load_windows("synthetic:7,synthetic:8", cfg, "", &pooled_info);
+  ASSERT_EQ(pooled.size(), a.size() + b.size());
+  EXPECT_EQ(pooled.recordings.size(), a.recordings.size() + b.recordings.size());
+  EXPECT_EQ(pooled.hr[a.size()], b.hr[0]);  // b's windows follow a's
+  EXPECT_EQ(pooled.recording[a.size()], static_cast<int32_t>(a.recordings.size()));
+  EXPECT_NE(pooled_info.fingerprint, a_info.fingerprint);
+  EXPECT_NE(pooled_info.fingerprint, b_info.fingerprint);
+  try {
+    load_windows("synthetic:7,", cfg, "", nullptr);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "synthetic:7,: empty entry in the data list");
+  }
+}
+
 TEST(LoadWindows, RealSpc2015BuildsThenLoadsFast) {
   PPGKD_NEED_REAL_DATA(root);
   const std::string data = root + "/ieee_spc2015";
