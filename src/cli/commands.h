@@ -13,8 +13,12 @@ void setup_models(CLI::App& app);
 void setup_train(CLI::App& app);
 void setup_eval(CLI::App& app);
 void setup_predict(CLI::App& app);
+void setup_validate(CLI::App& app);
 void setup_distill(CLI::App& app);
 void setup_export(CLI::App& app);
+void setup_sweep(CLI::App& app);
+void setup_report(CLI::App& app);
+void setup_recommend(CLI::App& app);
 #endif
 
 }  // namespace ppgkd::cli

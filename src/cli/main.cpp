@@ -17,8 +17,12 @@ int main(int argc, char** argv) {
   ppgkd::cli::setup_train(app);
   ppgkd::cli::setup_eval(app);
   ppgkd::cli::setup_predict(app);
+  ppgkd::cli::setup_validate(app);
   ppgkd::cli::setup_distill(app);
   ppgkd::cli::setup_export(app);
+  ppgkd::cli::setup_sweep(app);
+  ppgkd::cli::setup_report(app);
+  ppgkd::cli::setup_recommend(app);
 #endif
   try {
     app.parse(argc, argv);

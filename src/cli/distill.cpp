@@ -1,0 +1,217 @@
+// `ppgkd distill --teacher DIR --student SPEC|RUNG --strategy none|hard|soft|dkd|feature
+// --data DIR --out DIR [...]`: one student per subject-wise fold, trained from the teacher of that
+// fold (TEACHER/fold-i, or TEACHER itself when it is a single model directory). With --fold i one
+// fold goes into OUT; without it every fold goes into OUT/fold-i and OUT/summary.json holds the
+// test metrics. Folds and training options mirror `ppgkd train` (train.cpp) so a student and its
+// teacher share folds. The work is in train/distill.h; this file wires options to it.
+#include "train/distill.h"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/run_record.h"
+#include "data/cache.h"
+#include "train/folds.h"
+#include "train/interrupt.h"
+
+namespace ppgkd::cli {
+
+namespace {
+
+struct DistillOptions {
+  std::string teacher, student, strategy, data, out, cache, inputs = "ppg+acc";
+  int folds = 4;
+  int fold = -1;  // -1: all folds
+  bool loso = false, resume = false;
+  uint64_t split_seed = 1;
+  TrainConfig cfg;
+  // Overrides of the strategy's defaults (DistillConfig::defaults), applied when given.
+  double alpha = 0, beta = 0, temperature = 0, lambda = 0, kd_warmup = 0;
+  int feature_stage = -1, teacher_stage = -1;
+  CLI::App* app = nullptr;
+  bool given(const char* name) const { return app->get_option(name)->count() > 0; }
+};
+
+DistillConfig distill_config(const DistillOptions& o) {
+  DistillConfig c = DistillConfig::defaults(o.strategy);
+  if (o.given("--alpha")) c.alpha = o.alpha;
+  if (o.given("--beta")) c.beta = o.beta;
+  if (o.given("--temperature")) c.temperature = o.temperature;
+  if (o.given("--lambda")) c.lambda = o.lambda;
+  if (o.given("--kd-warmup")) c.warmup_epochs = o.kd_warmup;
+  if (o.given("--feature-stage")) c.student_stage = o.feature_stage;
+  if (o.given("--teacher-stage")) c.teacher_stage = o.teacher_stage;
+  c.validate();
+  return c;
+}
+
+// Same fold rule as `ppgkd train`, so OUT/fold-i and TEACHER/fold-i hold the same test subjects
+// for the same --folds/--loso/--split-seed (the leak check enforces it either way).
+std::vector<Fold> make_folds(const DistillOptions& o, const std::vector<std::string>& subjects) {
+  if (o.loso) return loso_folds(subjects);
+  if (o.folds == 1) return {Fold{0, 1, subjects, {}}};  // all subjects train; no test
+  return kfold_by_subject(subjects, o.folds, o.split_seed);
+}
+
+nlohmann::json distill_one(const DistillOptions& o, const DistillData& data,
+                           const DistillConfig& dc, const ModelSpec& spec, const Fold& fold,
+                           const std::string& dir) {
+  DistillJob job;
+  job.student = spec;
+  job.train = o.cfg;
+  job.distill = dc;
+  if (dc.needs_teacher()) job.teacher_dir = teacher_dir_for_fold(o.teacher, fold.index);
+  job.fold = fold;
+  job.split = o.loso ? "loso" : (fold.count == 1 ? "none" : "kfold");
+  job.out_dir = dir;
+  job.resume = o.resume;
+  job.cache_dir = o.cache;
+  job.progress_label = "fold " + std::to_string(fold.index + 1) + " " + dc.strategy;
+  job.extra = {{"split_seed", o.split_seed}};
+  std::fprintf(stderr, "fold %d/%d: %s student %s (%lld params)%s%s\n", fold.index + 1, fold.count,
+               dc.strategy.c_str(), spec.str().c_str(), static_cast<long long>(spec.num_params()),
+               dc.needs_teacher() ? " from " : "", job.teacher_dir.c_str());
+  const auto res = distill_fold(data, job);
+  if (dc.needs_teacher()) {
+    const auto& tc = res.teacher_cache;
+    std::fprintf(stderr, "teacher outputs: %s (%s, %.1f s)\n", tc.path.c_str(),
+                 tc.hit ? "cached" : ("computed: " + tc.rebuilt_because).c_str(), tc.seconds);
+  }
+  const auto& m = res.metrics;
+  if (m.contains("test"))
+    std::printf("fold %d: %s test MAE %.2f BPM in %.1f s -> %s\n", fold.index, dc.strategy.c_str(),
+                m["test"]["mae_bpm"].get<double>(), res.wall_seconds, dir.c_str());
+  else
+    std::printf("fold %d: %s trained in %.1f s -> %s\n", fold.index, dc.strategy.c_str(),
+                res.wall_seconds, dir.c_str());
+  std::fflush(stdout);
+  return m;
+}
+
+void run_distill(const DistillOptions& o) {
+  o.cfg.validate();
+  const DistillConfig dc = distill_config(o);
+  if (dc.needs_teacher() && o.teacher.empty())
+    throw Error("distill", "--teacher is required for strategy " + dc.strategy);
+  install_interrupt_handlers();
+  PreprocessConfig pp;
+  pp.inputs = o.inputs;
+  pp.validate();
+  const auto spec = ModelSpec::parse(resolve_spec(o.student), pp.channels(), pp.length());
+  CacheInfo info;
+  const WindowSet ws = load_windows(o.data, pp, o.cache, &info);
+  DistillData data;
+  data.ws = &ws;
+  data.preprocess = pp;
+  data.data_root = o.data;
+  data.data_key = info.key;
+  data.fingerprint = info.fingerprint;
+  const auto folds = make_folds(o, ws.subjects());
+  if (o.fold >= static_cast<int>(folds.size()))
+    throw Error("distill", "--fold " + std::to_string(o.fold) + " out of range (0.." +
+                               std::to_string(folds.size() - 1) + ")");
+  if (o.fold >= 0) {
+    distill_one(o, data, dc, spec, folds[o.fold], o.out);
+    return;
+  }
+  nlohmann::json per_fold = nlohmann::json::array();
+  std::vector<double> maes;
+  for (const auto& f : folds) {
+    auto m = distill_one(o, data, dc, spec, f, o.out + "/fold-" + std::to_string(f.index));
+    if (m.contains("test")) maes.push_back(m["test"]["mae_bpm"]);
+    per_fold.push_back({{"fold", f.index}, {"test_subjects", f.test_subjects}, {"metrics", m}});
+  }
+  double mean = 0, sd = 0;
+  for (double v : maes) mean += v / maes.size();
+  for (double v : maes) sd += (v - mean) * (v - mean) / std::max<size_t>(1, maes.size() - 1);
+  nlohmann::json summary = {{"spec", spec.str()},
+                            {"teacher", o.teacher},
+                            {"distillation", dc.to_json()},
+                            {"data", o.data},
+                            {"data_fingerprint", info.fingerprint},
+                            {"split", o.loso ? "loso" : "kfold"},
+                            {"folds", folds.size()},
+                            {"training", o.cfg.to_json()},
+                            {"folds_detail", per_fold},
+                            {"context", run_context()}};
+  if (!maes.empty()) {
+    summary["test_mae_bpm_mean"] = mean;
+    summary["test_mae_bpm_sd"] = std::sqrt(sd);
+    std::printf("%zu folds: %s test MAE %.2f +- %.2f BPM\n", maes.size(), dc.strategy.c_str(), mean,
+                std::sqrt(sd));
+  }
+  write_file_atomic(o.out + "/summary.json", summary.dump(2) + "\n");
+}
+
+}  // namespace
+
+void setup_distill(CLI::App& app) {
+  auto o = std::make_shared<DistillOptions>();
+  auto* sub = app.add_subcommand("distill",
+                                 "Train a student from a teacher (knowledge "
+                                 "distillation) on subject-wise folds");
+  o->app = sub;
+  sub->add_option("--teacher", o->teacher,
+                  "Teacher model dir, or a cross-validation dir with fold-i/ model dirs "
+                  "(not needed for --strategy none)");
+  sub->add_option("--student", o->student, "Student model spec or ladder rung")->required();
+  sub->add_option("--strategy", o->strategy, "Distillation strategy (none: from scratch)")
+      ->check(CLI::IsMember(distill_strategies()))
+      ->required();
+  sub->add_option("--data", o->data, "Dataset root, or synthetic[:SEED]")->required();
+  sub->add_option("--out", o->out, "Output directory (a model dir, or fold-i/ model dirs)")
+      ->required();
+  sub->add_option("--cache", o->cache,
+                  "Cache directory for windows and teacher outputs (none: windows uncached, "
+                  "teacher outputs kept in the teacher's dir)");
+  sub->add_option("--inputs", o->inputs, "Input channels")
+      ->check(CLI::IsMember({"ppg", "ppg+acc"}))
+      ->capture_default_str();
+  // Strategy hyperparameters; each defaults to the strategy's entry in DistillConfig::defaults.
+  sub->add_option("--alpha", o->alpha,
+                  "hard: teacher-label weight (1); soft: KD weight (0.9); dkd: TCKD weight (1)");
+  sub->add_option("--beta", o->beta, "dkd: NCKD weight (8)");
+  sub->add_option("--temperature", o->temperature, "soft, dkd: temperature (4)");
+  sub->add_option("--lambda", o->lambda, "feature: hint-loss weight (1)");
+  sub->add_option("--kd-warmup", o->kd_warmup,
+                  "dkd: epochs over which the KD term ramps up linearly (5)");
+  sub->add_option("--feature-stage", o->feature_stage,
+                  "feature: student ResNet stage / MLP hidden layer, -1 = last (-1)");
+  sub->add_option("--teacher-stage", o->teacher_stage,
+                  "feature: teacher ResNet stage / MLP hidden layer, -1 = last (-1)");
+  // Folds and training: as `ppgkd train`.
+  auto* folds = sub->add_option("--folds", o->folds, "Subject-wise folds (1: train on all)")
+                    ->check(CLI::Range(1, 1000))
+                    ->capture_default_str();
+  sub->add_option("--fold", o->fold, "Distil only this fold (0-based) into --out")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--loso", o->loso, "Leave-one-subject-out folds")->excludes(folds);
+  sub->add_option("--split-seed", o->split_seed, "Seed of the fold assignment")
+      ->capture_default_str();
+  sub->add_option("--epochs", o->cfg.epochs, "Epochs")->capture_default_str();
+  sub->add_option("--batch", o->cfg.batch, "Batch size")->capture_default_str();
+  sub->add_option("--lr", o->cfg.lr, "Peak learning rate (AdamW)")->capture_default_str();
+  sub->add_option("--wd", o->cfg.weight_decay, "AdamW weight decay")->capture_default_str();
+  sub->add_option("--warmup", o->cfg.warmup_epochs, "Learning-rate warm-up epochs")
+      ->capture_default_str();
+  sub->add_option("--label-smoothing", o->cfg.label_smoothing,
+                  "Label smoothing (strategy none only)")
+      ->capture_default_str();
+  sub->add_flag("--augment", o->cfg.augment, "Amplitude, shift and noise augmentation");
+  sub->add_option("--patience", o->cfg.patience, "Early-stopping patience in epochs (0: off)")
+      ->capture_default_str();
+  sub->add_option("--val-fraction", o->cfg.val_fraction,
+                  "Share of training subjects held out for validation")
+      ->capture_default_str();
+  sub->add_option("--seed", o->cfg.seed, "Seed (weights, order, augmentation, validation)")
+      ->capture_default_str();
+  sub->add_option("--threads", o->cfg.threads, "Torch threads")->capture_default_str();
+  sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoints");
+  sub->callback([o] { run_distill(*o); });
+}
+
+}  // namespace ppgkd::cli

@@ -1,0 +1,318 @@
+// Per-window estimates for eval and validate (see estimates.h). Sections: subjects, the spectral
+// path, posteriors (torch or edge), temporal decoding, the entry point.
+#include "cli/estimates.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "baseline/spectral.h"
+#include "common/error.h"
+#include "data/cache.h"
+#include "data/dsp/class_map.h"
+#include "data/readers/readers.h"
+#include "data/synthetic/synthetic.h"
+#include "decode/temporal.h"
+#include "export/edge_runner.h"
+#include "export/exporter.h"
+#include "train/inference.h"
+#include "train/model_dir.h"
+
+namespace ppgkd::cli {
+
+namespace {
+
+constexpr const char* kSpectral = "spectral";
+
+// ---------------------------------------------------------------------------- subjects
+
+std::vector<std::string> json_strings(const nlohmann::json& j) {
+  std::vector<std::string> v;
+  if (j.is_array())
+    for (const auto& s : j) v.push_back(s.get<std::string>());
+  return v;
+}
+
+// The subjects to evaluate: --subjects (each must exist), the fold's test subjects, or all.
+std::vector<std::string> choose_subjects(const EstimateRequest& req,
+                                         const std::vector<std::string>& available,
+                                         const nlohmann::json& split, const std::string& where) {
+  const std::set<std::string> have(available.begin(), available.end());
+  std::vector<std::string> chosen;
+  if (req.fold_test) {
+    chosen = json_strings(split.value("test_subjects", nlohmann::json::array()));
+    if (chosen.empty())
+      throw Error(where,
+                  "records no test subjects (trained on all data); --fold-test needs a "
+                  "model trained on a cross-validation fold");
+  } else if (!req.subjects.empty()) {
+    chosen = req.subjects;
+  } else {
+    return available;
+  }
+  for (const auto& s : chosen)
+    if (!have.count(s)) throw Error(req.data, "subject '" + s + "' is not in the data");
+  std::sort(chosen.begin(), chosen.end());
+  chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  return chosen;
+}
+
+// ---------------------------------------------------------------------------- spectral path
+
+std::vector<Recording> recordings_of(const std::string& data) {
+  if (data == "synthetic" || data.rfind("synthetic:", 0) == 0) {
+    SyntheticConfig sc;
+    if (data.size() > 10) sc.seed = std::stoull(data.substr(10));
+    return make_synthetic(sc);
+  }
+  return load_recordings(data);
+}
+
+Estimates spectral_estimates(const EstimateRequest& req) {
+  if (req.fold_test) throw Error(kSpectral, "--fold-test needs a model trained on a fold");
+  if (req.runtime != "torch") throw Error(kSpectral, "--runtime applies to model directories only");
+  if (req.decode != "window")
+    throw Error(kSpectral,
+                "--decode needs class posteriors; the spectral tracker does its own "
+                "tracking (use --decode window)");
+  const std::vector<Recording> recs = recordings_of(req.data);
+  std::set<std::string> all;
+  for (const auto& r : recs) all.insert(r.subject);
+  const auto subjects = choose_subjects(req, {all.begin(), all.end()}, {}, kSpectral);
+  const std::set<std::string> wanted(subjects.begin(), subjects.end());
+  Estimates out;
+  for (const Recording& rec : recs) {
+    if (!wanted.count(rec.subject) || rec.windows.empty()) continue;
+    const std::vector<double> bpm = spectral_hr(rec);
+    for (size_t i = 0; i < rec.windows.size(); ++i) {
+      const WindowLabel& w = rec.windows[i];
+      out.rows.push_back(
+          {rec.dataset, rec.name, rec.subject, w.index, w.t_start_s, bpm[i], w.hr_bpm, 0.0});
+    }
+  }
+  out.about = {{"model", kSpectral},
+               {"estimator", "classical spectral tracker (baseline/spectral.h, default config)"},
+               {"data", req.data},
+               {"subjects", subjects},
+               {"held_out", true}};
+  return out;
+}
+
+// ---------------------------------------------------------------------------- posteriors
+
+// (N, K) posteriors of `rows`, row-major, in double.
+std::vector<double> torch_posteriors(LoadedModel& m, const WindowSet& ws,
+                                     const std::vector<size_t>& rows, int batch) {
+  auto prob =
+      torch::softmax(run_model(*m.net, ws, rows, batch).logits, 1).to(torch::kFloat64).contiguous();
+  const double* p = prob.data_ptr<double>();
+  return std::vector<double>(p, p + prob.numel());
+}
+
+std::vector<double> edge_posteriors(const EstimateRequest& req, LoadedModel& m, const WindowSet& ws,
+                                    const std::vector<size_t>& rows) {
+  // Export in memory exactly as `ppgkd export` would (int8 calibrates on the training subjects).
+  ExportOptions eo;
+  eo.quant = req.runtime == "edge-int8" ? "int8" : "f32";
+  torch::Tensor calib;
+  if (eo.quant == "int8") {
+    // The recorded training root (its training subjects) when there is one; else this data.
+    const bool has_root = !m.info.value("data", nlohmann::json::object()).value("root", "").empty();
+    calib = calibration_windows(req.model, m.info, m.preprocess, has_root ? "" : req.data, 512,
+                                req.cache, nullptr);
+  }
+  const ExportResult ex = export_net(*m.net, eo, calib, req.model);
+  EdgeModel edge(ex.blob, req.model);
+  const EdgeOutputs o = run_edge(edge, ws, rows);
+  std::vector<double> prob(o.logits.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const float* l = o.logits.data() + i * kNumClasses;
+    const double mx = *std::max_element(l, l + kNumClasses);  // for numerical stability only
+    double z = 0;
+    for (int c = 0; c < kNumClasses; ++c) z += prob[i * kNumClasses + c] = std::exp(l[c] - mx);
+    for (int c = 0; c < kNumClasses; ++c) prob[i * kNumClasses + c] /= z;
+  }
+  return prob;
+}
+
+// ---------------------------------------------------------------------------- decoding
+
+double decode_row(const double* p, double* confidence) {
+  std::vector<float> f(p, p + kNumClasses);
+  return decode_bpm(f.data(), kDecodeRadius, confidence);
+}
+
+}  // namespace
+
+// The Laplacian's scale grows about linearly with the horizon, hence widening by the gap.
+void decode_rows(const std::string& how, double scale, double temperature, const WindowSet& ws,
+                 const std::vector<size_t>& rows, const std::vector<double>& prob,
+                 std::vector<double>* bpm, std::vector<double>* conf) {
+  const size_t K = kNumClasses;
+  bpm->assign(rows.size(), 0);
+  conf->assign(rows.size(), 0);
+  if (how == "window") {
+    for (size_t i = 0; i < rows.size(); ++i) (*bpm)[i] = decode_row(&prob[i * K], &(*conf)[i]);
+    return;
+  }
+  const Transition tr = laplacian_transition(kNumClasses, scale);
+  for (size_t a = 0; a < rows.size();) {
+    size_t b = a + 1;
+    while (b < rows.size() && ws.recording[rows[b]] == ws.recording[rows[a]]) ++b;
+    const int T = static_cast<int>(b - a);
+    DecodeOptions opt;
+    opt.temperature = temperature;
+    opt.kernel = DecodeOptions::Kernel::kLaplacian;
+    opt.scale = scale;
+    opt.widen.assign(T, 1.0);
+    for (int t = 1; t < T; ++t)
+      opt.widen[t] = std::max(1, ws.window[rows[a + t]] - ws.window[rows[a + t - 1]]);
+    const std::vector<double> chain(prob.begin() + a * K, prob.begin() + b * K);
+    if (how == "viterbi") {
+      const auto path = viterbi(chain, T, tr, opt);
+      const auto gamma = forward_backward(chain, T, tr, opt);
+      for (int t = 0; t < T; ++t) {
+        (*bpm)[a + t] = class_center_bpm(path[t]);
+        (*conf)[a + t] = gamma[t * K + path[t]];
+      }
+    } else {
+      const auto marg =
+          how == "online" ? forward_filter(chain, T, tr, opt) : forward_backward(chain, T, tr, opt);
+      for (int t = 0; t < T; ++t) (*bpm)[a + t] = decode_row(&marg[t * K], &(*conf)[a + t]);
+    }
+    a = b;
+  }
+}
+
+namespace {
+
+// The Laplacian scale from the labels of the model's training subjects present in the data.
+double fitted_scale(const WindowSet& ws, const std::vector<std::string>& train,
+                    nlohmann::json* about) {
+  const auto rows = ws.rows_of_subjects(train);
+  std::vector<int> rec, win;
+  std::vector<double> hr;
+  for (size_t r : rows) {
+    rec.push_back(ws.recording[r]);
+    win.push_back(ws.window[r]);
+    hr.push_back(ws.hr[r]);
+  }
+  if (rows.empty()) {
+    (*about)["transition_scale_source"] =
+        "default (the model's training subjects are not in this data)";
+    return kDefaultTransitionScaleBpm;
+  }
+  (*about)["transition_scale_source"] = "fitted on the training subjects' labels";
+  return fit_laplacian_scale(rec, win, hr);
+}
+
+// ---------------------------------------------------------------------------- model path
+
+Estimates model_estimates(const EstimateRequest& req) {
+  if (req.runtime != "torch" && req.runtime != "edge-f32" && req.runtime != "edge-int8")
+    throw Error("eval",
+                "--runtime must be torch, edge-f32 or edge-int8 (got '" + req.runtime + "')");
+  torch::set_num_threads(req.threads);
+  LoadedModel m = load_model_dir(req.model);
+  PreprocessConfig cfg = m.preprocess;
+  std::vector<std::string> ignore;
+  if (req.causal) {
+    cfg.causal = true;  // knowingly: measures what the causal streaming path would see
+    ignore.push_back("causal");
+  }
+  check_compatible(req.model, m, cfg, ignore);
+  CacheInfo info;
+  const WindowSet ws = load_windows(req.data, cfg, req.cache, &info);
+  const nlohmann::json split = m.info.value("split", nlohmann::json::object());
+  const auto subjects = choose_subjects(req, ws.subjects(), split, req.model + "/model.json");
+
+  // Held-out labelling: which evaluated subjects did this model see in training (fit or val)?
+  std::set<std::string> seen;
+  for (const char* key : {"train_subjects", "val_subjects"})
+    for (const auto& s : json_strings(split.value(key, nlohmann::json::array()))) seen.insert(s);
+  std::vector<std::string> overlap;
+  for (const auto& s : subjects)
+    if (seen.count(s)) overlap.push_back(s);
+
+  Estimates out;
+  out.about = {{"model", req.model},
+               {"spec", m.info.value("spec", "")},
+               {"data", req.data},
+               {"data_key", info.key},
+               {"runtime", req.runtime},
+               {"decode", req.decode},
+               {"causal_filters", cfg.causal},
+               {"subjects", subjects},
+               {"held_out", overlap.empty()},
+               {"subjects_seen_in_training", overlap}};
+  if (!overlap.empty()) {
+    out.about["warning"] = std::to_string(overlap.size()) + " of " +
+                           std::to_string(subjects.size()) +
+                           " evaluated subjects were in this model's training data: these "
+                           "numbers are NOT held-out";
+    std::fprintf(stderr, "ppgkd: warning: %s\n", out.about["warning"].get<std::string>().c_str());
+  }
+
+  const auto rows = ws.rows_of_subjects(subjects);
+  if (rows.empty()) throw Error(req.data, "no labelled windows for the chosen subjects");
+  const std::vector<double> prob = req.runtime == "torch" ? torch_posteriors(m, ws, rows, req.batch)
+                                                          : edge_posteriors(req, m, ws, rows);
+  double scale = req.transition_scale;
+  if (req.decode != "window") {
+    if (scale <= 0) scale = fitted_scale(ws, {seen.begin(), seen.end()}, &out.about);
+    out.about["transition_scale_bpm"] = scale;
+    out.about["temperature"] = req.temperature;
+  }
+  std::vector<double> bpm, conf;
+  decode_rows(req.decode, scale, req.temperature, ws, rows, prob, &bpm, &conf);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = ws.recordings[ws.recording[rows[i]]];
+    const int k = ws.window[rows[i]];
+    out.rows.push_back(
+        {r.dataset, r.name, r.subject, k, k * cfg.step_s, bpm[i], ws.hr[rows[i]], conf[i]});
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------- entry points
+
+Estimates estimate(const EstimateRequest& req) {
+  static const std::set<std::string> decoders = {"window", "online", "offline", "viterbi"};
+  if (!decoders.count(req.decode))
+    throw Error("eval",
+                "--decode must be window, online, offline or viterbi (got '" + req.decode + "')");
+  return req.model == kSpectral ? spectral_estimates(req) : model_estimates(req);
+}
+
+void add_estimate_options(CLI::App* sub, EstimateRequest* r) {
+  sub->add_option("--model", r->model, "Model directory, or 'spectral' (classical tracker)")
+      ->required();
+  sub->add_option("--data", r->data, "Dataset root, or synthetic[:SEED]")->required();
+  sub->add_option("--subjects", r->subjects, "Evaluate only these subjects (comma-separated)")
+      ->delimiter(',');
+  sub->add_flag("--fold-test", r->fold_test, "Evaluate the model's own test-fold subjects");
+  sub->add_option("--runtime", r->runtime, "torch | edge-f32 | edge-int8 (edge: the C runtime)")
+      ->check(CLI::IsMember({"torch", "edge-f32", "edge-int8"}))
+      ->capture_default_str();
+  sub->add_option("--decode", r->decode,
+                  "window (per-window) | online (causal HMM filter) | offline (forward-backward) "
+                  "| viterbi (MAP path)")
+      ->check(CLI::IsMember({"window", "online", "offline", "viterbi"}))
+      ->capture_default_str();
+  sub->add_option("--transition-scale", r->transition_scale,
+                  "Laplacian scale of the HR change per 2 s step, BPM (0: fit on the model's "
+                  "training labels)")
+      ->capture_default_str();
+  sub->add_option("--temperature", r->temperature, "Emission tempering: posterior^T")
+      ->capture_default_str();
+  sub->add_flag("--causal", r->causal, "Causal filters (what `predict --stream` sees)");
+  sub->add_option("--cache", r->cache, "Window cache directory (none: no cache)");
+  sub->add_option("--threads", r->threads, "Torch threads")->capture_default_str();
+  sub->add_option("--batch", r->batch, "Inference batch size")->capture_default_str();
+}
+
+}  // namespace ppgkd::cli

@@ -1,0 +1,54 @@
+// What `ppgkd eval` and `ppgkd validate` share: per-window heart-rate estimates of a model
+// directory (libtorch or the edge runtime, with a temporal decoder) or of the classical spectral
+// tracker, on the chosen subjects of a dataset, with a JSON description of what was evaluated.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/preprocess.h"
+
+namespace ppgkd::cli {
+
+struct EstimateRequest {
+  std::string model;                  // model directory, or "spectral"
+  std::string data;                   // dataset root, or synthetic[:SEED]
+  std::vector<std::string> subjects;  // empty: all (or the fold's test subjects with fold_test)
+  bool fold_test = false;
+  std::string runtime = "torch";  // torch | edge-f32 | edge-int8
+  std::string decode = "window";  // window | online | offline | viterbi
+  double transition_scale = 0;    // Laplacian scale, BPM per step; 0 = fit on training labels
+  double temperature = 1.0;       // emission tempering (prob^temperature)
+  bool causal = false;            // causal filters (what the streaming predictor sees)
+  std::string cache;              // window cache directory ("" = none)
+  int threads = 1, batch = 256;
+};
+
+struct EstimateRow {
+  std::string dataset, recording, subject;
+  int window = 0;
+  double t_start_s = 0, estimate_bpm = 0, reference_bpm = 0, confidence = 0;
+};
+
+struct Estimates {
+  std::vector<EstimateRow> rows;  // in recording then window order
+  nlohmann::json about;           // model, data, runtime, decode, subjects, held-out labelling
+};
+
+// Throws ppgkd::Error on any bad input (unknown subject, --fold-test without a fold, ...).
+Estimates estimate(const EstimateRequest& req);
+
+// Decodes the (N, K) posteriors `prob` of `rows` of ws into BPM and confidence per row:
+// "window" per window (decode_bpm), "online" / "offline" the HMM filter / smoother marginal, or
+// "viterbi" the MAP path (confidence: the smoothed mass of the path's class). Each recording's
+// rows form one chain; a gap of g windows widens that step's Laplacian prior by g.
+void decode_rows(const std::string& how, double scale, double temperature, const WindowSet& ws,
+                 const std::vector<size_t>& rows, const std::vector<double>& prob,
+                 std::vector<double>* bpm, std::vector<double>* conf);
+
+// Registers the options above on a subcommand (shared by eval and validate).
+void add_estimate_options(CLI::App* sub, EstimateRequest* req);
+
+}  // namespace ppgkd::cli

@@ -1,0 +1,324 @@
+// `ppgkd predict --model DIR --input FILE|- [--fs HZ] [--stream] [--out FILE]`: the heart-rate
+// track of one recording, as CSV.
+//
+// Input: a .mat file (IEEE SPC 2015 or BAMI layout) or a CSV with a header naming the columns
+// `ppg` and optionally `acc_x,acc_y,acc_z` (other columns are ignored; an empty field is a missing
+// sample), sampled at --fs Hz (required for CSV). `--input -` reads CSV from stdin (with --stream).
+//
+// Offline (default): zero-phase filters over the whole recording (or causal ones with --causal),
+// one row per 8 s window with a 2 s step:
+//   t_s,hr_bpm,confidence[,tracked_bpm]
+//   t_s = window START (s); hr_bpm decoded from the window's posterior; confidence = posterior
+//   mass within +-10 classes of the argmax; tracked_bpm (with --decode online|offline|viterbi)
+//   from the HMM decoder over the whole recording.
+// Streaming (--stream): causal filters, samples consumed as they arrive (stdin is read line by
+// line), one row per window as soon as it completes, flushed at once:
+//   t_s,hr_bpm,confidence,tracked_bpm
+//   t_s = window END (s): the time the estimate refers up to; the row is emitted once the input
+//   reaches t_s plus the resampler's look-ahead (0.4 s at 125 or 50 Hz, 0 at 25 Hz). tracked_bpm
+//   is the online HMM filter's estimate. A window touching a missing sample gets hr_bpm = nan,
+//   confidence 0, and the tracker predicts through it.
+// With --causal offline and --stream give the same per-window hr_bpm (tested).
+#include <torch/torch.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/estimates.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "data/dsp/class_map.h"
+#include "data/readers/readers.h"
+#include "decode/stream_windows.h"
+#include "decode/temporal.h"
+#include "train/inference.h"
+#include "train/model_dir.h"
+
+namespace ppgkd::cli {
+
+namespace {
+
+struct PredictOptions {
+  std::string model, input, out;
+  double fs = 0;
+  bool stream = false, causal = false;
+  std::string decode = "window";
+  double transition_scale = kDefaultTransitionScaleBpm;
+  double temperature = 1.0;
+  int threads = 1;
+};
+
+std::string lower_trim(std::string s) {
+  const auto a = s.find_first_not_of(" \t\r\""), b = s.find_last_not_of(" \t\r\"");
+  s = a == std::string::npos ? "" : s.substr(a, b - a + 1);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> f;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = line.find(',', start);
+    f.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return f;
+    start = comma + 1;
+  }
+}
+
+std::string fmt_num(const char* format, double v) {
+  if (!std::isfinite(v)) return "nan";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+// One window's (K) posterior from the network, batch of one.
+std::vector<double> posterior_of(NetImpl& net, const StreamWindow& w, int channels, int length) {
+  WindowSet one;
+  one.channels = channels;
+  one.length = length;
+  one.x = w.x;
+  one.hr = {0.0f};
+  one.recording = {0};
+  one.window = {w.index};
+  auto prob = torch::softmax(run_model(net, one, {0}, 1).logits, 1).to(torch::kFloat64);
+  const double* p = prob.data_ptr<double>();
+  return std::vector<double>(p, p + kNumClasses);
+}
+
+double decode_double(const std::vector<double>& p, double* conf) {
+  std::vector<float> f(p.begin(), p.end());
+  return decode_bpm(f.data(), kDecodeRadius, conf);
+}
+
+// ---------------------------------------------------------------------------- streaming
+
+// Rows go out as soon as they exist: to stdout or to a file opened once (not atomic: a stream has
+// no end to wait for).
+class RowSink {
+ public:
+  explicit RowSink(const std::string& path) {
+    if (!path.empty()) {
+      file_ = std::fopen(path.c_str(), "w");
+      if (!file_) throw Error(path, "cannot open for writing");
+    }
+  }
+  ~RowSink() {
+    if (file_) std::fclose(file_);
+  }
+  void write(const std::string& line) {
+    FILE* f = file_ ? file_ : stdout;
+    std::fputs(line.c_str(), f);
+    std::fflush(f);
+  }
+
+ private:
+  FILE* file_ = nullptr;
+};
+
+struct StreamState {
+  LoadedModel* model;
+  StreamWindower* windower;
+  OnlineFilter* filter;
+  RowSink* sink;
+  int channels, length;
+};
+
+void drain(StreamState& s) {
+  StreamWindow w;
+  while (s.windower->pop(&w)) {
+    double hr = NAN, conf = 0, tracked;
+    if (w.finite) {
+      const auto p = posterior_of(*s.model->net, w, s.channels, s.length);
+      hr = decode_double(p, &conf);
+      tracked = decode_double(s.filter->update(p.data()), nullptr);
+    } else {
+      tracked = decode_double(s.filter->predict_only(), nullptr);
+    }
+    s.sink->write(fmt_num("%.2f", w.t_end_s) + "," + fmt_num("%.3f", hr) + "," +
+                  fmt_num("%.4f", conf) + "," + fmt_num("%.3f", tracked) + "\n");
+  }
+}
+
+// Reads CSV samples line by line from `in`, pushing each as it arrives.
+void stream_csv(std::istream& in, const std::string& where, double fs, StreamState& s,
+                const PreprocessConfig& cfg) {
+  std::string line;
+  if (!std::getline(in, line)) throw Error(where, "CSV is empty (a header line is needed)");
+  const auto names = split_csv(line);
+  int ppg = -1, acc[3] = {-1, -1, -1};
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string n = lower_trim(names[i]);
+    if (n == "ppg") ppg = static_cast<int>(i);
+    for (int a = 0; a < 3; ++a)
+      if (n == std::string("acc_") + "xyz"[a]) acc[a] = static_cast<int>(i);
+  }
+  if (ppg < 0) throw Error(where, "CSV header has no 'ppg' column");
+  const int acc_present = (acc[0] >= 0) + (acc[1] >= 0) + (acc[2] >= 0);
+  if (acc_present != 0 && acc_present != 3)
+    throw Error(where, "CSV has some but not all of the columns acc_x, acc_y, acc_z");
+  StreamWindower windower(cfg, fs, 1, acc_present == 3);
+  s.windower = &windower;
+  size_t line_no = 1;
+  float v[4];
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (lower_trim(line).empty()) continue;
+    const auto f = split_csv(line);
+    const int cols[4] = {ppg, acc[0], acc[1], acc[2]};
+    for (int c = 0; c < (acc_present ? 4 : 1); ++c) {
+      const std::string t = cols[c] < static_cast<int>(f.size()) ? lower_trim(f[cols[c]]) : "";
+      if (t.empty() || t == "nan") {
+        v[c] = NAN;
+        continue;
+      }
+      char* end = nullptr;
+      v[c] = std::strtof(t.c_str(), &end);
+      if (end != t.c_str() + t.size())
+        throw Error(where + ":" + std::to_string(line_no), "not a number: '" + t + "'");
+    }
+    const float* ppg_ptr[1] = {&v[0]};
+    const float* acc_ptr[3] = {&v[1], &v[2], &v[3]};
+    windower.push(ppg_ptr, acc_ptr, 1);
+    drain(s);
+  }
+  windower.finish();
+  drain(s);
+}
+
+void run_stream(const PredictOptions& o, LoadedModel& m, const PreprocessConfig& cfg) {
+  RowSink sink(o.out);
+  DecodeOptions dopt;
+  dopt.temperature = o.temperature;
+  OnlineFilter filter(laplacian_transition(kNumClasses, o.transition_scale), dopt);
+  StreamState s{&m, nullptr, &filter, &sink, cfg.channels(), cfg.length()};
+  sink.write("t_s,hr_bpm,confidence,tracked_bpm\n");
+  const bool is_csv = o.input == "-" || (o.input.size() > 4 &&
+                                         lower_trim(o.input.substr(o.input.size() - 4)) == ".csv");
+  if (is_csv) {
+    if (!(o.fs > 0)) throw Error(o.input, "a CSV input needs its sampling rate (--fs HZ)");
+    if (o.input == "-") {
+      stream_csv(std::cin, "stdin", o.fs, s, cfg);
+    } else {
+      std::ifstream in(o.input);
+      if (!in) throw Error(o.input, "no such file");
+      stream_csv(in, o.input, o.fs, s, cfg);
+    }
+    return;
+  }
+  // A .mat file: replayed through the same causal path in 1 s chunks.
+  const Recording rec = read_unlabelled(o.input, o.fs);
+  StreamWindower windower(cfg, rec.fs, static_cast<int>(rec.ppg.size()), !rec.acc.empty());
+  s.windower = &windower;
+  const size_t chunk = static_cast<size_t>(std::max(1.0, std::round(rec.fs)));
+  for (size_t i = 0; i < rec.num_samples(); i += chunk) {
+    const size_t n = std::min(chunk, rec.num_samples() - i);
+    std::vector<const float*> ppg, acc;
+    for (const auto& ch : rec.ppg) ppg.push_back(ch.data() + i);
+    for (const auto& ch : rec.acc) acc.push_back(ch.data() + i);
+    windower.push(ppg.data(), acc.data(), n);
+    drain(s);
+  }
+  windower.finish();
+  drain(s);
+}
+
+// ---------------------------------------------------------------------------- offline
+
+void run_offline(const PredictOptions& o, LoadedModel& m, const PreprocessConfig& cfg) {
+  if (o.input == "-") throw Error("stdin", "reading stdin needs --stream");
+  Recording rec = read_unlabelled(o.input, o.fs);
+  const size_t k_count = windows_that_fit(rec.num_samples(), rec.fs);
+  for (size_t k = 0; k < k_count; ++k)
+    rec.windows.push_back({static_cast<int>(k), k * cfg.step_s, 0.0});  // unlabelled
+  const WindowSet ws = make_windows({rec}, cfg);
+  for (const auto& [reason, n] : ws.dropped)
+    std::fprintf(stderr, "ppgkd: note: %zu windows skipped (%s)\n", n, reason.c_str());
+  std::vector<size_t> rows(ws.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  std::vector<double> prob;
+  if (!rows.empty()) {
+    auto p =
+        torch::softmax(run_model(*m.net, ws, rows, 256).logits, 1).to(torch::kFloat64).contiguous();
+    prob.assign(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
+  }
+  std::vector<double> hr, conf, tracked, tconf;
+  decode_rows("window", 0, 1, ws, rows, prob, &hr, &conf);
+  const bool track = o.decode != "window";
+  if (track && !rows.empty())
+    decode_rows(o.decode, o.transition_scale, o.temperature, ws, rows, prob, &tracked, &tconf);
+  std::string csv = track ? "t_s,hr_bpm,confidence,tracked_bpm\n" : "t_s,hr_bpm,confidence\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    csv += fmt_num("%.2f", ws.window[i] * cfg.step_s) + "," + fmt_num("%.3f", hr[i]) + "," +
+           fmt_num("%.4f", conf[i]);
+    if (track) csv += "," + fmt_num("%.3f", tracked[i]);
+    csv += "\n";
+  }
+  if (o.out.empty()) {
+    std::fwrite(csv.data(), 1, csv.size(), stdout);
+  } else {
+    write_file_atomic(o.out, csv);
+  }
+}
+
+void run_predict(const PredictOptions& o) {
+  torch::set_num_threads(o.threads);
+  LoadedModel m = load_model_dir(o.model);
+  PreprocessConfig cfg = m.preprocess;
+  std::vector<std::string> ignore;
+  if (o.stream || o.causal) {
+    cfg.causal = true;  // the streaming path cannot look ahead: knowingly causal
+    ignore.push_back("causal");
+  }
+  check_compatible(o.model, m, cfg, ignore);
+  if (o.stream) {
+    if (o.decode != "window" && o.decode != "online")
+      throw Error("predict", "--stream tracks online; --decode " + o.decode +
+                                 " needs the whole "
+                                 "recording");
+    run_stream(o, m, cfg);
+  } else {
+    run_offline(o, m, cfg);
+  }
+}
+
+}  // namespace
+
+void setup_predict(CLI::App& app) {
+  auto o = std::make_shared<PredictOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "predict", "Heart-rate track of one recording as CSV (offline, or causal streaming)");
+  sub->add_option("--model", o->model, "Model directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  sub->add_option("--input", o->input,
+                  ".mat (SPC 2015 or BAMI layout), CSV with header ppg[,acc_x,acc_y,acc_z], or "
+                  "- for CSV on stdin (with --stream)")
+      ->required();
+  sub->add_option("--fs", o->fs, "Sampling rate of a CSV input, Hz");
+  sub->add_flag("--stream", o->stream,
+                "Causal streaming: rows t_s(window end),hr_bpm,confidence,tracked_bpm as each "
+                "window completes");
+  sub->add_flag("--causal", o->causal, "Offline with causal filters (matches --stream)");
+  sub->add_option("--decode", o->decode,
+                  "Offline tracked_bpm column: window (none) | online | offline | viterbi")
+      ->check(CLI::IsMember({"window", "online", "offline", "viterbi"}))
+      ->capture_default_str();
+  sub->add_option("--transition-scale", o->transition_scale,
+                  "Laplacian scale of the HR change per 2 s step, BPM")
+      ->capture_default_str();
+  sub->add_option("--temperature", o->temperature, "Emission tempering: posterior^T")
+      ->capture_default_str();
+  sub->add_option("--out", o->out, "Write the CSV here instead of stdout");
+  sub->add_option("--threads", o->threads, "Torch threads")->capture_default_str();
+  sub->callback([o] { run_predict(*o); });
+}
+
+}  // namespace ppgkd::cli

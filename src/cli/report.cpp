@@ -1,0 +1,30 @@
+// `ppgkd report --sweep DIR`: report.md, CSVs, PNG plots and fitted scaling laws of a sweep, in
+// DIR/report/. The work is in analysis/sweep_report.
+#include <cstdio>
+#include <memory>
+
+#include "analysis/sweep_report.h"
+#include "cli/commands.h"
+
+namespace ppgkd::cli {
+
+void setup_report(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  auto o = std::make_shared<ReportOptions>();
+  auto no_plots = std::make_shared<bool>(false);
+  auto* sub = app.add_subcommand("report", "Tables, plots and fitted scaling laws of a sweep");
+  sub->add_option("--sweep", *dir, "Sweep directory (holds sweep.db)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  sub->add_option("--bootstrap", o->n_boot, "Bootstrap replicates (over subjects)")
+      ->check(CLI::Range(10, 1000000))
+      ->capture_default_str();
+  sub->add_option("--seed", o->seed, "Bootstrap seed")->capture_default_str();
+  sub->add_flag("--no-plots", *no_plots, "Skip the PNG plots (no gnuplot needed)");
+  sub->callback([dir, o, no_plots] {
+    o->plots = !*no_plots;
+    std::printf("%s\n", write_sweep_report(*dir, *o).c_str());
+  });
+}
+
+}  // namespace ppgkd::cli

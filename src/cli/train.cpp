@@ -1,0 +1,181 @@
+// `ppgkd train --data DIR|synthetic --model SPEC|RUNG --out DIR [...]`: supervised training of
+// one model per subject-wise fold. With --fold i one fold is trained into OUT; without it every
+// fold is trained into OUT/fold-i in turn and OUT/summary.json holds the test metrics. The work is
+// in train/ (trainer, folds, model_dir); this file wires options to it.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/run_record.h"
+#include "data/cache.h"
+#include "train/folds.h"
+#include "train/inference.h"
+#include "train/interrupt.h"
+#include "train/metrics.h"
+#include "train/model_dir.h"
+#include "train/trainer.h"
+
+namespace ppgkd::cli {
+
+namespace {
+
+struct TrainOptions {
+  std::string data, model, out, cache, inputs = "ppg+acc";
+  int folds = 4;
+  int fold = -1;  // -1: all folds
+  bool loso = false, resume = false;
+  uint64_t split_seed = 1;
+  TrainConfig cfg;
+};
+
+std::vector<Fold> make_folds(const TrainOptions& o, const std::vector<std::string>& subjects) {
+  if (o.loso) return loso_folds(subjects);
+  if (o.folds == 1) return {Fold{0, 1, subjects, {}}};  // all subjects train; no test
+  return kfold_by_subject(subjects, o.folds, o.split_seed);
+}
+
+// Trains one fold into `dir` and returns its model.json metrics.
+nlohmann::json train_one(const TrainOptions& o, const WindowSet& ws, const CacheInfo& info,
+                         const PreprocessConfig& pp, const ModelSpec& spec, const Fold& fold,
+                         const std::string& dir) {
+  std::vector<std::string> fit, val;
+  split_validation(fold.train_subjects, o.cfg.val_fraction, o.cfg.seed, &fit, &val);
+  const auto fit_rows = ws.rows_of_subjects(fit), val_rows = ws.rows_of_subjects(val),
+             test_rows = ws.rows_of_subjects(fold.test_subjects);
+  std::fprintf(stderr, "fold %d/%d: %zu fit / %zu val / %zu test windows, %s (%lld params)\n",
+               fold.index + 1, fold.count, fit_rows.size(), val_rows.size(), test_rows.size(),
+               spec.str().c_str(), static_cast<long long>(spec.num_params()));
+  auto net = init_model(spec, o.cfg.seed);
+  TrainHooks hooks;
+  hooks.progress_label = "fold " + std::to_string(fold.index + 1);
+  auto res = train_model(*net, ws, fit_rows, val_rows, o.cfg, dir, o.resume, hooks);
+
+  nlohmann::json metrics = {{"best_val_mae_bpm", res.best_val_mae},
+                            {"best_epoch", res.best_epoch},
+                            {"stopped_early", res.stopped_early},
+                            {"train_windows_per_second", res.windows_per_second}};
+  if (!test_rows.empty()) {
+    const auto bpm = predict_bpm(*net, ws, test_rows, std::max(o.cfg.batch, 256));
+    std::vector<WindowEstimate> est(test_rows.size());
+    for (size_t i = 0; i < test_rows.size(); ++i) {
+      const auto& rec = ws.recordings.at(ws.recording.at(test_rows[i]));
+      est[i] = {bpm[i], ws.hr[test_rows[i]], rec.subject, rec.dataset};
+    }
+    metrics["test"] = to_json(compute_metrics(est));
+  }
+  ModelRecord rec;
+  rec.training = o.cfg.to_json();
+  rec.training["threads"] = o.cfg.threads;
+  rec.data_root = o.data;
+  rec.data_fingerprint = info.fingerprint;
+  rec.train_subjects = fit;
+  rec.val_subjects = val;
+  rec.test_subjects = fold.test_subjects;
+  rec.fold = fold.index;
+  rec.folds = fold.count;
+  rec.split = o.loso ? "loso" : (fold.count == 1 ? "none" : "kfold");
+  rec.metrics = metrics;
+  rec.history = res.history_json();
+  rec.extra = {{"split_seed", o.split_seed}};
+  save_model_dir(dir, *net, pp, rec);
+  if (metrics.contains("test"))
+    std::printf("fold %d: test MAE %.2f BPM (best val MAE %.2f at epoch %d) -> %s\n", fold.index,
+                metrics["test"]["mae_bpm"].get<double>(), res.best_val_mae, res.best_epoch + 1,
+                dir.c_str());
+  else
+    std::printf("fold %d: best val MAE %.2f at epoch %d -> %s\n", fold.index, res.best_val_mae,
+                res.best_epoch + 1, dir.c_str());
+  std::fflush(stdout);
+  return metrics;
+}
+
+void run_train(const TrainOptions& o) {
+  o.cfg.validate();
+  install_interrupt_handlers();
+  PreprocessConfig pp;
+  pp.inputs = o.inputs;
+  pp.validate();
+  const auto spec = ModelSpec::parse(resolve_spec(o.model), pp.channels(), pp.length());
+  CacheInfo info;
+  const WindowSet ws = load_windows(o.data, pp, o.cache, &info);
+  const auto folds = make_folds(o, ws.subjects());
+  if (o.fold >= static_cast<int>(folds.size()))
+    throw Error("train", "--fold " + std::to_string(o.fold) + " out of range (0.." +
+                             std::to_string(folds.size() - 1) + ")");
+  if (o.fold >= 0) {
+    train_one(o, ws, info, pp, spec, folds[o.fold], o.out);
+    return;
+  }
+  nlohmann::json per_fold = nlohmann::json::array();
+  std::vector<double> maes;
+  for (const auto& f : folds) {
+    auto m = train_one(o, ws, info, pp, spec, f, o.out + "/fold-" + std::to_string(f.index));
+    if (m.contains("test")) maes.push_back(m["test"]["mae_bpm"]);
+    per_fold.push_back({{"fold", f.index}, {"test_subjects", f.test_subjects}, {"metrics", m}});
+  }
+  double mean = 0, sd = 0;
+  for (double v : maes) mean += v / maes.size();
+  for (double v : maes) sd += (v - mean) * (v - mean) / std::max<size_t>(1, maes.size() - 1);
+  nlohmann::json summary = {{"spec", spec.str()},
+                            {"data", o.data},
+                            {"data_fingerprint", info.fingerprint},
+                            {"split", o.loso ? "loso" : "kfold"},
+                            {"folds", folds.size()},
+                            {"training", o.cfg.to_json()},
+                            {"folds_detail", per_fold},
+                            {"context", run_context()}};
+  if (!maes.empty()) {
+    summary["test_mae_bpm_mean"] = mean;
+    summary["test_mae_bpm_sd"] = std::sqrt(sd);
+    std::printf("%zu folds: test MAE %.2f +- %.2f BPM\n", maes.size(), mean, std::sqrt(sd));
+  }
+  write_file_atomic(o.out + "/summary.json", summary.dump(2) + "\n");
+}
+
+}  // namespace
+
+void setup_train(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  auto* sub = app.add_subcommand("train", "Train a model on subject-wise folds (supervised)");
+  sub->add_option("--data", o->data, "Dataset root, or synthetic[:SEED]")->required();
+  sub->add_option("--model", o->model, "Model spec or ladder rung (see `ppgkd models`)")
+      ->required();
+  sub->add_option("--out", o->out, "Output directory (a model dir, or fold-i/ model dirs)")
+      ->required();
+  sub->add_option("--cache", o->cache, "Window cache directory (none: no cache)");
+  sub->add_option("--inputs", o->inputs, "Input channels")
+      ->check(CLI::IsMember({"ppg", "ppg+acc"}))
+      ->capture_default_str();
+  auto* folds = sub->add_option("--folds", o->folds, "Subject-wise folds (1: train on all)")
+                    ->check(CLI::Range(1, 1000))
+                    ->capture_default_str();
+  sub->add_option("--fold", o->fold, "Train only this fold (0-based) into --out")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--loso", o->loso, "Leave-one-subject-out folds")->excludes(folds);
+  sub->add_option("--split-seed", o->split_seed, "Seed of the fold assignment")
+      ->capture_default_str();
+  sub->add_option("--epochs", o->cfg.epochs, "Epochs")->capture_default_str();
+  sub->add_option("--batch", o->cfg.batch, "Batch size")->capture_default_str();
+  sub->add_option("--lr", o->cfg.lr, "Peak learning rate (AdamW)")->capture_default_str();
+  sub->add_option("--wd", o->cfg.weight_decay, "AdamW weight decay")->capture_default_str();
+  sub->add_option("--warmup", o->cfg.warmup_epochs, "Warm-up epochs")->capture_default_str();
+  sub->add_option("--label-smoothing", o->cfg.label_smoothing, "Label smoothing")
+      ->capture_default_str();
+  sub->add_flag("--augment", o->cfg.augment, "Amplitude, shift and noise augmentation");
+  sub->add_option("--patience", o->cfg.patience, "Early-stopping patience in epochs (0: off)")
+      ->capture_default_str();
+  sub->add_option("--val-fraction", o->cfg.val_fraction,
+                  "Share of training subjects held out for validation")
+      ->capture_default_str();
+  sub->add_option("--seed", o->cfg.seed, "Seed (weights, order, augmentation, validation)")
+      ->capture_default_str();
+  sub->add_option("--threads", o->cfg.threads, "Torch threads")->capture_default_str();
+  sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoints");
+  sub->callback([o] { run_train(*o); });
+}
+
+}  // namespace ppgkd::cli

@@ -1,0 +1,29 @@
+// Serialising an edge graph into the runtime's model blob (docs/FORMAT.md, constants from
+// edge/include/ppgkd_edge_format.h): header, op table, tensor table, 4-aligned data section, CRC.
+// f32 when no quantisation is given, else int8. The arena is planned here (arena_plan.h).
+// Not here: BN folding, calibration, quantisation arithmetic, files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "export/graph.h"
+#include "export/quantize.h"
+
+namespace ppgkd {
+
+struct BlobStats {
+  int64_t blob_bytes = 0;
+  int64_t arena_bytes = 0;        // planned peak
+  int64_t arena_lower_bound = 0;  // largest set of simultaneously live activations
+  int64_t weight_bytes = 0;       // weight and bias constants
+  int64_t quant_bytes = 0;        // requantisation constants (int8)
+  int64_t num_ops = 0, num_tensors = 0;
+};
+
+// The blob bytes. q == nullptr writes an f32 model. decode_radius: bins either side of the argmax
+// (< the class count). Throws Error("blob", ...) when the graph exceeds the format's limits.
+std::string write_blob(const EdgeGraph& g, const QuantizedGraph* q, int decode_radius,
+                       BlobStats* stats);
+
+}  // namespace ppgkd

@@ -1,0 +1,258 @@
+// Model spec strings: parsing, the canonical form, closed-form parameter and MAC counts, and the
+// two capacity ladders. No libtorch is used here; networks.cpp builds what these numbers describe.
+#include "models/model_spec.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <map>
+
+#include "common/error.h"
+#include "data/dsp/class_map.h"
+
+namespace ppgkd {
+
+// ------------------------------------------------------------------------------- parsing
+
+namespace {
+
+const char* kWhere = "model spec";
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t p = s.find(sep, start);
+    out.push_back(s.substr(start, p == std::string::npos ? std::string::npos : p - start));
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
+int parse_positive(const std::string& spec, const std::string& key, const std::string& v) {
+  char* end = nullptr;
+  long n = v.empty() ? 0 : std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n <= 0 || n > 1000000)
+    throw Error(kWhere, fmt::format("'{}': {} must be a positive integer, got '{}'", spec, key, v));
+  return static_cast<int>(n);
+}
+
+std::vector<int> parse_widths(const std::string& spec, const std::string& key,
+                              const std::string& v) {
+  std::vector<int> out;
+  for (const auto& part : split(v, '-')) out.push_back(parse_positive(spec, key, part));
+  return out;
+}
+
+std::string join(const std::vector<int>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "-" : "") + std::to_string(v[i]);
+  return s;
+}
+
+}  // namespace
+
+ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
+  if (in_channels <= 0 || length <= 0)
+    throw Error(kWhere, fmt::format("'{}': input shape must be positive, got C={} L={}", s,
+                                    in_channels, length));
+  ModelSpec m;
+  m.in_channels = in_channels;
+  m.length = length;
+  size_t colon = s.find(':');
+  m.family = s.substr(0, colon);
+  std::map<std::string, std::string> kv;
+  if (colon != std::string::npos) {
+    for (const auto& item : split(s.substr(colon + 1), ',')) {
+      size_t eq = item.find('=');
+      if (eq == std::string::npos)
+        throw Error(kWhere, fmt::format("'{}': expected key=value, got '{}'", s, item));
+      std::string key = item.substr(0, eq);
+      if (!kv.emplace(key, item.substr(eq + 1)).second)
+        throw Error(kWhere, fmt::format("'{}': key '{}' given twice", s, key));
+    }
+  }
+  auto take = [&](const char* key) -> std::string {
+    auto it = kv.find(key);
+    if (it == kv.end()) return {};
+    std::string v = it->second;
+    kv.erase(it);
+    return v;
+  };
+  if (m.family == "resnet1d") {
+    std::string stem = take("stem"), stages = take("stages"), blocks = take("blocks"),
+                k = take("k");
+    if (stages.empty()) throw Error(kWhere, fmt::format("'{}': resnet1d needs stages=", s));
+    m.stages = parse_widths(s, "stages", stages);
+    if (!stem.empty()) m.stem = parse_positive(s, "stem", stem);
+    if (!blocks.empty()) m.blocks = parse_positive(s, "blocks", blocks);
+    if (!k.empty()) m.kernel = parse_positive(s, "k", k);
+    if (m.kernel % 2 == 0)
+      throw Error(kWhere, fmt::format("'{}': k must be odd, got {}", s, m.kernel));
+  } else if (m.family == "mlp") {
+    std::string hidden = take("hidden");
+    if (hidden.empty()) throw Error(kWhere, fmt::format("'{}': mlp needs hidden=", s));
+    m.hidden = parse_widths(s, "hidden", hidden);
+  } else {
+    throw Error(kWhere, fmt::format("'{}': unknown model family '{}' (expected resnet1d or mlp)", s,
+                                    m.family));
+  }
+  if (!kv.empty())
+    throw Error(kWhere,
+                fmt::format("'{}': unknown key '{}' for {}", s, kv.begin()->first, m.family));
+  return m;
+}
+
+std::string ModelSpec::str() const {
+  if (family == "resnet1d")
+    return fmt::format("resnet1d:stem={},stages={},blocks={},k={}", stem, join(stages), blocks,
+                       kernel);
+  return "mlp:hidden=" + join(hidden);
+}
+
+bool ModelSpec::operator==(const ModelSpec& o) const {
+  return str() == o.str() && in_channels == o.in_channels && length == o.length;
+}
+
+// ------------------------------------------------------------------------------- counts
+// ResNet1D, one window (C input channels, L samples, K classes):
+//   stem     conv C->S (k taps, no bias) + BN(S)
+//   stage i  blocks; the first has stride 2 when i > 0 and input width w_{i-1} (w_{-1} = S):
+//              conv w_in->w (k, stride s, no bias) + BN(w), conv w->w (k, no bias) + BN(w),
+//              shortcut conv w_in->w (1 tap, stride s, no bias) + BN(w) when w_in != w or s != 1
+//   head     global average pool, linear w_last->K (+ bias)
+// MACs count the convolution and linear multiply-accumulates only: folded BN becomes a bias, and
+// the residual adds, ReLUs and the pooling sums are additions.
+
+int ModelSpec::stage_length(int stage) const {
+  int len = length;
+  for (int i = 1; i <= stage; ++i) len = (len - 1) / 2 + 1;
+  return len;
+}
+
+int ModelSpec::num_stages() const {
+  return static_cast<int>(family == "resnet1d" ? stages.size() : hidden.size());
+}
+
+std::vector<int64_t> ModelSpec::feature_shape(int stage) const {
+  int n = num_stages();
+  int s = stage < 0 ? n + stage : stage;
+  if (s < 0 || s >= n)
+    throw Error(kWhere,
+                fmt::format("'{}': feature stage {} out of range (0..{})", str(), stage, n - 1));
+  if (family == "resnet1d") return {stages[s], stage_length(s)};
+  return {hidden[s]};
+}
+
+int64_t ModelSpec::num_params() const {
+  const int64_t K = kNumClasses;
+  int64_t n = 0;
+  if (family == "resnet1d") {
+    const int64_t k = kernel;
+    n += int64_t{in_channels} * stem * k + 2 * stem;
+    int64_t w_in = stem;
+    for (size_t i = 0; i < stages.size(); ++i) {
+      const int64_t w = stages[i];
+      for (int b = 0; b < blocks; ++b) {
+        bool first = b == 0;
+        int stride = (first && i > 0) ? 2 : 1;
+        n += w_in * w * k + 2 * w + w * w * k + 2 * w;
+        if (w_in != w || stride != 1) n += w_in * w + 2 * w;
+        w_in = w;
+      }
+    }
+    n += w_in * K + K;
+  } else {
+    int64_t d = int64_t{in_channels} * length;
+    for (int h : hidden) {
+      n += d * h + h;
+      d = h;
+    }
+    n += d * K + K;
+  }
+  return n;
+}
+
+int64_t ModelSpec::macs() const {
+  const int64_t K = kNumClasses;
+  int64_t m = 0;
+  if (family == "resnet1d") {
+    const int64_t k = kernel;
+    m += int64_t{in_channels} * stem * k * length;
+    int64_t w_in = stem;
+    for (size_t i = 0; i < stages.size(); ++i) {
+      const int64_t w = stages[i];
+      const int64_t len = stage_length(static_cast<int>(i));
+      for (int b = 0; b < blocks; ++b) {
+        int stride = (b == 0 && i > 0) ? 2 : 1;
+        m += (w_in * w * k + w * w * k) * len;
+        if (w_in != w || stride != 1) m += w_in * w * len;
+        w_in = w;
+      }
+    }
+    m += w_in * K;
+  } else {
+    int64_t d = int64_t{in_channels} * length;
+    for (int h : hidden) {
+      m += d * h;
+      d = h;
+    }
+    m += d * K;
+  }
+  return m;
+}
+
+// ------------------------------------------------------------------------------- ladders
+// Parameter counts below are for ppg+acc (C = 4, L = 200); `ppgkd models` prints them.
+//
+// ResNet ladder: nine rungs from ~1k to ~2.1M parameters, x2.2-3.5 apart. Small rungs grow width
+// and stages; the largest put their parameters in a fifth, stride-2 stage (length 13) instead of
+// widening the long early stages, because training time grows with width^2 * length and the big
+// rungs must stay trainable on two cores: measured on this machine (1 thread, batch 256, under
+// load) r8 (836k) trained at ~90-120 windows/s and r9 (2.1M) at a similar rate, while a
+// blocks=2 2.2M variant ran at ~55. Kernel 5 throughout except r1, whose budget cannot pay for
+// it.
+//
+// MLP ladder: the flattened window has C*L = 800 inputs, and the 180-class output layer costs
+// 181 parameters per hidden unit of the last layer, so the smallest sensible MLP is a bottleneck:
+// 800 -> 4 -> 180 has 4,104 parameters. The ladder runs from there to ~2M, x2.5-3 apart.
+const std::vector<LadderRung>& resnet_ladder() {
+  static const std::vector<LadderRung> rungs = {
+      {"r1", "resnet1d:stem=4,stages=4,blocks=1,k=3"},
+      {"r2", "resnet1d:stem=6,stages=6-8,blocks=1,k=5"},
+      {"r3", "resnet1d:stem=8,stages=8-16-16,blocks=1,k=5"},
+      {"r4", "resnet1d:stem=12,stages=12-24-32,blocks=1,k=5"},
+      {"r5", "resnet1d:stem=16,stages=16-32-64,blocks=1,k=5"},
+      {"r6", "resnet1d:stem=24,stages=24-48-96,blocks=1,k=5"},
+      {"r7", "resnet1d:stem=32,stages=32-64-128-128,blocks=1,k=5"},
+      {"r8", "resnet1d:stem=48,stages=48-96-192-192,blocks=1,k=5"},
+      {"r9", "resnet1d:stem=32,stages=32-64-128-256-384,blocks=1,k=5"},
+  };
+  return rungs;
+}
+
+const std::vector<LadderRung>& mlp_ladder() {
+  static const std::vector<LadderRung> rungs = {
+      {"m1", "mlp:hidden=4"},
+      {"m2", "mlp:hidden=12"},
+      {"m3", "mlp:hidden=32"},
+      {"m4", "mlp:hidden=64-64"},
+      {"m5", "mlp:hidden=160-128"},
+      {"m6", "mlp:hidden=384-256"},
+      {"m7", "mlp:hidden=1024-512-256"},
+  };
+  return rungs;
+}
+
+std::string resolve_spec(const std::string& name_or_spec) {
+  if (name_or_spec.find(':') != std::string::npos) return name_or_spec;
+  for (const auto* ladder : {&resnet_ladder(), &mlp_ladder()})
+    for (const auto& r : *ladder)
+      if (r.name == name_or_spec) return r.spec;
+  if (name_or_spec == "resnet1d" || name_or_spec == "mlp") return name_or_spec;  // parse explains
+  throw Error(kWhere, fmt::format("unknown rung '{}' (expected r1..r{}, m1..m{} or a spec)",
+                                  name_or_spec, resnet_ladder().size(), mlp_ladder().size()));
+}
+
+}  // namespace ppgkd

@@ -1,0 +1,120 @@
+// ResNet1D and MLP modules (see networks.h for shapes and names).
+#include "models/networks.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "data/dsp/class_map.h"
+
+namespace ppgkd {
+
+namespace nn = torch::nn;
+
+void NetImpl::check_input(const torch::Tensor& x) const {
+  if (x.dim() != 3 || x.size(1) != spec_.in_channels || x.size(2) != spec_.length)
+    throw Error(spec_.str(), fmt::format("expected input (B, {}, {}), got {}", spec_.in_channels,
+                                         spec_.length, c10::str(x.sizes())));
+}
+
+// ------------------------------------------------------------------------------- ResNet1D
+
+namespace {
+nn::Conv1d conv(int in, int out, int k, int stride) {
+  return nn::Conv1d(nn::Conv1dOptions(in, out, k).stride(stride).padding(k / 2).bias(false));
+}
+}  // namespace
+
+BasicBlock1dImpl::BasicBlock1dImpl(int in, int out, int kernel, int stride) {
+  conv1 = register_module("conv1", conv(in, out, kernel, stride));
+  bn1 = register_module("bn1", nn::BatchNorm1d(out));
+  conv2 = register_module("conv2", conv(out, out, kernel, 1));
+  bn2 = register_module("bn2", nn::BatchNorm1d(out));
+  if (in != out || stride != 1) {
+    down_conv = register_module("down_conv", conv(in, out, 1, stride));
+    down_bn = register_module("down_bn", nn::BatchNorm1d(out));
+  }
+}
+
+torch::Tensor BasicBlock1dImpl::forward(const torch::Tensor& x) {
+  auto y = torch::relu(bn1(conv1(x)));
+  y = bn2(conv2(y));
+  auto shortcut = down_conv ? down_bn(down_conv(x)) : x;
+  return torch::relu(y + shortcut);
+}
+
+ResNet1dImpl::ResNet1dImpl(const ModelSpec& s) : NetImpl(s) {
+  if (s.family != "resnet1d") throw Error(s.str(), "not a resnet1d spec");
+  stem_conv = register_module("stem_conv", conv(s.in_channels, s.stem, s.kernel, 1));
+  stem_bn = register_module("stem_bn", nn::BatchNorm1d(s.stem));
+  int in = s.stem;
+  for (size_t i = 0; i < s.stages.size(); ++i) {
+    blocks.emplace_back();
+    for (int b = 0; b < s.blocks; ++b) {
+      int stride = (b == 0 && i > 0) ? 2 : 1;
+      blocks[i].push_back(register_module(fmt::format("s{}b{}", i, b),
+                                          BasicBlock1d(in, s.stages[i], s.kernel, stride)));
+      in = s.stages[i];
+    }
+  }
+  head = register_module("head", nn::Linear(in, kNumClasses));
+}
+
+ModelOutput ResNet1dImpl::forward_with_feature(const torch::Tensor& x, int stage) {
+  check_input(x);
+  const int n = static_cast<int>(blocks.size());
+  const int want = stage == kNoFeature ? kNoFeature : (stage < 0 ? n + stage : stage);
+  if (stage != kNoFeature && (want < 0 || want >= n))
+    throw Error(spec().str(), fmt::format("feature stage {} out of range (0..{})", stage, n - 1));
+  ModelOutput out;
+  auto h = torch::relu(stem_bn(stem_conv(x)));  // (B, S, L)
+  for (int i = 0; i < n; ++i) {
+    for (auto& block : blocks[i]) h = block(h);  // (B, C_i, L_i)
+    if (i == want) out.feature = h;
+  }
+  out.logits = head(h.mean(2));  // global average pool (B, C_last) -> (B, K)
+  return out;
+}
+
+// ------------------------------------------------------------------------------- MLP
+
+MlpImpl::MlpImpl(const ModelSpec& s) : NetImpl(s) {
+  if (s.family != "mlp") throw Error(s.str(), "not an mlp spec");
+  int64_t d = int64_t{s.in_channels} * s.length;
+  for (size_t i = 0; i < s.hidden.size(); ++i) {
+    fc.push_back(register_module(fmt::format("fc{}", i), nn::Linear(d, s.hidden[i])));
+    d = s.hidden[i];
+  }
+  head = register_module("head", nn::Linear(d, kNumClasses));
+}
+
+ModelOutput MlpImpl::forward_with_feature(const torch::Tensor& x, int stage) {
+  check_input(x);
+  const int n = static_cast<int>(fc.size());
+  const int want = stage == kNoFeature ? kNoFeature : (stage < 0 ? n + stage : stage);
+  if (stage != kNoFeature && (want < 0 || want >= n))
+    throw Error(spec().str(), fmt::format("feature stage {} out of range (0..{})", stage, n - 1));
+  ModelOutput out;
+  auto h = x.flatten(1);  // (B, C*L), channel-major like the window layout
+  for (int i = 0; i < n; ++i) {
+    h = torch::relu(fc[i](h));  // (B, D_i)
+    if (i == want) out.feature = h;
+  }
+  out.logits = head(h);
+  return out;
+}
+
+// ------------------------------------------------------------------------------- factory
+
+Net make_net(const ModelSpec& spec) {
+  if (spec.family == "resnet1d") return std::make_shared<ResNet1dImpl>(spec);
+  if (spec.family == "mlp") return std::make_shared<MlpImpl>(spec);
+  throw Error(spec.str(), "unknown model family '" + spec.family + "'");
+}
+
+int64_t count_parameters(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace ppgkd

@@ -1,0 +1,83 @@
+// Running a sweep: opening it (plan -> runs -> store, recovery of what an earlier, killed sweep
+// left behind), executing its runs as child processes of the ppgkd binary with N parallel jobs
+// (teachers before the students that need them), the progress line and `sweep status`.
+// A restarted sweep runs only what is missing: done runs are kept, runs whose owner died are
+// requeued, and results a killed sweep did not get to record are harvested from their run
+// directories. Not here: the MPI scheduler (mpi_runner.h), the store itself (store.h).
+//
+// Layout of OUT: sweep.db (store), plan.json (the resolved plan), runs/KEY/ (one run directory
+// each: model.json, weights, sweep_done.json marker), logs/KEY.log (child stdout and stderr).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sweep/child.h"
+#include "sweep/plan.h"
+#include "sweep/store.h"
+
+namespace ppgkd {
+
+struct SweepOptions {
+  std::string plan_path, out_dir;
+  std::string executable;  // the ppgkd binary each run executes (normally /proc/self/exe)
+  int jobs = 0;            // parallel child processes; 0: hardware cores
+  int shard_index = 0, shard_count = 1;
+  bool dry_run = false;
+  bool retry_failed = false;   // requeue failed runs first
+  double stale_after_s = 600;  // a running run without heartbeat this long is requeued
+  double heartbeat_s = 10;
+  bool progress = true;  // the progress line on stderr
+};
+
+// "i/n" with 0 <= i < n. Throws Error("--shard", "expected i/n with 0 <= i < n, got \"...\"").
+void parse_shard(const std::string& text, int* index, int* count);
+
+// An opened sweep: the plan, its runs, the store, and the runs this process is responsible for
+// (its shard's runs and the teachers they need, in plan order).
+struct SweepSession {
+  SweepOptions options;
+  SweepPlan plan;
+  std::vector<PlannedRun> runs;
+  std::unique_ptr<Store> store;
+  std::vector<size_t> selected;  // indices into runs
+};
+
+// Loads the plan, expands it, syncs the store, requeues stale runs (owner pid dead on this host,
+// or heartbeat older than stale_after_s) and harvests finished-but-unrecorded runs.
+SweepSession open_sweep(const SweepOptions& options);
+
+struct SweepOutcome {
+  size_t done = 0, failed = 0;  // over the selected runs, at the end
+  size_t executed = 0;          // runs this process executed
+};
+
+// Runs the selected runs locally with options.jobs children. On SIGINT/SIGTERM it stops its
+// children, requeues their runs and throws Error("sweep", "interrupted; N running runs
+// requeued").
+SweepOutcome run_sweep_local(const SweepOptions& options);
+
+// Dry run: one line per selected run (index, key, status, command line); touches nothing.
+std::string describe_plan(const SweepOptions& options);
+
+// The `sweep status` text for OUT: counts, ETA, the failed runs and their errors.
+// Throws Error(OUT/sweep.db, "no sweep store (run `ppgkd sweep --plan ... --out ...` first)").
+std::string sweep_status(const std::string& out_dir);
+
+// Shared by the local and MPI schedulers: what to run next and the ETA.
+// The first selected run that is queued and whose teacher (if any) is done; runs whose teacher
+// failed are marked failed on the way. Returns nullptr when none is runnable now.
+const PlannedRun* next_runnable(SweepSession& s, const std::map<std::string, std::string>& status);
+// "12 done, 2 running, 0 failed, 30 left, ETA 1h02m" over the selected runs.
+std::string progress_text(const SweepSession& s, const std::map<std::string, std::string>& status,
+                          int parallel);
+// Records a finished run (one store transaction) and returns whether it succeeded. A result
+// whose model.json the store rejects is recorded as failed with the reason.
+bool record_result(Store& store, const PlannedRun& run, const RunResult& result, double wall_s,
+                   const std::string& out_dir);
+std::string log_path(const std::string& out_dir, const std::string& key);
+// Removes a partial run directory of an earlier attempt and creates it empty.
+void reset_run_dir(const std::string& dir);
+
+}  // namespace ppgkd

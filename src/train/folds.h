@@ -1,0 +1,39 @@
+// Subject-wise splits: k-fold by subject, leave-one-subject-out, and the validation subjects held
+// out of a fold's training subjects for early stopping. Every split is a pure function of the
+// sorted subject list and a seed, so a fold means the same subjects on every machine. No libtorch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ppgkd {
+
+struct Fold {
+  int index = 0, count = 0;
+  std::vector<std::string> train_subjects;  // sorted
+  std::vector<std::string> test_subjects;   // sorted; disjoint from train_subjects
+};
+
+// Shuffles the sorted unique subjects with `seed` and deals them round-robin into k folds (sizes
+// differ by at most one). Throws Error("folds", ...) when k < 2 or k > number of subjects.
+std::vector<Fold> kfold_by_subject(const std::vector<std::string>& subjects, int k, uint64_t seed);
+
+// One fold per subject (sorted order), that subject being the test set.
+std::vector<Fold> loso_folds(const std::vector<std::string>& subjects);
+
+// Splits a fold's training subjects into fit and validation subjects: round(fraction * n)
+// validation subjects, at least 1 when fraction > 0, and at least one subject left to fit.
+// fraction = 0 gives no validation subjects. Deterministic in (subjects, seed).
+void split_validation(const std::vector<std::string>& train_subjects, double fraction,
+                      uint64_t seed, std::vector<std::string>* fit, std::vector<std::string>* val);
+
+// splitmix64: a tiny, portable generator (std::shuffle's algorithm differs between standard
+// libraries, so splits use this instead).
+uint64_t splitmix64(uint64_t* state);
+// Fisher-Yates shuffle of 0..n-1 driven by splitmix64 from `seed`.
+std::vector<size_t> permutation(size_t n, uint64_t seed);
+// A seed derived from a base seed and a tag (epoch, step, ...), decorrelated by hashing.
+uint64_t derive_seed(uint64_t seed, uint64_t tag);
+
+}  // namespace ppgkd

@@ -1,0 +1,408 @@
+// Supervised training, read top to bottom: config, learning-rate schedule, augmentation, one
+// epoch of steps, evaluation, and the driver that adds checkpoints, early stopping and resumption.
+//
+// Determinism: weights come from init_model(spec, seed); epoch e visits the rows in
+// permutation(derive_seed(seed, e)); step t augments with a generator seeded from (seed, t). All
+// randomness is therefore a function of (seed, epoch, step), which is what lets a run resumed at
+// any step reproduce an uninterrupted one exactly (at 1 thread; more threads may reorder float
+// reductions).
+#include "train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/progress.h"
+#include "train/checkpoint.h"
+#include "train/folds.h"
+#include "train/inference.h"
+#include "train/interrupt.h"
+#include "train/metrics.h"
+
+namespace ppgkd {
+
+namespace F = torch::nn::functional;
+
+// ------------------------------------------------------------------------------- config
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"epochs", epochs},
+          {"batch", batch},
+          {"lr", lr},
+          {"weight_decay", weight_decay},
+          {"warmup_epochs", warmup_epochs},
+          {"min_lr_ratio", min_lr_ratio},
+          {"label_smoothing", label_smoothing},
+          {"augment", augment},
+          {"patience", patience},
+          {"val_fraction", val_fraction},
+          {"seed", seed}};
+}
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
+  TrainConfig c;
+  c.epochs = j.value("epochs", c.epochs);
+  c.batch = j.value("batch", c.batch);
+  c.lr = j.value("lr", c.lr);
+  c.weight_decay = j.value("weight_decay", c.weight_decay);
+  c.warmup_epochs = j.value("warmup_epochs", c.warmup_epochs);
+  c.min_lr_ratio = j.value("min_lr_ratio", c.min_lr_ratio);
+  c.label_smoothing = j.value("label_smoothing", c.label_smoothing);
+  c.augment = j.value("augment", c.augment);
+  c.patience = j.value("patience", c.patience);
+  c.val_fraction = j.value("val_fraction", c.val_fraction);
+  c.seed = j.value("seed", c.seed);
+  c.validate();
+  return c;
+}
+
+void TrainConfig::validate() const {
+  auto bad = [](const std::string& what) { throw Error("train config", what); };
+  if (epochs < 1) bad(fmt::format("epochs must be >= 1, got {}", epochs));
+  if (batch < 1) bad(fmt::format("batch must be >= 1, got {}", batch));
+  if (!(lr > 0)) bad(fmt::format("lr must be > 0, got {}", lr));
+  if (!(weight_decay >= 0)) bad(fmt::format("weight_decay must be >= 0, got {}", weight_decay));
+  if (!(warmup_epochs >= 0)) bad(fmt::format("warmup_epochs must be >= 0, got {}", warmup_epochs));
+  if (!(min_lr_ratio >= 0 && min_lr_ratio <= 1))
+    bad(fmt::format("min_lr_ratio must be in [0, 1], got {}", min_lr_ratio));
+  if (!(label_smoothing >= 0 && label_smoothing < 1))
+    bad(fmt::format("label_smoothing must be in [0, 1), got {}", label_smoothing));
+  if (patience < 0) bad(fmt::format("patience must be >= 0, got {}", patience));
+  if (!(val_fraction >= 0 && val_fraction < 1))
+    bad(fmt::format("val_fraction must be in [0, 1), got {}", val_fraction));
+  if (threads < 1) bad(fmt::format("threads must be >= 1, got {}", threads));
+}
+
+namespace {
+// JSON has no NaN: store it as null.
+nlohmann::json num(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+double num(const nlohmann::json& j) {
+  return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
+}
+}  // namespace
+
+nlohmann::json TrainResult::history_json() const {
+  nlohmann::json h = nlohmann::json::array();
+  for (const auto& e : history)
+    h.push_back({{"epoch", e.epoch},
+                 {"train_loss", num(e.train_loss)},
+                 {"val_mae", num(e.val_mae)},
+                 {"lr", e.lr},
+                 {"seconds", e.seconds}});
+  return h;
+}
+
+// ------------------------------------------------------------------------------- schedule
+
+double lr_at(const TrainConfig& cfg, int64_t t, int64_t total, int64_t steps_per_epoch) {
+  const int64_t warm = std::llround(cfg.warmup_epochs * steps_per_epoch);
+  // Warm-up starts at lr/warm rather than 0 so the first step is not wasted.
+  if (t < warm) return cfg.lr * double(t + 1) / double(warm);
+  const double span = std::max<int64_t>(1, total - warm - 1);
+  const double progress = std::min(1.0, double(t - warm) / span);
+  const double floor = cfg.lr * cfg.min_lr_ratio;
+  return floor + (cfg.lr - floor) * 0.5 * (1.0 + std::cos(M_PI * progress));
+}
+
+// ------------------------------------------------------------------------------- augmentation
+// Transformations that keep the heart rate: amplitude scaling, a circular time shift of up to
+// 0.5 s, and white noise. Time stretching is deliberately absent: it would change the HR.
+namespace {
+constexpr double kScaleLo = 0.8, kScaleHi = 1.2;
+constexpr int64_t kMaxShift = 12;   // samples (0.48 s at 25 Hz)
+constexpr double kNoiseStd = 0.05;  // windows are standardised, so this is 5% of their SD
+
+// (B, C, L) -> (B, C, L)
+torch::Tensor augment(const torch::Tensor& x, uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  const int64_t B = x.size(0), C = x.size(1), L = x.size(2);
+  auto scale = kScaleLo + (kScaleHi - kScaleLo) * torch::rand({B, 1, 1}, gen);
+  auto shift = torch::randint(-kMaxShift, kMaxShift + 1, {B, 1, 1}, gen, torch::kInt64);
+  auto idx = torch::remainder(torch::arange(L, torch::kInt64).view({1, 1, L}) - shift, L);
+  auto shifted = x.gather(2, idx.expand({B, C, L}));
+  return shifted * scale + kNoiseStd * torch::randn({B, C, L}, gen);
+}
+}  // namespace
+
+// ------------------------------------------------------------------------------- evaluation
+
+double evaluate_mae(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& rows, int batch) {
+  const auto bpm = predict_bpm(net, ws, rows, batch);
+  std::vector<WindowEstimate> est(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& rec = ws.recordings.at(ws.recording.at(rows[i]));
+    est[i] = {bpm[i], ws.hr[rows[i]], rec.subject, rec.dataset};
+  }
+  return compute_metrics(est).mae_bpm;
+}
+
+// ------------------------------------------------------------------------------- one epoch
+
+namespace {
+
+// Everything a run carries between steps; it is exactly what a checkpoint stores.
+struct RunState {
+  int epoch = 0;            // the epoch in progress (or next to start)
+  int64_t step = 0;         // next step within the epoch
+  int64_t global_step = 0;  // optimiser steps taken
+  double loss_sum = 0;      // this epoch so far
+  int64_t loss_batches = 0;
+  double best_val_mae = std::numeric_limits<double>::quiet_NaN();
+  int best_epoch = -1;
+  int bad_epochs = 0;
+  bool finished = false, stopped_early = false;
+  std::vector<EpochRecord> history;
+};
+
+struct Run {
+  NetImpl& net;
+  const WindowSet& ws;
+  const std::vector<size_t>& fit_rows;
+  const TrainConfig& cfg;
+  const TrainHooks& hooks;
+  torch::optim::AdamW& opt;
+  int64_t steps_per_epoch, total_steps;
+  std::string ckpt_path;
+  std::function<void()> checkpoint;  // writes RunState atomically
+  Progress* progress;
+  double train_seconds = 0;
+  int64_t windows_seen = 0;
+};
+
+// Steps [st.step, steps_per_epoch) of epoch st.epoch. Checks for an interrupt after every step.
+void train_epoch(Run& r, RunState& st) {
+  const auto order = permutation(r.fit_rows.size(), derive_seed(r.cfg.seed, st.epoch));
+  r.net.train();
+  for (; st.step < r.steps_per_epoch; ++st.step) {
+    auto t0 = std::chrono::steady_clock::now();
+    const size_t lo = st.step * r.cfg.batch;
+    const size_t hi = std::min(r.fit_rows.size(), lo + r.cfg.batch);
+    std::vector<size_t> rows(hi - lo);
+    for (size_t i = lo; i < hi; ++i) rows[i - lo] = r.fit_rows[order[i]];
+    auto x = gather_windows(r.ws, rows);  // (B, C, L)
+    auto y = gather_targets(r.ws, rows);  // (B)
+    if (r.cfg.augment) x = augment(x, derive_seed(r.cfg.seed ^ 0x617567ull, st.global_step));
+
+    const double lr = lr_at(r.cfg, st.global_step, r.total_steps, r.steps_per_epoch);
+    for (auto& g : r.opt.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+
+    torch::Tensor loss;
+    if (r.hooks.loss) {
+      auto row_t = torch::tensor(std::vector<int64_t>(rows.begin(), rows.end()), torch::kInt64);
+      loss = r.hooks.loss(r.net, x, y, row_t, st.epoch);
+    } else {
+      loss = F::cross_entropy(r.net.forward(x), y,
+                              F::CrossEntropyFuncOptions().label_smoothing(r.cfg.label_smoothing));
+    }
+    r.opt.zero_grad();
+    loss.backward();
+    r.opt.step();
+
+    st.loss_sum += loss.item<double>();
+    st.loss_batches += 1;
+    st.global_step += 1;
+    r.windows_seen += static_cast<int64_t>(rows.size());
+    r.train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r.progress) {
+      std::string val = st.history.empty() || !std::isfinite(st.history.back().val_mae)
+                            ? ""
+                            : fmt::format(" val {:.2f}", st.history.back().val_mae);
+      r.progress->update(st.global_step,
+                         fmt::format("ep {}/{} loss {:.3f}{}", st.epoch + 1, r.cfg.epochs,
+                                     st.loss_sum / st.loss_batches, val));
+    }
+    if (r.hooks.on_step) r.hooks.on_step(st.global_step);
+    if (interrupt_requested()) {
+      st.step += 1;  // this step is done
+      r.checkpoint();
+      throw Error(r.ckpt_path,
+                  fmt::format("interrupted at epoch {} step {}; checkpoint saved, continue with "
+                              "--resume",
+                              st.epoch + 1, st.step));
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------- state I/O
+
+nlohmann::json state_to_json(const RunState& st, const nlohmann::json& identity) {
+  TrainResult tmp;
+  tmp.history = st.history;
+  return {{"identity", identity},
+          {"epoch", st.epoch},
+          {"step", st.step},
+          {"global_step", st.global_step},
+          {"loss_sum", st.loss_sum},
+          {"loss_batches", st.loss_batches},
+          {"best_val_mae", num(st.best_val_mae)},
+          {"best_epoch", st.best_epoch},
+          {"bad_epochs", st.bad_epochs},
+          {"finished", st.finished},
+          {"stopped_early", st.stopped_early},
+          {"history", tmp.history_json()}};
+}
+
+RunState state_from_json(const nlohmann::json& j) {
+  RunState st;
+  st.epoch = j.at("epoch");
+  st.step = j.at("step");
+  st.global_step = j.at("global_step");
+  st.loss_sum = j.at("loss_sum");
+  st.loss_batches = j.at("loss_batches");
+  st.best_val_mae = num(j.at("best_val_mae"));
+  st.best_epoch = j.at("best_epoch");
+  st.bad_epochs = j.at("bad_epochs");
+  st.finished = j.at("finished");
+  st.stopped_early = j.at("stopped_early");
+  for (const auto& e : j.at("history"))
+    st.history.push_back({e.at("epoch").get<int>(), num(e.at("train_loss")), num(e.at("val_mae")),
+                          e.at("lr").get<double>(), e.at("seconds").get<double>()});
+  return st;
+}
+
+// What must be equal for a checkpoint to belong to this run.
+nlohmann::json run_identity(const NetImpl& net, const TrainConfig& cfg,
+                            const std::vector<size_t>& fit, const std::vector<size_t>& val,
+                            const WindowSet& ws) {
+  Hasher h;
+  for (size_t r : fit) h.update(&r, sizeof r);
+  h.update("|");
+  for (size_t r : val) h.update(&r, sizeof r);
+  h.update(ws.hr.data(), ws.hr.size() * sizeof(float));
+  return {{"spec", net.spec().str()}, {"config", cfg.to_json()}, {"rows", h.hex()}};
+}
+
+void check_identity(const std::string& path, const nlohmann::json& saved,
+                    const nlohmann::json& now) {
+  if (saved == now) return;
+  for (const auto& key : {"spec", "rows"})
+    if (saved.value(key, nlohmann::json()) != now.at(key))
+      throw Error(path,
+                  fmt::format("checkpoint belongs to a different run: {} was {} but is now "
+                              "{}",
+                              key, saved.value(key, nlohmann::json()).dump(), now.at(key).dump()));
+  for (const auto& [key, value] : now.at("config").items()) {
+    auto old = saved.at("config").value(key, nlohmann::json());
+    if (old != value)
+      throw Error(path, fmt::format("checkpoint belongs to a different run: {} was {} but is now "
+                                    "{}",
+                                    key, old.dump(), value.dump()));
+  }
+  throw Error(path, "checkpoint belongs to a different run");
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------- the driver
+
+Net init_model(const ModelSpec& spec, uint64_t seed) {
+  torch::manual_seed(seed);
+  return make_net(spec);
+}
+
+TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& fit_rows,
+                        const std::vector<size_t>& val_rows, const TrainConfig& cfg,
+                        const std::string& state_dir, bool resume, const TrainHooks& hooks) {
+  cfg.validate();
+  if (fit_rows.empty()) throw Error("train", "no training windows");
+  torch::set_num_threads(cfg.threads);
+  namespace fs = std::filesystem;
+  fs::create_directories(state_dir);
+  const std::string ckpt_path = state_dir + "/checkpoint.pt";
+  const std::string best_path = state_dir + "/best.pt";
+
+  // AdamW: decay the weight matrices and kernels; not biases or BN parameters (dim <= 1), whose
+  // decay only pulls normalisation towards zero.
+  std::vector<torch::Tensor> decay, no_decay;
+  std::vector<std::shared_ptr<torch::nn::Module>> modules = {net.shared_from_this()};
+  for (const auto& m : hooks.extra_modules) modules.push_back(m);
+  for (const auto& m : modules)
+    for (const auto& p : m->parameters()) (p.dim() > 1 ? decay : no_decay).push_back(p);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay,
+                      std::make_unique<torch::optim::AdamWOptions>(
+                          torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0)));
+  torch::optim::AdamW opt(std::move(groups));
+
+  const auto identity = run_identity(net, cfg, fit_rows, val_rows, ws);
+  RunState st;
+  if (fs::exists(ckpt_path)) {
+    if (!resume)
+      throw Error(state_dir,
+                  "already holds a training checkpoint; pass --resume to continue it "
+                  "or choose another output directory");
+    auto j = load_checkpoint(ckpt_path, modules, opt);
+    check_identity(ckpt_path, j.at("identity"), identity);
+    st = state_from_json(j);
+  }
+
+  Run r{net, ws, fit_rows, cfg, hooks, opt, 0, 0, ckpt_path, {}, nullptr};
+  r.steps_per_epoch = static_cast<int64_t>((fit_rows.size() + cfg.batch - 1) / cfg.batch);
+  r.total_steps = r.steps_per_epoch * cfg.epochs;
+  r.checkpoint = [&] { save_checkpoint(ckpt_path, modules, opt, state_to_json(st, identity)); };
+  std::unique_ptr<Progress> progress;
+  if (!hooks.progress_label.empty() && !st.finished) {
+    progress = std::make_unique<Progress>(hooks.progress_label, r.total_steps);
+    r.progress = progress.get();
+  }
+
+  while (!st.finished) {
+    auto t0 = std::chrono::steady_clock::now();
+    train_epoch(r, st);
+    EpochRecord rec;
+    rec.epoch = st.epoch;
+    rec.train_loss = st.loss_sum / std::max<int64_t>(1, st.loss_batches);
+    rec.lr = lr_at(cfg, st.global_step - 1, r.total_steps, r.steps_per_epoch);
+    if (!val_rows.empty()) {
+      rec.val_mae = evaluate_mae(net, ws, val_rows, std::max(cfg.batch, 256));
+      // Early stopping keeps the weights of the best validation epoch.
+      if (st.best_epoch < 0 || rec.val_mae < st.best_val_mae) {
+        st.best_val_mae = rec.val_mae;
+        st.best_epoch = st.epoch;
+        st.bad_epochs = 0;
+        save_weights(best_path, net);
+      } else {
+        st.bad_epochs += 1;
+      }
+    }
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    st.history.push_back(rec);
+    st.epoch += 1;
+    st.step = 0;
+    st.loss_sum = 0;
+    st.loss_batches = 0;
+    st.stopped_early = !val_rows.empty() && cfg.patience > 0 && st.bad_epochs >= cfg.patience &&
+                       st.epoch < cfg.epochs;
+    if (st.epoch >= cfg.epochs || st.stopped_early) {
+      if (val_rows.empty()) {
+        st.best_epoch = st.epoch - 1;
+        save_weights(best_path, net);
+      }
+      st.finished = true;
+    }
+    r.checkpoint();
+  }
+  if (progress)
+    progress->finish(fmt::format("best epoch {} val {:.2f}", st.best_epoch + 1, st.best_val_mae));
+
+  load_weights(best_path, net);
+  TrainResult res;
+  res.history = st.history;
+  res.best_epoch = st.best_epoch;
+  res.best_val_mae = st.best_val_mae;
+  res.stopped_early = st.stopped_early;
+  res.windows_per_second = r.train_seconds > 0 ? r.windows_seen / r.train_seconds : 0;
+  return res;
+}
+
+}  // namespace ppgkd

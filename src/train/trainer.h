@@ -1,0 +1,98 @@
+// Supervised training of one model on one split: AdamW with linear warm-up and cosine decay,
+// cross-entropy over the 180 classes (optionally label-smoothed, or any loss the caller passes),
+// optional augmentation, early stopping on validation-subject MAE, an atomic checkpoint every
+// epoch and on SIGINT/SIGTERM, and exact resumption. Distillation reuses it through TrainHooks.
+// Not here: folds (folds.h), model directories (model_dir.h), metrics (metrics.h).
+//
+// Shapes: B batch, C channels, L samples, K = 180 classes.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/preprocess.h"
+#include "models/networks.h"
+
+namespace ppgkd {
+
+struct TrainConfig {
+  int epochs = 30;
+  int batch = 256;
+  double lr = 2e-3;            // peak learning rate (after warm-up)
+  double weight_decay = 1e-2;  // AdamW's decoupled decay
+  double warmup_epochs = 1.0;  // linear warm-up from ~0 to lr
+  double min_lr_ratio = 0.01;  // cosine decays to lr * min_lr_ratio at the last step
+  double label_smoothing = 0.0;
+  bool augment = false;       // amplitude scaling, circular time shift, noise (HR preserved)
+  int patience = 8;           // epochs without validation improvement before stopping; 0 = never
+  double val_fraction = 0.2;  // share of the training subjects held out for validation
+  uint64_t seed = 1;          // weights init, data order, augmentation, validation subjects
+  int threads = 2;            // torch intra-op threads (libtorch defaults to 1 here)
+
+  // Everything except `threads`, which does not change the result at 1 thread and is
+  // allowed to differ on resume.
+  nlohmann::json to_json() const;
+  static TrainConfig from_json(const nlohmann::json& j);  // missing keys keep defaults
+  void validate() const;                                  // throws Error("train config", ...)
+};
+
+struct EpochRecord {
+  int epoch = 0;
+  double train_loss = 0;
+  double val_mae = std::numeric_limits<double>::quiet_NaN();  // NaN without validation
+  double lr = 0;                                              // at the epoch's last step
+  double seconds = 0;                                         // wall time (not deterministic)
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;
+  int best_epoch = -1;  // epoch whose weights the model holds at the end
+  double best_val_mae = std::numeric_limits<double>::quiet_NaN();
+  bool stopped_early = false;
+  double windows_per_second = 0;  // training throughput of the last run segment
+  nlohmann::json history_json() const;
+};
+
+// The loss of one batch. x (B, C, L) after augmentation, y (B) int64 classes, rows (B) int64
+// indices into the WindowSet (to look up cached teacher outputs), epoch the 0-based epoch.
+// Returns a 0-dim tensor.
+using BatchLoss =
+    std::function<torch::Tensor(NetImpl& net, const torch::Tensor& x, const torch::Tensor& y,
+                                const torch::Tensor& rows, int epoch)>;
+
+struct TrainHooks {
+  BatchLoss loss;  // empty: cross-entropy with cfg.label_smoothing
+  // Extra trainable modules (e.g. a feature projector): optimised and checkpointed with the net.
+  std::vector<std::shared_ptr<torch::nn::Module>> extra_modules;
+  // Called after every optimiser step with the global step count (tests simulate an interrupt).
+  std::function<void(int64_t global_step)> on_step;
+  std::string progress_label = "train";  // empty: no progress bar
+};
+
+// Builds the network for `spec` with its initial weights drawn from `seed`.
+Net init_model(const ModelSpec& spec, uint64_t seed);
+
+// Trains `net` on rows `fit_rows` of `ws`, early-stopping on the subject-averaged MAE of
+// `val_rows` (may be empty: then the last epoch's weights are kept). `state_dir` receives
+// checkpoint.pt (every epoch and on interrupt) and best.pt (the weights returned).
+//   resume = false: refuses a state_dir that already holds a checkpoint.
+//   resume = true:  continues from state_dir/checkpoint.pt when present (the config must match),
+//                   giving the same weights as an uninterrupted run; starts fresh when absent.
+// On SIGINT/SIGTERM (interrupt.h) it finishes the step, checkpoints and throws Error.
+TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& fit_rows,
+                        const std::vector<size_t>& val_rows, const TrainConfig& cfg,
+                        const std::string& state_dir, bool resume, const TrainHooks& hooks = {});
+
+// Subject-averaged MAE (BPM) of the model on `rows` (metrics.h compute_metrics).
+double evaluate_mae(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& rows, int batch);
+
+// Learning rate at global step t of `total` steps (warm-up then cosine). Exposed for tests.
+double lr_at(const TrainConfig& cfg, int64_t t, int64_t total, int64_t steps_per_epoch);
+
+}  // namespace ppgkd

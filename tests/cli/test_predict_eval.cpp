@@ -1,0 +1,236 @@
+// End-to-end tests of `ppgkd predict`, `ppgkd eval` and `ppgkd validate`, run as a child process
+// against a tiny untrained model directory (plumbing, not accuracy) and the spectral baseline on
+// the synthetic data. The binary's path comes from the build (PPGKD_BIN).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "analysis/gnuplot.h"
+#include "baseline/spectral.h"
+#include "common/atomic_file.h"
+#include "data/synthetic/synthetic.h"
+#include "test_util.h"
+#include "train/model_dir.h"
+
+namespace ppgkd {
+namespace {
+
+struct RunResult {
+  int status = -1;
+  std::string out;
+};
+
+// Runs the ppgkd binary with `args` through the shell; stdout captured, stderr to a file.
+RunResult run(const std::string& args, const std::string& err_file) {
+  RunResult r;
+  const std::string cmd = std::string(PPGKD_BIN) + " " + args + " 2>" + err_file;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// An untrained 4-channel MLP saved as a model directory; fold: train s01, test s02.
+std::string make_model_dir(const std::string& dir, bool with_fold) {
+  torch::manual_seed(1);
+  PreprocessConfig pp;
+  auto net = make_net(ModelSpec::parse("mlp:hidden=16", pp.channels(), pp.length()));
+  ModelRecord rec;
+  if (with_fold) {
+    rec.train_subjects = {"synthetic/s01"};
+    rec.test_subjects = {"synthetic/s02"};
+    rec.split = "kfold";
+    rec.fold = 0;
+    rec.folds = 2;
+  }
+  save_model_dir(dir, *net, pp, rec);
+  return dir;
+}
+
+Recording synthetic_recording(double duration_s) {
+  SyntheticConfig sc;
+  sc.subjects = 1;
+  sc.recordings_per_subject = 1;
+  sc.duration_s = duration_s;
+  return make_synthetic(sc).at(0);
+}
+
+void write_csv(const Recording& rec, const std::string& path) {
+  std::string s = "ppg,acc_x,acc_y,acc_z\n";
+  char line[128];
+  for (size_t i = 0; i < rec.num_samples(); ++i) {
+    std::snprintf(line, sizeof line, "%.9g,%.9g,%.9g,%.9g\n", rec.ppg[0][i], rec.acc[0][i],
+                  rec.acc[1][i], rec.acc[2][i]);
+    s += line;
+  }
+  write_file_atomic(path, s);
+}
+
+std::vector<std::vector<std::string>> read_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    std::string x;
+    while (std::getline(ls, x, ',')) f.push_back(x);
+    rows.push_back(f);
+  }
+  return rows;
+}
+
+TEST(CliPredict, StreamMatchesOfflineCausalAndIgnoresTheFuture) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", false);
+  const Recording rec = synthetic_recording(40);
+  write_csv(rec, dir + "/a.csv");
+  const std::string err = dir + "/err.txt";
+
+  auto off = run("predict --model " + model + " --input " + dir + "/a.csv --fs 125 --causal", err);
+  ASSERT_EQ(off.status, 0) << read_file(err);
+  auto st = run("predict --model " + model + " --input " + dir + "/a.csv --fs 125 --stream", err);
+  ASSERT_EQ(st.status, 0) << read_file(err);
+  const auto o = read_csv(off.out), s = read_csv(st.out);
+  ASSERT_EQ(o[0], (std::vector<std::string>{"t_s", "hr_bpm", "confidence"}));
+  ASSERT_EQ(s[0], (std::vector<std::string>{"t_s", "hr_bpm", "confidence", "tracked_bpm"}));
+  // (40 s - 8 s) / 2 s + 1 = 17 windows.
+  ASSERT_EQ(o.size(), 18u);
+  ASSERT_EQ(s.size(), o.size());
+  for (size_t i = 1; i < o.size(); ++i) {
+    EXPECT_NEAR(std::stod(s[i][0]) - 8.0, std::stod(o[i][0]), 1e-9);  // stream: end; offline: start
+    // The windows are bit-identical; batch 1 vs batched inference may differ in the last float
+    // bits, far below the printed 0.001 BPM.
+    EXPECT_NEAR(std::stod(s[i][1]), std::stod(o[i][1]), 0.0011) << "window " << i - 1;
+    EXPECT_NEAR(std::stod(s[i][2]), std::stod(o[i][2]), 0.00011) << "window " << i - 1;
+  }
+
+  // The zero-phase offline path (the default) differs: the test above is not vacuous.
+  auto zp = run("predict --model " + model + " --input " + dir + "/a.csv --fs 125", err);
+  ASSERT_EQ(zp.status, 0);
+  EXPECT_NE(zp.out, off.out);
+
+  // Change everything from 20 s on: rows of windows ending by 19.6 s (k = 0..5) are unchanged.
+  Recording b = rec;
+  for (size_t i = 20 * 125; i < b.num_samples(); ++i) b.ppg[0][i] = -2 * b.ppg[0][i] + 3;
+  write_csv(b, dir + "/b.csv");
+  auto sb = run("predict --model " + model + " --input " + dir + "/b.csv --fs 125 --stream", err);
+  ASSERT_EQ(sb.status, 0);
+  const auto s2 = read_csv(sb.out);
+  for (size_t i = 1; i <= 6; ++i) EXPECT_EQ(s2[i], s[i]) << "row " << i;
+  bool later_differs = false;
+  for (size_t i = 7; i < s.size(); ++i) later_differs = later_differs || s2[i] != s[i];
+  EXPECT_TRUE(later_differs);
+
+  // A pipe on stdin gives the same rows as the file.
+  auto piped =
+      run("predict --model " + model + " --input - --fs 125 --stream < " + dir + "/a.csv", err);
+  ASSERT_EQ(piped.status, 0) << read_file(err);
+  EXPECT_EQ(piped.out, st.out);
+}
+
+TEST(CliPredict, Errors) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", false);
+  write_file_atomic(dir + "/x.csv", "ppg,acc_x\n1,2\n");
+  const std::string err = dir + "/err.txt";
+  auto r = run("predict --model " + model + " --input " + dir + "/x.csv --stream", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(read_file(err),
+            "ppgkd: error: " + dir + "/x.csv: a CSV input needs its sampling rate (--fs HZ)\n");
+  r = run("predict --model " + model + " --input " + dir + "/x.csv --fs 125 --stream", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(read_file(err), "ppgkd: error: " + dir +
+                                "/x.csv: CSV has some but not all of the columns acc_x, acc_y, "
+                                "acc_z\n");
+}
+
+TEST(CliEval, SpectralOnSyntheticMatchesDirectComputation) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  auto r =
+      run("eval --model spectral --data synthetic --subjects synthetic/s01,synthetic/s02", err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  const auto j = nlohmann::json::parse(r.out);
+  // Independent aggregation: per-subject mean |e| of spectral_hr, then the mean over subjects.
+  std::map<std::string, std::pair<double, size_t>> per;
+  size_t windows = 0;
+  for (const Recording& rec : make_synthetic(SyntheticConfig{})) {
+    if (rec.subject != "synthetic/s01" && rec.subject != "synthetic/s02") continue;
+    const auto bpm = spectral_hr(rec);
+    for (size_t i = 0; i < bpm.size(); ++i) {
+      per[rec.subject].first += std::fabs(bpm[i] - rec.windows[i].hr_bpm);
+      per[rec.subject].second += 1;
+      ++windows;
+    }
+  }
+  const double mae = 0.5 * (per["synthetic/s01"].first / per["synthetic/s01"].second +
+                            per["synthetic/s02"].first / per["synthetic/s02"].second);
+  EXPECT_EQ(j["windows"].get<size_t>(), windows);
+  EXPECT_NEAR(j["metrics"]["mae_bpm"].get<double>(), mae, 1e-9);
+  EXPECT_EQ(j["metrics"]["subject_mae_bpm"].size(), 2u);
+  EXPECT_TRUE(j["metrics"].contains("pearson_r"));
+  EXPECT_TRUE(j["metrics"].contains("within_5bpm"));
+  EXPECT_TRUE(j["metrics"]["dataset_mae_bpm"].contains("synthetic"));
+}
+
+TEST(CliEval, ModelHeldOutLabellingAndDecoders) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", true);
+  const std::string err = dir + "/err.txt";
+  auto own = run("eval --model " + model + " --data synthetic --subjects synthetic/s01", err);
+  ASSERT_EQ(own.status, 0) << read_file(err);
+  auto j = nlohmann::json::parse(own.out);
+  EXPECT_FALSE(j["held_out"].get<bool>());
+  EXPECT_EQ(j["subjects_seen_in_training"], nlohmann::json::array({"synthetic/s01"}));
+  EXPECT_EQ(j["warning"],
+            "1 of 1 evaluated subjects were in this model's training data: these "
+            "numbers are NOT held-out");
+
+  auto test = run("eval --model " + model + " --data synthetic --fold-test --decode offline", err);
+  ASSERT_EQ(test.status, 0) << read_file(err);
+  j = nlohmann::json::parse(test.out);
+  EXPECT_TRUE(j["held_out"].get<bool>());
+  EXPECT_EQ(j["subjects"], nlohmann::json::array({"synthetic/s02"}));
+  EXPECT_EQ(j["transition_scale_source"], "fitted on the training subjects' labels");
+  EXPECT_GT(j["windows"].get<int>(), 0);
+
+  // A model without a fold cannot --fold-test.
+  const std::string plain = make_model_dir(dir + "/plain", false);
+  auto bad = run("eval --model " + plain + " --data synthetic --fold-test", err);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(read_file(err), "ppgkd: error: " + plain +
+                                "/model.json: records no test subjects (trained on all data); "
+                                "--fold-test needs a model trained on a cross-validation fold\n");
+  auto unknown = run("eval --model spectral --data synthetic --subjects nobody", err);
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_EQ(read_file(err), "ppgkd: error: synthetic: subject 'nobody' is not in the data\n");
+}
+
+TEST(CliValidate, SpectralReportOnSynthetic) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  auto r = run("validate --model spectral --data synthetic --subjects synthetic/s03 --out " + dir +
+                   "/report",
+               err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  const std::string md = read_file(dir + "/report/report.md");
+  EXPECT_NE(md.find("synthetic / all"), std::string::npos);
+  EXPECT_NE(md.find("**not a certification**"), std::string::npos);
+  EXPECT_TRUE(is_png_file(dir + "/report/plots/bland_altman.png"));
+  EXPECT_TRUE(is_png_file(dir + "/report/plots/track_synthetic_s03_r1.png"));
+  EXPECT_TRUE(is_png_file(dir + "/report/plots/track_synthetic_s03_r2.png"));
+}
+
+}  // namespace
+}  // namespace ppgkd

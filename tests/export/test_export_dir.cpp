@@ -1,0 +1,382 @@
+// int8 against f32 on a model trained here, and `ppgkd export` end to end: model directory in,
+// model.ppgm + model_data.{c,h} + export.json out (checked through the C API, a C compiler and
+// the JSON), bad inputs, and the CLI subcommand.
+//
+// Shapes: N windows, C channels, L = 200 samples, K = 180 classes.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "data/cache.h"
+#include "data/dsp/class_map.h"
+#include "export/edge_runner.h"
+#include "export/exporter.h"
+#include "export/measure.h"
+#include "ppgkd_edge.h"
+#include "test_util.h"
+#include "train/model_dir.h"
+
+namespace ppgkd {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kInt8MaeBar = 0.3;  // BPM: the bar for int8 MAE degradation
+constexpr int kEpochs = 12;
+
+torch::Tensor gather_rows(const WindowSet& ws, const std::vector<size_t>& rows) {
+  const int64_t per = int64_t{ws.channels} * ws.length;
+  auto x = torch::empty({static_cast<int64_t>(rows.size()), ws.channels, ws.length});
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::copy(ws.window_ptr(rows[i]), ws.window_ptr(rows[i]) + per, x.data_ptr<float>() + i * per);
+  return x;
+}
+
+std::vector<size_t> evenly(const std::vector<size_t>& rows, size_t n) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < std::min(n, rows.size()); ++i) out.push_back(rows[i * rows.size() / n]);
+  return out;
+}
+
+// The synthetic dataset, split by subject: the first 6 subjects train, the rest test.
+struct Split {
+  WindowSet ws;
+  std::vector<std::string> train_subjects, test_subjects;
+  std::vector<size_t> train, test;
+  CacheInfo info;
+};
+const Split& synthetic_split() {
+  static const Split s = [] {
+    Split s;
+    s.ws = load_windows("synthetic", PreprocessConfig{}, "", &s.info);
+    const auto subjects = s.ws.subjects();
+    for (size_t i = 0; i < subjects.size(); ++i)
+      (i < 6 ? s.train_subjects : s.test_subjects).push_back(subjects[i]);
+    s.train = s.ws.rows_of_subjects(s.train_subjects);
+    s.test = s.ws.rows_of_subjects(s.test_subjects);
+    return s;
+  }();
+  return s;
+}
+
+// A few epochs of plain cross-entropy training (Adam), enough for a small model to learn.
+Net train_small(const std::string& spec, int epochs, uint64_t seed) {
+  const Split& s = synthetic_split();
+  torch::manual_seed(seed);
+  Net net = make_net(ModelSpec::parse(spec, 4, 200));
+  const auto x = gather_rows(s.ws, s.train);
+  auto y = torch::empty({static_cast<int64_t>(s.train.size())}, torch::kInt64);
+  for (size_t i = 0; i < s.train.size(); ++i) y[i] = bpm_to_class(s.ws.hr[s.train[i]]);
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(3e-3));
+  net->train();
+  for (int e = 0; e < epochs; ++e) {
+    const auto perm = torch::randperm(x.size(0));
+    for (int64_t b = 0; b < x.size(0); b += 64) {
+      const auto idx = perm.slice(0, b, std::min<int64_t>(x.size(0), b + 64));
+      opt.zero_grad();
+      auto loss = torch::nn::functional::cross_entropy(net->forward(x.index_select(0, idx)),
+                                                       y.index_select(0, idx));
+      loss.backward();
+      opt.step();
+    }
+  }
+  net->eval();
+  return net;
+}
+
+// MAE in BPM as the protocol defines it: mean over each subject's windows, then over subjects.
+double subject_mae(const WindowSet& ws, const std::vector<size_t>& rows,
+                   const std::vector<double>& bpm) {
+  std::map<std::string, std::pair<double, int>> per;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto& p = per[ws.recordings[ws.recording[rows[i]]].subject];
+    p.first += std::fabs(bpm[i] - ws.hr[rows[i]]);
+    p.second += 1;
+  }
+  double sum = 0;
+  for (const auto& [subject, p] : per) sum += p.first / p.second;
+  return sum / static_cast<double>(per.size());
+}
+
+// ---------------------------------------------------------------------------- int8 vs f32
+
+TEST(Int8, TrainedSmallModelsDegradeLessThanTheBar) {
+  torch::set_num_threads(1);
+  const Split& s = synthetic_split();
+  const auto calib = gather_rows(s.ws, evenly(s.train, 256));
+  // "Learned" means beating the constant predictor (the training windows' median rate).
+  std::vector<float> train_hr;
+  for (size_t r : s.train) train_hr.push_back(s.ws.hr[r]);
+  std::nth_element(train_hr.begin(), train_hr.begin() + train_hr.size() / 2, train_hr.end());
+  const double mae_constant =
+      subject_mae(s.ws, s.test, std::vector<double>(s.test.size(), train_hr[train_hr.size() / 2]));
+  for (const std::string spec : {"resnet1d:stem=8,stages=8-16-16,blocks=1,k=5", "mlp:hidden=64"}) {
+    Net net = train_small(spec, kEpochs, 5);
+    ExportOptions f32_opt;
+    const ExportResult f32 = export_net(*net, f32_opt, calib, "test");
+    EdgeModel ef(f32.blob, "f32");
+    const double mae_f32 = subject_mae(s.ws, s.test, run_edge(ef, s.ws, s.test).bpm);
+    for (const std::string method : {"minmax", "percentile:99.99"}) {
+      ExportOptions opt;
+      opt.quant = "int8";
+      opt.calib = CalibMethod::parse(method);
+      const ExportResult s8 = export_net(*net, opt, calib, "test");
+      EdgeModel es(s8.blob, "int8");
+      const double mae_s8 = subject_mae(s.ws, s.test, run_edge(es, s.ws, s.test).bpm);
+      std::printf(
+          "[ int8 ] %s (%s): test MAE f32 %.3f, int8 %.3f BPM (degradation %+.3f; "
+          "constant predictor %.3f) over %zu windows; blob %lld -> %lld B\n",
+          spec.c_str(), method.c_str(), mae_f32, mae_s8, mae_s8 - mae_f32, mae_constant,
+          s.test.size(), static_cast<long long>(f32.stats.blob_bytes),
+          static_cast<long long>(s8.stats.blob_bytes));
+      EXPECT_LE(mae_s8 - mae_f32, kInt8MaeBar) << spec << " " << method;
+      EXPECT_LT(mae_f32, mae_constant) << "the model did not learn; the comparison is vacuous";
+    }
+  }
+}
+
+TEST(Int8, RefusesALayerWhoseAccumulatorCanOverflow) {
+  // A dense layer over 66312 inputs: 66312 * 127 * 255 = 2147514120 > 2^31 - 1 even with no bias.
+  const int64_t n = 66312;
+  torch::manual_seed(3);
+  Net net = make_net(ModelSpec::parse("mlp:hidden=1", 1, static_cast<int>(n)));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->named_parameters())
+      if (p.key() == "fc0.bias") p.value().zero_();
+  }
+  ExportOptions opt;
+  opt.quant = "int8";
+  try {
+    export_net(*net, opt, torch::randn({2, 1, n}), "models/wide");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "models/wide: int8 export refused: layer 'fc0' can overflow its int32 accumulator "
+              "(max |bias| 0 + 66312 terms x 127 x 255 = 2147514120 > 2147483647); keep this "
+              "model in f32");
+  }
+}
+
+// ---------------------------------------------------------------------------- model directories
+
+// A saved model directory of a small random (BN-randomised) ResNet with the synthetic data
+// recorded as its training data.
+std::string make_model_dir(const std::string& root, const std::string& data_root = "synthetic") {
+  const Split& s = synthetic_split();
+  torch::manual_seed(9);
+  Net net = make_net(ModelSpec::parse("resnet1d:stem=8,stages=8-16,blocks=1,k=5", 4, 200));
+  randomise_batchnorm(*net, 10);
+  ModelRecord rec;
+  rec.data_root = data_root;
+  rec.data_fingerprint = s.info.fingerprint;
+  rec.train_subjects = s.train_subjects;
+  rec.test_subjects = s.test_subjects;
+  rec.split = "kfold";
+  const std::string dir = root + "/model";
+  save_model_dir(dir, *net, PreprocessConfig{}, rec);
+  return dir;
+}
+
+uint32_t word(const std::string& blob, size_t i) {
+  uint32_t v = 0;
+  for (int b = 0; b < 4; ++b)
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(blob[4 * i + b])) << (8 * b);
+  return v;
+}
+
+std::string parse_c_array(const std::string& src) {
+  std::string bytes;
+  const std::regex hex("0x([0-9a-f]{2}),");
+  for (auto it = std::sregex_iterator(src.begin(), src.end(), hex); it != std::sregex_iterator();
+       ++it)
+    bytes.push_back(static_cast<char>(std::stoi((*it)[1].str(), nullptr, 16)));
+  return bytes;
+}
+
+TEST(ExportDir, WritesBlobCArraysAndSummary) {
+  const std::string root = testing::scratch_dir();
+  const std::string model = make_model_dir(root);
+  for (const std::string quant : {"f32", "int8"}) {
+    ExportRequest req;
+    req.model_dir = model;
+    req.out_dir = root + "/out_" + quant;
+    req.quant = quant;
+    req.calib_windows = 64;
+    const nlohmann::json j = export_model_dir(req);
+    const std::string blob = read_file(req.out_dir + "/model.ppgm");
+    // The summary's sizes are the blob's, as the C runtime reads them.
+    std::vector<uint32_t> aligned((blob.size() + 3) / 4);
+    std::memcpy(aligned.data(), blob.data(), blob.size());
+    size_t need = 0;
+    ASSERT_EQ(
+        ppgkd_arena_required(reinterpret_cast<const uint8_t*>(aligned.data()), blob.size(), &need),
+        PPGKD_OK);
+    EXPECT_EQ(j["arena_bytes"].get<size_t>(), need);
+    EXPECT_EQ(j["arena_bytes"].get<uint32_t>(), word(blob, 14));
+    EXPECT_EQ(j["blob_bytes"].get<size_t>(), blob.size());
+    EXPECT_EQ(word(blob, 2), quant == "int8" ? 1u : 0u);  // flags
+    EXPECT_EQ(nlohmann::json::parse(read_file(req.out_dir + "/export.json")), j);
+    EXPECT_GE(j["arena_bytes"].get<int64_t>(), j["arena_lower_bound_bytes"].get<int64_t>());
+    EXPECT_EQ(j["macs"].get<int64_t>(), ModelSpec::parse(j["spec"], 4, 200).macs());
+    // The C array is the blob, and the header carries its sizes.
+    EXPECT_EQ(parse_c_array(read_file(req.out_dir + "/model_data.c")), blob);
+    const std::string h = read_file(req.out_dir + "/model_data.h");
+    EXPECT_NE(h.find("#define PPGKD_MODEL_ARENA_BYTES " + std::to_string(need) + "u"),
+              std::string::npos);
+    if (quant == "int8") {
+      const auto& c = j["calibration"];
+      EXPECT_EQ(c["windows"], 64);
+      EXPECT_EQ(c["data"]["rows_from"], "training subjects");
+      EXPECT_EQ(c["data"]["fingerprint_matches_training"], true);
+      EXPECT_EQ(j["accumulators_fit_int32"], true);
+      for (const auto& l : j["layers"]) {
+        if (l.contains("acc_fits_int32")) {
+          EXPECT_EQ(l["acc_fits_int32"], true) << l.dump();
+        }
+      }
+    }
+  }
+}
+
+TEST(ExportDir, GeneratedCArrayRunsAsFirmwareWould) {
+  const char* cc = PPGKD_TEST_CC;
+  if (std::system((std::string(cc) + " --version > /dev/null 2>&1").c_str()) != 0)
+    GTEST_SKIP() << "no C compiler at " << cc;
+  const std::string root = testing::scratch_dir();
+  ExportRequest req;
+  req.model_dir = make_model_dir(root);
+  req.out_dir = root + "/out";
+  export_model_dir(req);
+  // A window, written into the firmware source and run through the host driver for reference.
+  const Split& s = synthetic_split();
+  const float* w = s.ws.window_ptr(s.test.front());
+  std::string src =
+      "#include <stdio.h>\n#include \"model_data.h\"\n#include \"ppgkd_edge.h\"\n"
+      "static uint8_t arena[PPGKD_MODEL_ARENA_BYTES] __attribute__((aligned(4)));\n"
+      "static const float window[800] = {";
+  for (int i = 0; i < 800; ++i) src += fmt::format("{:.9g}f,", w[i]);
+  src +=
+      "};\nint main(void) {\n  ppgkd_model m; float y[180]; int i;\n"
+      "  if (ppgkd_init(&m, ppgkd_model_data, PPGKD_MODEL_BYTES, arena, sizeof arena)) return 1;\n"
+      "  if (ppgkd_run_logits(&m, window, y, 180)) return 2;\n"
+      "  for (i = 0; i < 180; ++i) printf(\"%.9g\\n\", y[i]);\n  return 0;\n}\n";
+  write_file_atomic(req.out_dir + "/main.c", src);
+  const std::string exe = req.out_dir + "/fw";
+  const std::string cmd = fmt::format(
+      "{} -std=c99 -Wall -Wextra -Werror -I{} -I{} {}/main.c {}/model_data.c {} -lm -o {}", cc,
+      req.out_dir, PPGKD_EDGE_INCLUDE, req.out_dir, req.out_dir, PPGKD_EDGE_LIB, exe);
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  ASSERT_EQ(std::system((exe + " > " + req.out_dir + "/logits.txt").c_str()), 0);
+  std::istringstream in(read_file(req.out_dir + "/logits.txt"));
+  auto edge = load_edge_blob(req.out_dir + "/model.ppgm");
+  std::vector<float> ref(180);
+  edge->logits(w, ref.data());
+  for (int i = 0; i < 180; ++i) {
+    double v = 0;
+    ASSERT_TRUE(in >> v) << i;
+    EXPECT_NEAR(v, ref[i], 1e-6) << i;
+  }
+}
+
+TEST(ExportDir, MissingModelDirectoryNamesThePath) {
+  ExportRequest req;
+  req.model_dir = testing::scratch_dir() + "/does_not_exist";
+  req.out_dir = testing::scratch_dir() + "/out";
+  try {
+    export_model_dir(req);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), req.model_dir + ": not a model directory");
+  }
+  EXPECT_FALSE(fs::exists(req.out_dir + "/model.ppgm"));
+}
+
+TEST(ExportDir, CorruptWeightsNameTheFile) {
+  const std::string root = testing::scratch_dir();
+  const std::string model = make_model_dir(root);
+  write_file_atomic(model + "/model.pt", "these are not weights");
+  ExportRequest req;
+  req.model_dir = model;
+  req.out_dir = root + "/out";
+  try {
+    export_model_dir(req);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where(), model + "/model.pt");
+    EXPECT_EQ(e.problem().rfind("not a readable torch archive", 0), 0u) << e.problem();
+  }
+  EXPECT_FALSE(fs::exists(req.out_dir));
+}
+
+TEST(ExportDir, BadRequestsAreRefusedWithExactMessages) {
+  const std::string root = testing::scratch_dir();
+  ExportRequest req;
+  req.model_dir = make_model_dir(root, "");
+  req.out_dir = root + "/out";
+  req.quant = "int4";
+  try {
+    export_model_dir(req);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "export: unknown quantisation 'int4' (expected f32 or int8)");
+  }
+  req.quant = "int8";
+  try {  // no recorded training data and no --calib-data
+    export_model_dir(req);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              req.model_dir +
+                  "/model.json: records no training data root; pass --calib-data DIR "
+                  "(or synthetic) for int8");
+  }
+  req.calib_method = "median";
+  try {
+    export_model_dir(req);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "calibration: unknown method 'median' (expected minmax or "
+                 "percentile:P, 50 < P <= 100)");
+  }
+  // With --calib-data the same directory exports; all windows are used when the recorded
+  // training subjects are absent from that data.
+  req.calib_method = "minmax";
+  req.calib_data = "synthetic";
+  EXPECT_EQ(export_model_dir(req)["calibration"]["data"]["root"], "synthetic");
+}
+
+TEST(ExportCli, SubcommandWritesTheArtefacts) {
+  const std::string root = testing::scratch_dir();
+  const std::string model = make_model_dir(root);
+  CLI::App app;
+  cli::setup_export(app);
+  app.parse(
+      "export --model " + model + " --out " + root + "/cli_out --quant int8 --calib-windows 32",
+      false);
+  for (const char* f : {"model.ppgm", "model_data.c", "model_data.h", "export.json"})
+    EXPECT_TRUE(fs::exists(root + "/cli_out/" + f)) << f;
+  EXPECT_EQ(
+      nlohmann::json::parse(read_file(root + "/cli_out/export.json"))["calibration"]["windows"],
+      32);
+  CLI::App app2;
+  cli::setup_export(app2);
+  EXPECT_THROW(app2.parse("export --model " + root + "/nope --out " + root + "/x", false),
+               CLI::ValidationError);
+}
+
+}  // namespace
+}  // namespace ppgkd

@@ -1,0 +1,83 @@
+// A stand-in for `ppgkd train|distill` in sweep tests: cheap, deterministic, and observable.
+// It writes OUT/model.json with the fields a sweep reads, the test metrics following a known law
+//   subject MAE = 2 + 20 * N^-0.3 + strategy offset + subject offset
+// (N from the spec "fake:N"; subject offsets sum to zero, so a size's subject mean is the law).
+// FAKE_CHILD_LOG: appends "start KEY" / "finish KEY" (KEY = the run directory's name).
+// FAKE_CHILD_SLEEP_MS: sleeps between the two. A spec containing "fail" exits 3; a distill run
+// whose --teacher has no model.json exits 4 (the sweep ran it too early).
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+namespace {
+
+void log_line(const std::string& line) {
+  const char* path = std::getenv("FAKE_CHILD_LOG");
+  if (!path) return;
+  FILE* f = std::fopen(path, "a");  // O_APPEND: lines from concurrent children do not interleave
+  std::fprintf(f, "%s\n", line.c_str());
+  std::fclose(f);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> opt;
+  for (int i = 2; i + 1 < argc; ++i)
+    if (argv[i][0] == '-' && argv[i + 1][0] != '-') opt[argv[i]] = argv[i + 1];
+  const std::string cmd = argc > 1 ? argv[1] : "";
+  const std::string out = opt["--out"];
+  const std::string spec = cmd == "distill" ? opt["--student"] : opt["--model"];
+  const std::string key = std::filesystem::path(out).filename().string();
+  if (out.empty() || spec.empty() || opt["--threads"] != "1") {
+    std::fprintf(stderr, "fake_child: need --out, --model/--student and --threads 1\n");
+    return 2;
+  }
+  log_line("start " + key);
+  if (const char* ms = std::getenv("FAKE_CHILD_SLEEP_MS"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(ms)));
+  if (spec.find("fail") != std::string::npos) {
+    std::fprintf(stderr, "fake_child: asked to fail\n");
+    return 3;
+  }
+  if (cmd == "distill" && !std::filesystem::exists(opt["--teacher"] + "/model.json")) {
+    std::fprintf(stderr, "fake_child: teacher %s not finished\n", opt["--teacher"].c_str());
+    return 4;
+  }
+  const double n = std::stod(spec.substr(spec.find(':') + 1));
+  const std::string strategy = cmd == "distill" ? opt["--strategy"] : "none";
+  const double shift = strategy == "dkd" ? -0.5 : (strategy == "none" ? 0.0 : -0.25);
+  const double law = 2.0 + 20.0 * std::pow(n, -0.3) + shift;
+  const int fold = std::stoi(opt["--fold"]);
+  // Two subjects per fold: fold f tests subjects 2f and 2f+1 with offsets -/+ (0.1 + 0.2 f).
+  nlohmann::json subjects = nlohmann::json::object();
+  const double off = 0.1 + 0.2 * fold;
+  subjects["syn/s" + std::to_string(2 * fold)] = law - off;
+  subjects["syn/s" + std::to_string(2 * fold + 1)] = law + off;
+  nlohmann::json j = {
+      {"spec", spec},
+      {"family", "fake"},
+      {"params", static_cast<int64_t>(n)},
+      {"macs_per_window", static_cast<int64_t>(10 * n)},
+      {"weight_bytes_f32", static_cast<int64_t>(4 * n)},
+      {"metrics",
+       {{"test",
+         {{"mae_bpm", law}, {"subject_mae_bpm", subjects}, {"dataset_mae_bpm", {{"syn", law}}}}}}}};
+  std::filesystem::create_directories(out);
+  {
+    std::ofstream f(out + "/model.json.tmp");
+    f << j.dump(2) << "\n";
+  }
+  std::filesystem::rename(out + "/model.json.tmp", out + "/model.json");
+  log_line("finish " + key);
+  return 0;
+}

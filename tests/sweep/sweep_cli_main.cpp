@@ -1,0 +1,23 @@
+// The sweep, report and recommend subcommands without the rest of ppgkd (no libtorch), so the
+// process-level sweep tests run the real command-line code with a fake child. Mirrors main.cpp.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ppgkd (sweep commands only; test driver)"};
+  app.require_subcommand(1);
+  ppgkd::cli::setup_sweep(app);
+  ppgkd::cli::setup_report(app);
+  ppgkd::cli::setup_recommend(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

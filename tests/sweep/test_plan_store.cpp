@@ -1,0 +1,288 @@
+// Plans (parsing, expansion, keys, arguments), the results store (claims, atomic completion,
+// stale requeue) and child processes (exit status, logs, markers).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "sweep/child.h"
+#include "sweep/plan.h"
+#include "sweep/store.h"
+#include "test_util.h"
+
+namespace ppgkd {
+namespace {
+
+nlohmann::json tiny_plan() {
+  return nlohmann::json::parse(R"({
+    "data": "synthetic", "folds": 2, "seeds": [1, 2],
+    "train": {"epochs": 1, "augment": true, "label_smoothing": 0.1},
+    "teachers": ["r5", "r6"],
+    "students": {"resnet": ["r1", "r2"], "mlp": ["m1"]},
+    "strategies": [{"name": "none"}, {"name": "dkd", "alpha": 1, "beta": 8}]
+  })");
+}
+
+std::string expect_error(const nlohmann::json& j) {
+  try {
+    SweepPlan::from_json(j, "plan.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// ============================================================================ plans
+
+TEST(SweepPlan, ExpandsTeachersFirstAndSharesScratchRuns) {
+  const auto plan = SweepPlan::from_json(tiny_plan(), "plan.json");
+  const auto runs = expand_plan(plan, "fp", "abc");
+  // teachers 2 x 2 folds x 2 seeds = 8; students 3 x (scratch 1 + dkd 2 teachers) x 2 x 2 = 36.
+  ASSERT_EQ(runs.size(), 8u + 36u);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_EQ(runs[i].index, i);
+    EXPECT_EQ(runs[i].kind, i < 8 ? "teacher" : "student");
+  }
+  std::set<std::string> keys;
+  for (const auto& r : runs) keys.insert(r.key);
+  EXPECT_EQ(keys.size(), runs.size());
+  for (const auto& r : runs) {
+    if (r.kind == "student" && r.strategy == "dkd") {
+      ASSERT_FALSE(r.teacher_key.empty());
+      // The teacher runs on the same fold and seed and comes earlier.
+      bool found = false;
+      for (const auto& t : runs)
+        if (t.key == r.teacher_key) {
+          found = true;
+          EXPECT_EQ(t.fold, r.fold);
+          EXPECT_EQ(t.seed, r.seed);
+          EXPECT_LT(t.index, r.index);
+        }
+      EXPECT_TRUE(found);
+    }
+    if (r.strategy == "none") {
+      EXPECT_TRUE(r.teacher_key.empty());
+    }
+  }
+}
+
+TEST(SweepPlan, KeysDependOnConfigDataAndCode) {
+  const auto plan = SweepPlan::from_json(tiny_plan(), "plan.json");
+  const auto a = expand_plan(plan, "fp", "abc");
+  EXPECT_EQ(a[0].key, expand_plan(plan, "fp", "abc")[0].key);
+  EXPECT_NE(a[0].key, expand_plan(plan, "fp2", "abc")[0].key);
+  EXPECT_NE(a[0].key, expand_plan(plan, "fp", "abd")[0].key);
+  auto j = tiny_plan();
+  j["train"]["epochs"] = 2;
+  EXPECT_NE(a[0].key, expand_plan(SweepPlan::from_json(j, "p"), "fp", "abc")[0].key);
+}
+
+TEST(SweepPlan, ArgumentsCarryFlagsTeacherAndOneThread) {
+  const auto plan = SweepPlan::from_json(tiny_plan(), "plan.json");
+  const auto runs = expand_plan(plan, "fp", "abc");
+  const auto t = run_arguments(runs[0], "OUT");
+  const std::vector<std::string> want = {"train",
+                                         "--data",
+                                         "synthetic",
+                                         "--model",
+                                         "r5",
+                                         "--inputs",
+                                         "ppg+acc",
+                                         "--folds",
+                                         "2",
+                                         "--fold",
+                                         "0",
+                                         "--split-seed",
+                                         "1",
+                                         "--seed",
+                                         "1",
+                                         "--augment",
+                                         "--epochs",
+                                         "1",
+                                         "--label-smoothing",
+                                         "0.1",
+                                         "--out",
+                                         "OUT/runs/" + runs[0].key,
+                                         "--threads",
+                                         "1"};
+  EXPECT_EQ(t, want);
+  for (const auto& r : runs)
+    if (r.strategy == "dkd") {
+      const auto a = run_arguments(r, "OUT");
+      EXPECT_EQ(a[0], "distill");
+      EXPECT_EQ(a[3], "--student");
+      EXPECT_EQ(a[5], "--strategy");
+      EXPECT_EQ(a[6], "dkd");
+      auto it = std::find(a.begin(), a.end(), "--teacher");
+      ASSERT_NE(it, a.end());
+      EXPECT_EQ(*(it + 1), "OUT/runs/" + r.teacher_key);
+      EXPECT_NE(std::find(a.begin(), a.end(), "--beta"), a.end());
+      break;
+    }
+}
+
+TEST(SweepPlan, RejectsBadPlansWithExactMessages) {
+  auto j = tiny_plan();
+  j["folds"] = 0;
+  EXPECT_EQ(expect_error(j), "plan.json: \"folds\" must be an integer >= 1");
+  j = tiny_plan();
+  j["colour"] = 1;
+  EXPECT_EQ(expect_error(j), "plan.json: unknown key \"colour\"");
+  j = tiny_plan();
+  j["strategies"][1]["name"] = "magic";
+  EXPECT_EQ(expect_error(j),
+            "plan.json: unknown strategy \"magic\" (expected none, hard, soft, dkd or feature)");
+  j = tiny_plan();
+  j.erase("teachers");
+  EXPECT_EQ(expect_error(j), "plan.json: strategy \"dkd\" needs at least one teacher");
+  j = tiny_plan();
+  j["fold_list"] = {3};
+  EXPECT_EQ(expect_error(j), "plan.json: \"fold_list\" holds 3, not a fold in 0..1");
+  j = tiny_plan();
+  j["train"]["lr"] = nlohmann::json::array();
+  EXPECT_EQ(expect_error(j), "plan.json: \"train.lr\" must be a number, a string or a boolean");
+  j = tiny_plan();
+  j.erase("data");
+  EXPECT_EQ(expect_error(j), "plan.json: \"data\" is required");
+}
+
+// ============================================================================ store
+
+std::vector<PlannedRun> small_runs() {
+  auto j = tiny_plan();
+  j["seeds"] = {1};
+  j["folds"] = 2;
+  j["fold_list"] = {0};
+  return expand_plan(SweepPlan::from_json(j, "p"), "fp", "abc");
+}
+
+nlohmann::json result_json(double mae) {
+  return {{"spec", "resnet1d:x"},
+          {"family", "resnet1d"},
+          {"params", 1234},
+          {"macs_per_window", 5678},
+          {"weight_bytes_f32", 4936},
+          {"metrics",
+           {{"test",
+             {{"mae_bpm", mae},
+              {"subject_mae_bpm", {{"spc2015/a", mae - 1}, {"bami1/b", mae + 1}}},
+              {"dataset_mae_bpm", {{"spc2015", mae - 1}, {"bami1", mae + 1}}}}}}}};
+}
+
+TEST(SweepStore, ClaimIsExclusiveAndDoneRecordsMetrics) {
+  const auto dir = testing::scratch_dir();
+  const auto runs = small_runs();
+  Store s(dir + "/sweep.db");
+  s.sync_plan("h1", {{"x", 1}}, runs);
+  EXPECT_EQ(s.counts().queued, runs.size());
+  EXPECT_TRUE(s.claim(runs[0].key, 11, "hostA", "w", 100.0));
+  EXPECT_FALSE(s.claim(runs[0].key, 12, "hostA", "w", 100.0));  // already running
+  {
+    Store other(dir + "/sweep.db");  // a second process's view
+    EXPECT_FALSE(other.claim(runs[0].key, 13, "hostB", "w", 100.0));
+  }
+  s.mark_done(runs[0].key, result_json(5.0), 12.5, 200.0, "m.json");
+  const auto r = s.run(runs[0].key);
+  EXPECT_EQ(r.status, "done");
+  EXPECT_EQ(r.params, 1234);
+  EXPECT_EQ(r.macs, 5678);
+  EXPECT_EQ(r.weight_bytes, 4936);
+  EXPECT_DOUBLE_EQ(r.mae_bpm, 5.0);
+  EXPECT_DOUBLE_EQ(r.wall_s, 12.5);
+  EXPECT_EQ(r.attempts, 1);
+  const auto sm = s.subject_metrics();
+  ASSERT_EQ(sm.size(), 2u);
+  EXPECT_EQ(sm[0].subject, "bami1/b");
+  EXPECT_EQ(sm[0].dataset, "bami1");
+  EXPECT_DOUBLE_EQ(sm[0].mae_bpm, 6.0);
+  EXPECT_EQ(s.counts().done, 1u);
+  // Re-syncing the same plan keeps the result.
+  s.sync_plan("h1", {{"x", 1}}, runs);
+  EXPECT_EQ(s.run(runs[0].key).status, "done");
+}
+
+TEST(SweepStore, MalformedResultChangesNothing) {
+  const auto dir = testing::scratch_dir();
+  const auto runs = small_runs();
+  Store s(dir + "/sweep.db");
+  s.sync_plan("h1", {}, runs);
+  ASSERT_TRUE(s.claim(runs[0].key, 11, "hostA", "w", 100.0));
+  auto bad = result_json(5.0);
+  bad["metrics"]["test"].erase("subject_mae_bpm");
+  EXPECT_THROW(s.mark_done(runs[0].key, bad, 1.0, 2.0, "m.json"), Error);
+  EXPECT_EQ(s.run(runs[0].key).status, "running");
+  EXPECT_TRUE(s.subject_metrics().empty());
+}
+
+TEST(SweepStore, RequeuesDeadOwnersAndSilentRuns) {
+  const auto dir = testing::scratch_dir();
+  const auto runs = small_runs();
+  Store s(dir + "/sweep.db");
+  s.sync_plan("h1", {}, runs);
+  ASSERT_TRUE(s.claim(runs[0].key, 100, "here", "w", 1000.0));   // dead pid on this host
+  ASSERT_TRUE(s.claim(runs[1].key, 200, "here", "w", 1000.0));   // alive pid on this host
+  ASSERT_TRUE(s.claim(runs[2].key, 300, "there", "w", 1000.0));  // other host, fresh heartbeat
+  ASSERT_TRUE(s.claim(runs[3].key, 400, "there", "w", 100.0));   // other host, silent
+  auto alive = [](int64_t pid) { return pid == 200; };
+  auto stale = s.requeue_stale("here", 1010.0, 600.0, alive);
+  std::set<std::string> got(stale.begin(), stale.end());
+  EXPECT_EQ(got, (std::set<std::string>{runs[0].key, runs[3].key}));
+  EXPECT_EQ(s.run(runs[0].key).status, "queued");
+  EXPECT_EQ(s.run(runs[1].key).status, "running");
+  EXPECT_EQ(s.run(runs[2].key).status, "running");
+  // A heartbeat keeps a run alive past the timeout.
+  s.heartbeat({runs[2].key}, 1700.0);
+  stale = s.requeue_stale("here", 1750.0, 600.0, alive);
+  EXPECT_TRUE(stale.empty() || std::find(stale.begin(), stale.end(), runs[2].key) == stale.end());
+  EXPECT_EQ(s.run(runs[2].key).status, "running");
+  EXPECT_EQ(s.run(runs[0].key).attempts, 1);
+  EXPECT_TRUE(s.claim(runs[0].key, 500, "here", "w", 1800.0));
+  EXPECT_EQ(s.run(runs[0].key).attempts, 2);
+}
+
+TEST(SweepStore, NewPlanScopesCounts) {
+  const auto dir = testing::scratch_dir();
+  const auto runs = small_runs();
+  Store s(dir + "/sweep.db");
+  s.sync_plan("h1", {}, runs);
+  std::vector<PlannedRun> two(runs.begin(), runs.begin() + 2);
+  s.sync_plan("h2", {}, two);
+  EXPECT_EQ(s.counts().total(), 2u);
+  EXPECT_EQ(s.runs().size(), 2u);
+  EXPECT_EQ(s.runs(true).size(), runs.size());
+}
+
+// ============================================================================ children
+
+TEST(SweepChild, ExitStatusLogAndMarker) {
+  const auto dir = testing::scratch_dir();
+  const std::string log = dir + "/logs/x.log";
+  pid_t p = spawn_child("/bin/sh", {"-c", "echo hello; echo oops >&2; exit 3"}, log);
+  int ws = 0;
+  ASSERT_EQ(::waitpid(p, &ws, 0), p);
+  auto r = collect_run(dir + "/run", ws, 0.1, log);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "exit status 3; log " + log + " ends:\nhello\noops");
+  // Exit 0 without model.json is a failure too.
+  p = spawn_child("/bin/sh", {"-c", "exit 0"}, log);
+  ::waitpid(p, &ws, 0);
+  r = collect_run(dir + "/run", ws, 0.1, log);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "the run exited 0 but " + dir + "/run/model.json is missing");
+  write_file_atomic(dir + "/run/model.json", result_json(3.0).dump());
+  r = collect_run(dir + "/run", ws, 0.1, log);
+  EXPECT_TRUE(r.ok);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/run/sweep_done.json"));
+  // A missing program: exec fails in the child, reported as 127 with the reason in the log.
+  p = spawn_child(dir + "/no-such-program", {}, log);
+  ::waitpid(p, &ws, 0);
+  EXPECT_EQ(describe_wait_status(ws), "exit status 127");
+  EXPECT_NE(tail_lines(log, 1).find("exec failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ppgkd

@@ -1,0 +1,277 @@
+// The sweep as processes: the real command-line code (sweep_cli_main) launching a fake child
+// (fake_child.cpp). A sweep killed with SIGKILL part-way and restarted must finish every run
+// exactly once; an MPI sweep with 3 ranks must fill the store the same way; the report and the
+// recommendation must recover the law the fake child's MAEs follow.
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "analysis/gnuplot.h"
+#include "common/atomic_file.h"
+#include "sweep/store.h"
+#include "test_util.h"
+
+namespace ppgkd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// 2 teachers-by-fold runs + 4 sizes x 2 strategies x 2 folds = 18 runs.
+void write_plan(const std::string& path) {
+  write_file_atomic(path, R"({
+    "name": "fake", "data": "synthetic", "folds": 2, "seeds": [1],
+    "train": {"epochs": 1},
+    "teachers": ["fake:1000000"],
+    "students": {"fake": ["fake:1000", "fake:3000", "fake:10000", "fake:30000"]},
+    "strategies": [{"name": "none"}, {"name": "dkd", "alpha": 1, "beta": 8}]
+  })");
+}
+constexpr size_t kRuns = 18;
+
+// Runs the driver with `args`; returns the exit status (as from system()).
+int run_driver(const std::string& args, const std::string& env = "") {
+  const std::string cmd = env + " " + PPGKD_SWEEP_DRIVER + " " + args;
+  return std::system(cmd.c_str());
+}
+
+std::map<std::string, int> count_lines(const std::string& log, const std::string& word) {
+  std::ifstream in(log);
+  std::map<std::string, int> n;
+  std::string w, key;
+  while (in >> w >> key)
+    if (w == word) ++n[key];
+  return n;
+}
+
+// Every run of the plan is done exactly once: the store holds kRuns done rows with distinct keys,
+// each run directory has its completion marker, and the fake child finished each key once.
+void expect_done_once(const std::string& out, const std::string& log) {
+  Store store(out + "/sweep.db");
+  const auto c = store.counts();
+  EXPECT_EQ(c.done, kRuns);
+  EXPECT_EQ(c.total(), kRuns);
+  const auto rows = store.runs();
+  std::set<std::string> keys;
+  for (const auto& r : rows) {
+    keys.insert(r.key);
+    EXPECT_EQ(r.status, "done") << r.key << ": " << r.error;
+    EXPECT_TRUE(fs::exists(out + "/runs/" + r.key + "/sweep_done.json")) << r.key;
+  }
+  EXPECT_EQ(keys.size(), kRuns);
+  const auto finished = count_lines(log, "finish");
+  EXPECT_EQ(finished.size(), kRuns);
+  for (const auto& [k, n] : finished) {
+    EXPECT_EQ(n, 1) << "run " << k << " finished " << n << " times";
+    EXPECT_TRUE(keys.count(k)) << k;
+  }
+  // 2 folds x 4 subjects... each student cell's subject metrics: 2 subjects per run.
+  EXPECT_EQ(store.subject_metrics().size(), 2 * kRuns);
+}
+
+TEST(SweepProcess, ResumesAfterKill9WithoutLosingOrDuplicatingRuns) {
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/plan.json");
+  const std::string out = dir + "/out", log = dir + "/child.log";
+  setenv("FAKE_CHILD_LOG", log.c_str(), 1);
+  setenv("FAKE_CHILD_SLEEP_MS", "300", 1);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl(PPGKD_SWEEP_DRIVER, PPGKD_SWEEP_DRIVER, "sweep", "--plan", (dir + "/plan.json").c_str(),
+            "--out", out.c_str(), "--jobs", "2", "--child-exe", PPGKD_FAKE_CHILD, (char*)nullptr);
+    ::_exit(127);
+  }
+  // Kill it once a few runs are done (and others are running).
+  size_t done = 0;
+  for (int i = 0; i < 600 && done < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(out + "/sweep.db")) continue;
+    try {
+      done = Store(out + "/sweep.db").counts().done;
+    } catch (const std::exception&) {
+    }
+  }
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int ws = 0;
+  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(ws));
+  {
+    Store store(out + "/sweep.db");
+    const auto c = store.counts();
+    ASSERT_GE(c.done, 4u);
+    ASSERT_LT(c.done, kRuns) << "the sweep finished before the kill: the test proves nothing";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // orphans would finish by now
+  const auto started_before = count_lines(log, "start");
+  // Restart: runs only what is missing.
+  ASSERT_EQ(run_driver("sweep --plan " + dir + "/plan.json --out " + out +
+                       " --jobs 2 --child-exe " + PPGKD_FAKE_CHILD),
+            0);
+  expect_done_once(out, log);
+  // Runs that were done before the kill did not start again.
+  const auto started_after = count_lines(log, "start");
+  size_t restarted = 0;
+  for (const auto& [k, n] : started_after) restarted += n > 1;
+  EXPECT_LE(restarted, 2u);  // at most the --jobs 2 runs the kill interrupted
+  // A third invocation has nothing to do.
+  ASSERT_EQ(run_driver("sweep --plan " + dir + "/plan.json --out " + out +
+                       " --jobs 2 --child-exe " + PPGKD_FAKE_CHILD),
+            0);
+  EXPECT_EQ(count_lines(log, "start"), started_after);
+  EXPECT_GT(started_after.size(), started_before.size());
+}
+
+TEST(SweepProcess, StatusDryRunAndShards) {
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/plan.json");
+  const std::string out = dir + "/out", log = dir + "/child.log";
+  setenv("FAKE_CHILD_LOG", log.c_str(), 1);
+  setenv("FAKE_CHILD_SLEEP_MS", "0", 1);
+  const std::string base =
+      "sweep --plan " + dir + "/plan.json --out " + out + " --child-exe " + PPGKD_FAKE_CHILD;
+  ASSERT_EQ(run_driver(base + " --dry-run > " + dir + "/dry.txt"), 0);
+  const auto dry = read_file(dir + "/dry.txt");
+  EXPECT_NE(dry.find("18 runs (2 teachers, 16 students) in shard 0/1 of 18 runs"),
+            std::string::npos)
+      << dry;
+  EXPECT_FALSE(fs::exists(out + "/sweep.db"));
+  // Shard 1/2 runs its runs and the teachers they need; shard 0/2 then completes the plan.
+  ASSERT_EQ(run_driver(base + " --jobs 2 --shard 1/2 2>/dev/null"), 0);
+  {
+    Store store(out + "/sweep.db");
+    EXPECT_GE(store.counts().done, 9u);
+    EXPECT_LT(store.counts().done, kRuns);
+  }
+  ASSERT_EQ(run_driver(base + " --jobs 2 --shard 0/2 2>/dev/null"), 0);
+  expect_done_once(out, log);
+  ASSERT_EQ(run_driver("sweep status --out " + out + " > " + dir + "/status.txt"), 0);
+  const auto status = read_file(dir + "/status.txt");
+  EXPECT_EQ(status.rfind("18 runs: 18 done, 0 running, 0 failed, 0 left;", 0), 0u) << status;
+  EXPECT_NE(run_driver("sweep --plan " + dir + "/plan.json --out " + out + " --shard 2/2 2>" + dir +
+                       "/err.txt"),
+            0);
+  EXPECT_EQ(read_file(dir + "/err.txt"),
+            "ppgkd: error: --shard: expected i/n with 0 <= i < n, got \"2/2\"\n");
+}
+
+TEST(SweepProcess, FailedTeacherFailsItsStudentsAndTheSweepSaysSo) {
+  const auto dir = testing::scratch_dir();
+  write_file_atomic(dir + "/plan.json", R"({
+    "data": "synthetic", "folds": 2, "fold_list": [0], "teachers": ["fake:fail"],
+    "students": {"fake": ["fake:1000"]}, "strategies": [{"name": "none"}, {"name": "soft"}]
+  })");
+  const std::string out = dir + "/out";
+  setenv("FAKE_CHILD_LOG", (dir + "/child.log").c_str(), 1);
+  EXPECT_NE(run_driver("sweep --plan " + dir + "/plan.json --out " + out + " --child-exe " +
+                       PPGKD_FAKE_CHILD + " 2>/dev/null"),
+            0);
+  Store store(out + "/sweep.db");
+  EXPECT_EQ(store.counts().done, 1u);    // the scratch student
+  EXPECT_EQ(store.counts().failed, 2u);  // the teacher and its soft student
+  for (const auto& r : store.runs()) {
+    if (r.kind == "teacher") {
+      EXPECT_EQ(r.error.substr(0, r.error.find(';')), "exit status 3");
+    }
+    if (r.strategy == "soft") {
+      EXPECT_EQ(r.error, "teacher run " + r.teacher_key + " failed");
+    }
+  }
+}
+
+TEST(SweepProcess, ReportAndRecommendRecoverTheFakeLaw) {
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/plan.json");
+  const std::string out = dir + "/out";
+  setenv("FAKE_CHILD_LOG", (dir + "/child.log").c_str(), 1);
+  setenv("FAKE_CHILD_SLEEP_MS", "0", 1);
+  ASSERT_EQ(run_driver("sweep --plan " + dir + "/plan.json --out " + out + " --jobs 2 " +
+                       "--child-exe " + PPGKD_FAKE_CHILD + " 2>/dev/null"),
+            0);
+  ASSERT_EQ(run_driver("report --sweep " + out + " --bootstrap 50 > /dev/null"), 0);
+  const std::string rep = out + "/report";
+  for (const char* f : {"report.md", "students.csv", "teachers.csv", "gains.csv",
+                        "teacher_effect.csv", "fits.csv", "memory.csv"})
+    EXPECT_TRUE(fs::exists(rep + "/" + f)) << f;
+  EXPECT_TRUE(is_png_file(rep + "/mae_vs_params_fake.png"));
+  EXPECT_TRUE(is_png_file(rep + "/gain_fake.png"));
+  // fits.csv: the power law of each curve is the fake child's: a = 20, b = 0.3, c = 2 + shift.
+  std::ifstream in(rep + "/fits.csv");
+  std::string line;
+  int checked = 0;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string tok;
+    while (std::getline(ss, tok, ',')) f.push_back(tok);
+    if (f[3] != "power") continue;
+    const double shift = f[1] == "dkd" ? -0.5 : 0.0;
+    EXPECT_NEAR(std::stod(f[5]), 20.0, 1e-4) << line;
+    EXPECT_NEAR(std::stod(f[8]), 0.3, 1e-6) << line;
+    EXPECT_NEAR(std::stod(f[11]), 2.0 + shift, 1e-6) << line;
+    EXPECT_NEAR(std::stod(f[14]), 1.0, 1e-9) << line;
+    EXPECT_NEAR(std::stod(f[20]), 0.0, 1e-6) << line;  // extrapolation error
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
+  // gains.csv: DKD beats scratch by exactly 0.5 BPM at every size.
+  std::ifstream g(rep + "/gains.csv");
+  std::getline(g, line);
+  int gains = 0;
+  while (std::getline(g, line)) {
+    EXPECT_NEAR(std::stod(line.substr(line.rfind(',') + 1)), 0.5, 1e-9) << line;
+    ++gains;
+  }
+  EXPECT_EQ(gains, 4);
+  // 12,500 float32 bytes allow fake:3000 (12,000 bytes) but not fake:10000: DKD at 3000 params.
+  ASSERT_EQ(run_driver("recommend --sweep " + out + " --max-bytes 12500 --precision f32 " +
+                       "--bootstrap 50 > " + dir + "/rec.txt"),
+            0);
+  const auto rec = read_file(dir + "/rec.txt");
+  const double mae = 2.0 + 20.0 * std::pow(3000.0, -0.3) - 0.5;
+  EXPECT_EQ(rec.rfind("Best measured under 12500 float32 bytes: fake student fake:3000 "
+                      "(fake:3000) with strategy dkd from teacher fake:1000000\n",
+                      0),
+            0u)
+      << rec;
+  EXPECT_NE(rec.find(fmt::format("MAE {:.2f} BPM", mae)), std::string::npos) << rec;
+  // The law at the budget's 3125 parameters.
+  EXPECT_NE(rec.find(fmt::format("at ~3125 params (the most the budget allows for this curve) "
+                                 "expected MAE {:.2f} BPM",
+                                 2.0 + 20.0 * std::pow(3125.0, -0.3) - 0.5)),
+            std::string::npos)
+      << rec;
+}
+
+TEST(SweepProcess, MpiSweepWithThreeRanksFillsTheStore) {
+  const std::string mpiexec = PPGKD_MPIEXEC;
+  if (mpiexec.empty()) GTEST_SKIP() << "built without MPI";
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/plan.json");
+  const std::string out = dir + "/out", log = dir + "/child.log";
+  setenv("FAKE_CHILD_LOG", log.c_str(), 1);
+  setenv("FAKE_CHILD_SLEEP_MS", "50", 1);
+  const std::string cmd = mpiexec + " --allow-run-as-root --oversubscribe -np 3 " +
+                          PPGKD_SWEEP_DRIVER + " sweep --plan " + dir + "/plan.json --out " + out +
+                          " --child-exe " + PPGKD_FAKE_CHILD + " 2>" + dir + "/mpi.err";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir + "/mpi.err");
+  expect_done_once(out, log);
+  std::set<std::string> workers;
+  for (const auto& r : Store(out + "/sweep.db").runs()) workers.insert(r.worker);
+  EXPECT_TRUE(workers.count("rank 1") || workers.count("rank 2"));
+  EXPECT_FALSE(workers.count("rank 0"));  // rank 0 only schedules
+}
+
+}  // namespace
+}  // namespace ppgkd

@@ -1,0 +1,95 @@
+// Subject-wise folds: disjoint, complete, balanced and deterministic.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/error.h"
+#include "train/folds.h"
+
+namespace ppgkd {
+namespace {
+
+std::vector<std::string> names(int n) {
+  std::vector<std::string> v;
+  for (int i = 0; i < n; ++i) v.push_back("s" + std::to_string(100 + i));
+  return v;
+}
+
+TEST(Folds, KFoldIsDisjointCompleteAndBalanced) {
+  auto subjects = names(11);
+  auto folds = kfold_by_subject(subjects, 4, 42);
+  ASSERT_EQ(folds.size(), 4u);
+  std::multiset<std::string> tested;
+  for (const auto& f : folds) {
+    std::set<std::string> train(f.train_subjects.begin(), f.train_subjects.end());
+    for (const auto& s : f.test_subjects) EXPECT_EQ(train.count(s), 0u) << s << " in both";
+    EXPECT_EQ(f.train_subjects.size() + f.test_subjects.size(), subjects.size());
+    EXPECT_TRUE(f.test_subjects.size() == 2 || f.test_subjects.size() == 3);
+    tested.insert(f.test_subjects.begin(), f.test_subjects.end());
+  }
+  // Every subject is tested exactly once.
+  EXPECT_EQ(tested, std::multiset<std::string>(subjects.begin(), subjects.end()));
+  // Deterministic in the seed, independent of input order and duplicates.
+  auto shuffled = subjects;
+  std::reverse(shuffled.begin(), shuffled.end());
+  shuffled.push_back(subjects[0]);
+  auto again = kfold_by_subject(shuffled, 4, 42);
+  for (int f = 0; f < 4; ++f) EXPECT_EQ(again[f].test_subjects, folds[f].test_subjects);
+  bool differs = false;
+  auto other = kfold_by_subject(subjects, 4, 43);
+  for (int f = 0; f < 4; ++f) differs |= other[f].test_subjects != folds[f].test_subjects;
+  EXPECT_TRUE(differs);
+}
+
+TEST(Folds, LeaveOneSubjectOut) {
+  auto folds = loso_folds({"b", "a", "c"});
+  ASSERT_EQ(folds.size(), 3u);
+  EXPECT_EQ(folds[0].test_subjects, std::vector<std::string>{"a"});
+  EXPECT_EQ(folds[0].train_subjects, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(folds[2].test_subjects, std::vector<std::string>{"c"});
+}
+
+TEST(Folds, ValidationSubjectsComeFromTraining) {
+  auto train = names(9);
+  std::vector<std::string> fit, val;
+  split_validation(train, 0.2, 5, &fit, &val);
+  EXPECT_EQ(val.size(), 2u);  // round(0.2 * 9)
+  EXPECT_EQ(fit.size(), 7u);
+  for (const auto& v : val) EXPECT_EQ(std::count(fit.begin(), fit.end(), v), 0);
+  std::vector<std::string> fit2, val2;
+  split_validation(train, 0.2, 5, &fit2, &val2);
+  EXPECT_EQ(val, val2);
+  split_validation({"a", "b"}, 0.01, 5, &fit, &val);  // at least one, and one left to fit
+  EXPECT_EQ(val.size(), 1u);
+  EXPECT_EQ(fit.size(), 1u);
+  split_validation(train, 0.0, 5, &fit, &val);
+  EXPECT_TRUE(val.empty());
+}
+
+TEST(Folds, ErrorsSayWhy) {
+  try {
+    kfold_by_subject(names(3), 4, 1);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "folds: cannot make 4 folds from 3 subjects (need 2 <= k <= 3)");
+  }
+  try {
+    std::vector<std::string> fit, val;
+    split_validation({"a"}, 0.2, 1, &fit, &val);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "folds: cannot hold out validation subjects from 1 training subject(s)");
+  }
+}
+
+TEST(Folds, PermutationIsAPermutation) {
+  auto p = permutation(1000, 9);
+  std::vector<size_t> sorted = p;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i);
+  EXPECT_NE(p, permutation(1000, 10));
+}
+
+}  // namespace
+}  // namespace ppgkd
