@@ -14,6 +14,7 @@
 #include "baseline/spectral.h"
 #include "cli/demo_stages.h"
 #include "common/atomic_file.h"
+#include "common/error.h"
 #include "data/synthetic/synthetic.h"
 #include "sweep/runner.h"
 #include "train/inference.h"
@@ -34,7 +35,7 @@ nlohmann::json demo_plan(const DemoOptions& opt, const std::string& cache) {
       {"folds", 4},
       {"fold_list", {0}},
       {"seeds", {1}},
-      {"train", {{"epochs", 12}, {"batch", 128}, {"patience", 0}, {"threads", 1}}},
+      {"train", {{"epochs", 12}, {"batch", 128}, {"patience", 0}}},
       {"teacher_train", {{"epochs", 15}}},
       {"teachers", {"r4"}},
       {"students", {{"resnet", {"r1", "r2", "r3"}}, {"mlp", {"m1", "m2", "m3"}}}},
@@ -106,6 +107,9 @@ void run_demo_model_stages(const DemoOptions& opt, const WindowSet& ws) {
   SweepOutcome outcome = run_sweep_local(options);
   std::printf("%zu runs done, %zu failed (%zu executed now; a rerun reuses finished runs)\n\n",
               outcome.done, outcome.failed, outcome.executed);
+  if (outcome.failed > 0)
+    throw Error(sweep_dir, std::to_string(outcome.failed) +
+                               " runs failed; see `ppgkd sweep status --out " + sweep_dir + "`");
 
   motion_comparison(opt, teacher_dir(options), ws);
 

@@ -273,7 +273,10 @@ WindowSet parse_windows(const std::string& bytes, const std::string& expected_ke
 
 // ---------------------------------------------------------------------------- keys
 
-std::string data_fingerprint(const std::string& data_root) {
+namespace {
+
+// Hash of (relative path, size, content) of every regular file below a folder.
+std::string directory_fingerprint(const std::string& data_root) {
   std::error_code ec;
   const fs::path root(data_root);
   if (!fs::exists(root, ec)) throw Error(data_root, "data root does not exist");
@@ -300,6 +303,8 @@ std::string data_fingerprint(const std::string& data_root) {
   }
   return h.hex();
 }
+
+}  // namespace
 
 std::string window_cache_key(const std::string& fingerprint, const PreprocessConfig& cfg) {
   Hasher h;
@@ -387,7 +392,7 @@ DataSource resolve_source(const std::string& entry) {
             .hex();
     return {fingerprint, [sc] { return make_synthetic(sc); }};
   }
-  return {data_fingerprint(entry), [entry] { return load_recordings(entry); }};
+  return {directory_fingerprint(entry), [entry] { return load_recordings(entry); }};
 }
 
 // "a,b,c" -> the sources of a, b and c; their recordings are pooled in that order.
@@ -441,5 +446,7 @@ WindowSet load_windows(const std::string& data_root, const PreprocessConfig& cfg
   const std::string path = (fs::path(cache_dir) / ("windows-" + key + ".ppgcache")).string();
   return load_or_build_windows(path, key, build, info);
 }
+
+std::string data_fingerprint(const std::string& data) { return resolve_data(data).fingerprint; }
 
 }  // namespace ppgkd

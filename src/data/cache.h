@@ -53,9 +53,9 @@ std::string serialise_windows(const WindowSet& ws, const std::string& key);
 WindowSet parse_windows(const std::string& bytes, const std::string& expected_key,
                         const std::string& where);
 
-// Data fingerprint: hash of (relative path, size, content hash) of every regular file below
-// root in sorted path order (of the file itself when root is a file). Throws Error(root, ...)
-// when root does not exist.
+// Data fingerprint of a data specification as load_windows takes it: for a folder, a hash of
+// (relative path, size, content hash) of every regular file below it; for "synthetic[:SEED]", a
+// hash of the generator config; for a comma-separated list, a hash of its entries' fingerprints.
 std::string data_fingerprint(const std::string& data_root);
 
 }  // namespace ppgkd
