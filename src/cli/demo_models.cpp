@@ -36,7 +36,7 @@ nlohmann::json demo_plan(const DemoOptions& opt, const std::string& cache) {
       {"fold_list", {0}},
       {"seeds", {1}},
       {"train", {{"epochs", 12}, {"batch", 128}, {"patience", 0}}},
-      {"teacher_train", {{"epochs", 15}}},
+      {"teacher_train", {{"epochs", 40}}},
       {"teachers", {"r4"}},
       {"students", {{"resnet", {"r1", "r2", "r3"}}, {"mlp", {"m1", "m2", "m3"}}}},
       {"strategies",

@@ -127,15 +127,16 @@ TEST(Synthetic, DifferentSeedsDiffer) {
 TEST(Synthetic, DefaultShapeMatchesConfig) {
   const SyntheticConfig cfg;
   const auto recs = make_synthetic(cfg);
-  ASSERT_EQ(recs.size(), 16u);
+  ASSERT_EQ(recs.size(), 24u);                      // 24 subjects x 1 recording
   const size_t n = 300 * 125;                       // 37500 samples
   const size_t windows = (37500 - 1000) / 250 + 1;  // 147, the SPC 2015 count rule
   std::set<std::string> names;
   for (size_t r = 0; r < recs.size(); ++r) {
     const Recording& rec = recs[r];
     EXPECT_EQ(rec.dataset, "synthetic");
-    const int subject = static_cast<int>(r / 2) + 1;
-    EXPECT_EQ(rec.subject, std::string("synthetic/s0") + char('0' + subject));
+    const int subject = static_cast<int>(r) + 1;
+    EXPECT_EQ(rec.subject,
+              std::string("synthetic/s") + char('0' + subject / 10) + char('0' + subject % 10));
     names.insert(rec.name);
     EXPECT_EQ(rec.fs, 125.0);
     ASSERT_EQ(rec.ppg.size(), 1u);
@@ -150,8 +151,8 @@ TEST(Synthetic, DefaultShapeMatchesConfig) {
     }
     EXPECT_TRUE(rec.dropped.empty());
   }
-  EXPECT_EQ(names.size(), 16u);
-  EXPECT_TRUE(names.count("s01_r1") && names.count("s08_r2"));
+  EXPECT_EQ(names.size(), 24u);
+  EXPECT_TRUE(names.count("s01_r1") && names.count("s24_r1"));
 }
 
 TEST(Synthetic, OtherRateAndDuration) {
@@ -173,7 +174,7 @@ TEST(Synthetic, GenerationIsFast) {
   const std::clock_t c0 = std::clock();
   const auto recs = make_synthetic(SyntheticConfig{});
   const double cpu_s = double(std::clock() - c0) / CLOCKS_PER_SEC;
-  std::printf("16 x 300 s at 125 Hz generated in %.3f s of CPU time\n", cpu_s);
+  std::printf("%zu x 300 s at 125 Hz generated in %.3f s of CPU time\n", recs.size(), cpu_s);
   EXPECT_LT(cpu_s, 1.0);
 }
 
@@ -190,7 +191,7 @@ TEST(Synthetic, LabelsSpanRestToExerciseWithinRange) {
       hi = std::max(hi, w.hr_bpm);
     }
   EXPECT_LT(lo, 70.0);   // resting rates are drawn from 52–82 BPM
-  EXPECT_GT(hi, 160.0);  // exercise reaches 45–95% of the way to a 165–192 BPM maximum
+  EXPECT_GT(hi, 160.0);  // bout targets reach up to the subject's 165–192 BPM maximum
 }
 
 // The label is the mean HR over the window, so the window holds label / 60 * 8 beats. Counting
@@ -260,7 +261,9 @@ TEST(Synthetic, MotionArtefactSharesTheAccelerometerFrequency) {
   const auto moving = make_synthetic(cfg);
   cfg.motion_scale = 0;
   const auto still = make_synthetic(cfg);
-  size_t motion = 0, rest = 0, quiet_rest = 0, strong_motion = 0, same_freq = 0, cadence_apart = 0;
+  size_t motion = 0, rest = 0, quiet_rest = 0, clean_rest = 0, strong_motion = 0, same_freq = 0,
+         cadence_apart = 0;
+  double max_rest_art_rms = 0;
   for (size_t r = 0; r < moving.size(); ++r) {
     const Recording& rec = moving[r];
     ASSERT_EQ(rec.acc, still[r].acc);  // the movement is the same, only its PPG coupling differs
@@ -283,10 +286,16 @@ TEST(Synthetic, MotionArtefactSharesTheAccelerometerFrequency) {
       if (!in_motion) {
         ++rest;
         if (acc_rms < 0.02) ++quiet_rest;
-        double art_peak = 0;
-        for (size_t i = start; i < start + 1000; ++i)
+        // No artefact at all, or the edge of a bout: the last or first ~0.5 s of the window.
+        double art_peak = 0, art_power = 0;
+        for (size_t i = start; i < start + 1000; ++i) {
           art_peak = std::max(art_peak, double(std::abs(artefact[i])));
-        EXPECT_LT(art_peak, 0.5) << rec.name << " window " << k;  // at most a motion edge
+          art_power += double(artefact[i]) * artefact[i] / 1000;
+        }
+        if (art_peak < 1e-3) ++clean_rest;
+        max_rest_art_rms = std::max(max_rest_art_rms, std::sqrt(art_power));
+        // A whole window of motion has an artefact RMS of ~0.3–3 (0.7–3 pulse fundamentals).
+        EXPECT_LT(std::sqrt(art_power), 0.2) << rec.name << " window " << k;
         continue;
       }
       ++motion;
@@ -294,8 +303,12 @@ TEST(Synthetic, MotionArtefactSharesTheAccelerometerFrequency) {
       const double f_art = dominant_bpm({&artefact}, start, 1000, rec.fs, 40, 400);
       const double f_acc =
           dominant_bpm({&rec.acc[0], &rec.acc[1], &rec.acc[2]}, start, 1000, rec.fs, 40, 400);
-      // Within a ramp the cadence sweeps and the two mixes may peak apart inside one bin.
-      EXPECT_LE(std::abs(f_art - f_acc), 7.5) << rec.name << " window " << k;
+      // While the cadence changes it sweeps, and the two mixes may peak apart inside one bin. A
+      // window that only catches the start or end of a bout holds a burst of a second or two,
+      // whose spectral peak is too broad to compare; the share of same_freq below covers them.
+      if (acc_rms > 0.15) {
+        EXPECT_LE(std::abs(f_art - f_acc), 7.5) << rec.name << " window " << k;
+      }
       if (std::abs(f_art - f_acc) <= 0.5) ++same_freq;
       EXPECT_GE(f_art, 80.0);  // cadence 1.5–3 Hz with a small drift
       EXPECT_LE(f_art, 190.0);
@@ -305,14 +318,76 @@ TEST(Synthetic, MotionArtefactSharesTheAccelerometerFrequency) {
   ASSERT_GT(motion, 30u);
   ASSERT_GT(rest, 10u);
   EXPECT_GE(quiet_rest, rest * 8 / 10) << quiet_rest << " of " << rest;
+  EXPECT_GE(clean_rest, rest * 8 / 10) << clean_rest << " of " << rest;
   EXPECT_GE(strong_motion, motion * 8 / 10) << strong_motion << " of " << motion;
   EXPECT_GE(same_freq, motion * 9 / 10) << same_freq << " of " << motion;
-  // Cadence and HR differ most of the time (they cross on the ramps and rarely coincide).
+  // Cadence and HR differ most of the time (they cross as the HR moves and rarely coincide).
   EXPECT_GE(cadence_apart, motion * 7 / 10) << cadence_apart << " of " << motion;
   std::printf(
       "motion windows %zu (acc > 0.15 g: %zu, artefact at the acc frequency: %zu, "
-      "cadence > 10 BPM from HR: %zu); rest windows %zu (acc < 0.02 g: %zu)\n",
-      motion, strong_motion, same_freq, cadence_apart, rest, quiet_rest);
+      "cadence > 10 BPM from HR: %zu); rest windows %zu (acc < 0.02 g: %zu, no artefact: %zu, "
+      "largest artefact RMS %.3f)\n",
+      motion, strong_motion, same_freq, cadence_apart, rest, quiet_rest, clean_rest,
+      max_rest_art_rms);
+}
+
+// What makes the dataset learnable across subjects: the accelerometer tells when and how fast the
+// wearer moves, not the heart rate. Over the motion windows of the default dataset, the
+// accelerometer's dominant frequency (the cadence) and its RMS are nearly uncorrelated with the
+// label, and the label spans a wide range at any cadence (so no cadence -> HR lookup works).
+double pearson(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= x.size();
+  my /= y.size();
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  return sxy / std::sqrt(sxx * syy);
+}
+
+TEST(Synthetic, AccelerometerDoesNotTellTheHeartRate) {
+  std::vector<double> cadence, rms, hr;
+  double slow_lo = 1e9, slow_hi = -1e9, fast_lo = 1e9, fast_hi = -1e9;
+  for (const Recording& rec : make_synthetic(SyntheticConfig{})) {
+    for (size_t k = 0; k < rec.windows.size(); k += 3) {
+      const WindowLabel& w = rec.windows[k];
+      if (!synthetic_window_in_motion(rec, w.t_start_s)) continue;
+      const size_t start = k * 250;
+      double power = 0;
+      for (const auto& axis : rec.acc) {
+        double m = 0, v = 0;
+        for (size_t i = start; i < start + 1000; ++i) m += axis[i];
+        m /= 1000;
+        for (size_t i = start; i < start + 1000; ++i) v += (axis[i] - m) * (axis[i] - m);
+        power += v / 1000;
+      }
+      const double f =
+          dominant_bpm({&rec.acc[0], &rec.acc[1], &rec.acc[2]}, start, 1000, rec.fs, 80, 190);
+      cadence.push_back(f);
+      rms.push_back(std::sqrt(power));
+      hr.push_back(w.hr_bpm);
+      // Label range among slow (< 120 steps/min) and fast (> 150 steps/min) cadences.
+      if (f < 120) slow_lo = std::min(slow_lo, w.hr_bpm), slow_hi = std::max(slow_hi, w.hr_bpm);
+      if (f > 150) fast_lo = std::min(fast_lo, w.hr_bpm), fast_hi = std::max(fast_hi, w.hr_bpm);
+    }
+  }
+  ASSERT_GT(hr.size(), 300u);
+  const double r_cadence = pearson(cadence, hr), r_rms = pearson(rms, hr);
+  std::printf(
+      "%zu motion windows: r(cadence, HR) = %.3f, r(acc RMS, HR) = %.3f; HR at slow cadence "
+      "%.0f–%.0f, at fast cadence %.0f–%.0f BPM\n",
+      hr.size(), r_cadence, r_rms, slow_lo, slow_hi, fast_lo, fast_hi);
+  EXPECT_LT(std::abs(r_cadence), 0.3);
+  EXPECT_LT(std::abs(r_rms), 0.3);
+  EXPECT_GT(slow_hi - slow_lo, 60.0);
+  EXPECT_GT(fast_hi - fast_lo, 60.0);
 }
 
 // ---------------------------------------------------------------------------- errors

@@ -12,6 +12,7 @@
 #include <complex>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 
@@ -155,19 +156,31 @@ Subject make_subject(Rng& rng) {
   return s;
 }
 
-// Phase boundaries in seconds: rest until t1, ramp up until t2, plateau until t3, ramp down until
-// t4, then recovery. Motion spans [t1, t4].
+// One bout of movement. The accelerometer and the PPG artefact follow a step cadence that changes
+// once, smoothly, at a random time; the heart rate is pulled towards targets that change at their
+// own random time. The draws are independent of each other (except that the cadence avoids the
+// targets, see make_bout), so neither the cadence, the movement's amplitude nor the bout's timing
+// tells the heart rate: an estimator has to find the pulse in the PPG.
+struct Bout {
+  double t0, t1;                    // movement spans [t0, t1], s
+  double cad_a, cad_b, cad_switch;  // cadence before / after a change centred on cad_switch, Hz
+  double target_a, target_b, target_switch;  // HR targets before / after target_switch, BPM
+  double art_gain, acc_amp;  // PPG artefact (in pulse fundamentals), accelerometer amplitude (g)
+};
+
 struct Plan {
-  double t1, t2, t3, t4;
-  double plateau_hr, drift_bpm, residual;  // residual: share of the HR rise left after ramp down
+  std::vector<Bout> bouts;  // in time order, separated by rest
+  double tau_up, tau_down;  // HR time constants towards a higher / lower target, s
   double rsa_bpm;
-  double walk_hz, run_hz;  // cadence at the ends of the ramps / on the plateau
-  double art_gain, art_harm, art_ph1, art_ph2;
-  double acc_amp, acc_harm;
+  double art_harm, art_ph1, art_ph2;
+  double acc_harm;
   std::array<double, 3> acc_w1, acc_w2, acc_ph1, acc_ph2, gravity;
   double resp_am, resp_bl, resp_bl_ph;
   double ppg_gain, ppg_offset;
 };
+
+constexpr double kCadenceChangeS = 20;  // duration of a cadence change
+constexpr double kMaxHrSlope = 2;       // BPM/s, the fastest the HR follows its target
 
 std::array<double, 3> unit_vector(Rng& rng) {
   std::array<double, 3> v{};
@@ -180,29 +193,60 @@ std::array<double, 3> unit_vector(Rng& rng) {
   return v;
 }
 
+// A cadence in 1.5–3 Hz, redrawn while it sits within 15 BPM of either HR target, at most 8
+// times, except when allow_coincide: coinciding HR and cadence happen in real data and must stay
+// possible, but rarely.
+double draw_cadence(Rng& rng, const Bout& b, bool allow_coincide) {
+  double hz = rng.uniform(1.5, 3.0);
+  const auto near = [&](double h) {
+    return std::abs(60 * h - b.target_a) < 15 || std::abs(60 * h - b.target_b) < 15;
+  };
+  for (int i = 0; i < 8 && !allow_coincide && near(hz); ++i) hz = rng.uniform(1.5, 3.0);
+  return hz;
+}
+
+Bout make_bout(Rng& rng, const Subject& s, double t0, double t1) {
+  Bout b{};
+  b.t0 = t0;
+  b.t1 = t1;
+  b.target_a = s.rest_hr + rng.uniform(0.25, 1.0) * (s.max_hr - s.rest_hr);
+  b.target_b = s.rest_hr + rng.uniform(0.25, 1.0) * (s.max_hr - s.rest_hr);
+  b.target_switch = t0 + (t1 - t0) * rng.uniform(0.2, 0.8);
+  const bool allow_coincide = rng.uniform() < 0.1;
+  b.cad_a = draw_cadence(rng, b, allow_coincide);
+  b.cad_b = draw_cadence(rng, b, allow_coincide);
+  b.cad_switch = t0 + (t1 - t0) * rng.uniform(0.2, 0.8);
+  b.art_gain = rng.log_uniform(0.7, 3.0);
+  b.acc_amp = rng.uniform(0.25, 0.8);
+  return b;
+}
+
+// Rest for the first 6–15% of the recording, then 1–3 bouts covering 50–70% of it in total, each
+// followed by rest; bout and rest lengths are random shares of those totals.
 Plan make_plan(Rng& rng, const Subject& s, double duration) {
   Plan p{};
-  p.t1 = duration * rng.uniform(0.10, 0.20);
-  p.t2 = p.t1 + duration * rng.uniform(0.10, 0.20);
-  p.t3 = p.t2 + duration * rng.uniform(0.25, 0.40);
-  p.t4 = p.t3 + duration * rng.uniform(0.10, 0.20);
-  p.plateau_hr = s.rest_hr + rng.uniform(0.45, 0.95) * (s.max_hr - s.rest_hr);
-  p.drift_bpm = rng.uniform(0, 8);
-  p.residual = rng.uniform(0.05, 0.2);
+  const int n_bouts = 1 + static_cast<int>(rng.uniform() * 3);
+  const double rest0 = duration * rng.uniform(0.06, 0.15);
+  const double moving = duration * rng.uniform(0.5, 0.7);
+  const double resting = duration - rest0 - moving;
+  std::vector<double> move_w(n_bouts), rest_w(n_bouts);
+  double move_sum = 0, rest_sum = 0;
+  for (int i = 0; i < n_bouts; ++i) {
+    move_sum += move_w[i] = rng.uniform(0.6, 1.4);
+    rest_sum += rest_w[i] = rng.uniform(0.3, 1.0);
+  }
+  double t = rest0;
+  for (int i = 0; i < n_bouts; ++i) {
+    const double t1 = t + moving * move_w[i] / move_sum;
+    p.bouts.push_back(make_bout(rng, s, t, t1));
+    t = t1 + resting * rest_w[i] / rest_sum;
+  }
+  p.tau_up = rng.uniform(15, 35);
+  p.tau_down = rng.uniform(25, 60);
   p.rsa_bpm = rng.uniform(0.5, 2);
-  p.walk_hz = rng.uniform(1.5, 2.0);
-  // The running cadence is redrawn while it sits within 15 BPM of the plateau HR, at most 8
-  // times, except in 10% of recordings where whatever comes first is kept: coinciding HR and
-  // cadence happen in real data and must stay possible, but rarely.
-  const bool allow_coincide = rng.uniform() < 0.1;
-  p.run_hz = rng.uniform(1.6, 3.0);
-  for (int i = 0; i < 8 && !allow_coincide && std::abs(60 * p.run_hz - p.plateau_hr) < 15; ++i)
-    p.run_hz = rng.uniform(1.6, 3.0);
-  p.art_gain = rng.log_uniform(0.7, 3.0);
   p.art_harm = rng.uniform(0.2, 0.6);
   p.art_ph1 = kTwoPi * rng.uniform();
   p.art_ph2 = kTwoPi * rng.uniform();
-  p.acc_amp = rng.uniform(0.25, 0.8);
   p.acc_harm = rng.uniform(0.2, 0.6);
   p.acc_w1 = unit_vector(rng);
   p.acc_w2 = unit_vector(rng);
@@ -219,28 +263,28 @@ Plan make_plan(Rng& rng, const Subject& s, double duration) {
   return p;
 }
 
-// HR before variability, at time t.
-double base_hr(const Plan& p, const Subject& s, double t) {
-  const double peak = p.plateau_hr + p.drift_bpm;
-  const double end = s.rest_hr + p.residual * (peak - s.rest_hr);
-  if (t < p.t1) return s.rest_hr;
-  if (t < p.t2)
-    return s.rest_hr + (p.plateau_hr - s.rest_hr) * smoothstep((t - p.t1) / (p.t2 - p.t1));
-  if (t < p.t3) return p.plateau_hr + p.drift_bpm * (t - p.t2) / (p.t3 - p.t2);
-  if (t < p.t4) return peak + (end - peak) * smoothstep((t - p.t3) / (p.t4 - p.t3));
-  return s.rest_hr + (end - s.rest_hr) * std::exp(-(t - p.t4) / 60.0);  // slow recovery
+// The bout that is under way or comes next at time t (nullptr after the last one): the only one
+// whose movement can be nonzero at t.
+const Bout* current_bout(const Plan& p, double t) {
+  for (const Bout& b : p.bouts)
+    if (t < b.t1) return &b;
+  return nullptr;
 }
 
-double cadence_hz(const Plan& p, double t) {
-  if (t < p.t2) return p.walk_hz + (p.run_hz - p.walk_hz) * smoothstep((t - p.t1) / (p.t2 - p.t1));
-  if (t < p.t3) return p.run_hz;
-  return p.run_hz + (p.walk_hz - p.run_hz) * smoothstep((t - p.t3) / (p.t4 - p.t3));
+// The HR target at time t: the subject's resting HR outside bouts.
+double hr_target(const Bout* b, const Subject& s, double t) {
+  if (b == nullptr || t < b->t0) return s.rest_hr;
+  return t < b->target_switch ? b->target_a : b->target_b;
 }
 
-// 0 at rest, 1 in motion, with smooth edges of up to 3 s inside [t1, t4].
-double motion_envelope(const Plan& p, double t) {
-  const double edge = std::min(3.0, (p.t4 - p.t1) / 4);
-  return smoothstep((t - p.t1) / edge) * smoothstep((p.t4 - t) / edge);
+double cadence_hz(const Bout& b, double t) {
+  return b.cad_a + (b.cad_b - b.cad_a) * smoothstep((t - b.cad_switch) / kCadenceChangeS + 0.5);
+}
+
+// 0 at rest, 1 in motion, with smooth edges of up to 3 s inside [t0, t1].
+double motion_envelope(const Bout& b, double t) {
+  const double edge = std::min(3.0, (b.t1 - b.t0) / 4);
+  return smoothstep((t - b.t0) / edge) * smoothstep((b.t1 - t) / edge);
 }
 
 // ---------------------------------------------------------------------------- one recording
@@ -271,7 +315,7 @@ Recording make_recording(const SyntheticConfig& cfg, const Subject& s, Rng& rng,
 
   double beat_phase = rng.uniform(), resp_phase = kTwoPi * rng.uniform();
   double step_phase = kTwoPi * rng.uniform(), red = 0;
-  const double art_amp = cfg.motion_scale * p.art_gain * s.pulse.fundamental;
+  double base = s.rest_hr;  // HR before variability, following the targets
   // sin(x + a) = sin x cos a + cos x sin a: with the fixed offsets' cos and sin precomputed, one
   // sin/cos pair per phase and sample gives every component.
   const double art_c1 = std::cos(p.art_ph1), art_s1 = std::sin(p.art_ph1);
@@ -287,12 +331,14 @@ Recording make_recording(const SyntheticConfig& cfg, const Subject& s, Rng& rng,
   for (size_t i = 0; i < n; ++i) {
     const double t = i / fs;
     const double rs = std::sin(resp_phase), rc = std::cos(resp_phase);
-    const double b = base_hr(p, s, t);
-    const double effort = std::clamp((b - s.rest_hr) / (s.max_hr - s.rest_hr), 0.0, 1.0);
+    const Bout* bout = current_bout(p, t);
+    const double effort = std::clamp((base - s.rest_hr) / (s.max_hr - s.rest_hr), 0.0, 1.0);
     // RSA fades with effort, as vagal tone does.
-    hr[i] = std::clamp(b + hrv.next() + p.rsa_bpm * (1 - effort) * rs, kMinHrBpm, kMaxHrBpm);
-    const double env = motion_envelope(p, t);
-    const double cad = cadence_hz(p, t) + cadence_drift.next();
+    hr[i] = std::clamp(base + hrv.next() + p.rsa_bpm * (1 - effort) * rs, kMinHrBpm, kMaxHrBpm);
+    const double env = bout ? motion_envelope(*bout, t) : 0.0;
+    const double cad = (bout ? cadence_hz(*bout, t) : 2.0) + cadence_drift.next();
+    const double art_amp = bout ? cfg.motion_scale * bout->art_gain * s.pulse.fundamental : 0.0;
+    const double acc_amp = bout ? bout->acc_amp : 0.0;
     const double mod = std::max(0.2, 1 + art_mod.next());
     red = red_a * red + red_in * kRedSd * rng.normal();
     const double s1 = std::sin(step_phase), c1 = std::cos(step_phase);
@@ -310,10 +356,13 @@ Recording make_recording(const SyntheticConfig& cfg, const Subject& s, Rng& rng,
       const double move = p.acc_w1[a] * (s1 * acc_c1[a] + c1 * acc_s1[a]) +
                           p.acc_harm * p.acc_w2[a] * (s2 * acc_c2[a] + c2 * acc_s2[a]);
       rec.acc[a][i] =
-          static_cast<float>(p.gravity[a] + p.acc_amp * env * mod * move + acc_sd * rng.normal());
+          static_cast<float>(p.gravity[a] + acc_amp * env * mod * move + acc_sd * rng.normal());
     }
 
-    // Phases advance after the sample, so sample i shows the phase integrated up to t.
+    // Phases and the HR advance after the sample, so sample i shows the phase integrated up to t.
+    const double target = hr_target(bout, s, t);
+    const double tau = target > base ? p.tau_up : p.tau_down;
+    base += std::clamp((target - base) / tau, -kMaxHrSlope, kMaxHrSlope) / fs;
     const double resp_hz = s.resp_rest_hz + (s.resp_exercise_hz - s.resp_rest_hz) * effort;
     beat_phase += hr[i] / 60 / fs;
     beat_phase -= std::floor(beat_phase);
