@@ -229,7 +229,6 @@ TEST(CliValidate, SpectralReportOnSynthetic) {
   EXPECT_NE(md.find("**not a certification**"), std::string::npos);
   EXPECT_TRUE(is_png_file(dir + "/report/plots/bland_altman.png"));
   EXPECT_TRUE(is_png_file(dir + "/report/plots/track_synthetic_s03_r1.png"));
-  EXPECT_TRUE(is_png_file(dir + "/report/plots/track_synthetic_s03_r2.png"));
 }
 
 }  // namespace
