@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/train_options.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/run_record.h"
@@ -192,24 +193,7 @@ void setup_distill(CLI::App& app) {
   sub->add_flag("--loso", o->loso, "Leave-one-subject-out folds")->excludes(folds);
   sub->add_option("--split-seed", o->split_seed, "Seed of the fold assignment")
       ->capture_default_str();
-  sub->add_option("--epochs", o->cfg.epochs, "Epochs")->capture_default_str();
-  sub->add_option("--batch", o->cfg.batch, "Batch size")->capture_default_str();
-  sub->add_option("--lr", o->cfg.lr, "Peak learning rate (AdamW)")->capture_default_str();
-  sub->add_option("--wd", o->cfg.weight_decay, "AdamW weight decay")->capture_default_str();
-  sub->add_option("--warmup", o->cfg.warmup_epochs, "Learning-rate warm-up epochs")
-      ->capture_default_str();
-  sub->add_option("--label-smoothing", o->cfg.label_smoothing,
-                  "Label smoothing (strategy none only)")
-      ->capture_default_str();
-  sub->add_flag("--augment", o->cfg.augment, "Amplitude, shift and noise augmentation");
-  sub->add_option("--patience", o->cfg.patience, "Early-stopping patience in epochs (0: off)")
-      ->capture_default_str();
-  sub->add_option("--val-fraction", o->cfg.val_fraction,
-                  "Share of training subjects held out for validation")
-      ->capture_default_str();
-  sub->add_option("--seed", o->cfg.seed, "Seed (weights, order, augmentation, validation)")
-      ->capture_default_str();
-  sub->add_option("--threads", o->cfg.threads, "Torch threads")->capture_default_str();
+  add_train_config_options(sub, o->cfg);
   sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoints");
   sub->callback([o] { run_distill(*o); });
 }

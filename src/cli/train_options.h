@@ -1,0 +1,34 @@
+// The training options `ppgkd train` and `ppgkd distill` share, registered in one place so the
+// two subcommands cannot drift apart.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "train/trainer.h"
+
+namespace ppgkd::cli {
+
+// --epochs --batch --lr --wd --warmup --label-smoothing --augment --patience --val-fraction
+// --seed --threads, bound to `cfg`.
+inline void add_train_config_options(CLI::App* sub, TrainConfig& cfg) {
+  sub->add_option("--epochs", cfg.epochs, "Epochs")->capture_default_str();
+  sub->add_option("--batch", cfg.batch, "Batch size")->capture_default_str();
+  sub->add_option("--lr", cfg.lr, "Peak learning rate (AdamW)")->capture_default_str();
+  sub->add_option("--wd", cfg.weight_decay, "AdamW weight decay")->capture_default_str();
+  sub->add_option("--warmup", cfg.warmup_epochs, "Learning-rate warm-up epochs")
+      ->capture_default_str();
+  sub->add_option("--label-smoothing", cfg.label_smoothing,
+                  "Label smoothing of the ground-truth cross-entropy")
+      ->capture_default_str();
+  sub->add_flag("--augment", cfg.augment, "Amplitude, shift and noise augmentation");
+  sub->add_option("--patience", cfg.patience, "Early-stopping patience in epochs (0: off)")
+      ->capture_default_str();
+  sub->add_option("--val-fraction", cfg.val_fraction,
+                  "Share of training subjects held out for validation")
+      ->capture_default_str();
+  sub->add_option("--seed", cfg.seed, "Seed (weights, order, augmentation, validation)")
+      ->capture_default_str();
+  sub->add_option("--threads", cfg.threads, "Torch threads")->capture_default_str();
+}
+
+}  // namespace ppgkd::cli
