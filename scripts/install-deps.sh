@@ -6,12 +6,13 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libopenblas0-openmp
-  libmatio-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libmatio-dev libsqlite3-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libgsl-dev libeigen3-dev
   googletest libgtest-dev
   gnuplot-nox
   libopenmpi-dev openmpi-bin
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  clang libclang-rt-dev
 )
 if [ "${PPGKD_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(python3-torch)

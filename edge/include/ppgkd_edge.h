@@ -11,9 +11,10 @@
  *   ppgkd_run(&m, window, &bpm, &confidence);
  *
  * The runtime never allocates, includes nothing outside the C standard library and uses libm
- * only for expf (softmax) and sqrtf (standardisation). It reads weights in place from the blob,
- * so blob and arena must be 4-byte aligned, must outlive the model and the blob must not change
- * after ppgkd_init (its CRC is checked once). It is not thread-safe per model.
+ * only for sqrtf (standardisation; the softmax's exp is its own, for the same bits on every
+ * target). It reads weights in place from the blob, so blob and arena must be 4-byte aligned,
+ * must outlive the model and the blob must not change after ppgkd_init (its CRC is checked
+ * once). It is not thread-safe per model.
  * Shapes: C input channels, L samples (200 at 25 Hz), K classes (180).
  */
 #ifndef PPGKD_EDGE_H

@@ -215,7 +215,8 @@ typedef struct {
 
 /* softmax over logits[num_classes]; *bpm = posterior-weighted mean of bin centres within
  * +-radius bins of the argmax (first maximum on ties), normalised by the mass in that window;
- * *confidence = that mass (0..1). Uses expf. */
+ * *confidence = that mass (0..1). The exponential is the runtime's own (no libm expf), so the
+ * same logits decode to the same bits on the host and on a Cortex-M4. */
 ppgkd_status ppgkd_decode_f32(const ppgkd_decode_params* p, const float* logits, float* bpm,
                               float* confidence);
 

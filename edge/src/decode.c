@@ -1,9 +1,11 @@
 /* decode.c — logits to a heart rate: softmax over the K classes, then the posterior-weighted
  * mean of bin centres within +-radius bins of the argmax, normalised by the mass in that window,
  * which is also the confidence. No buffer: the softmax is recomputed on the fly, since a
- * posterior of K = 180 floats would be the largest stack object on a device. */
-#include <math.h>
-
+ * posterior of K = 180 floats would be the largest stack object on a device. The exponential
+ * is ppgkd_exp_nonpos (nolibm_math.c), not libm's expf, whose last bit differs between glibc and
+ * newlib: with it the host and a Cortex-M4 decode the same logits to the same BPM and confidence
+ * bits. */
+#include "nolibm_math.h"
 #include "ppgkd_edge_ops.h"
 
 /* Logit i as a float; scale == 0 marks the f32 path. */
@@ -26,12 +28,13 @@ static ppgkd_status decode(const ppgkd_decode_params* p, const float* f, const i
     }
   }
   if (!(max_logit - max_logit == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinite logits */
-  /* Subtracting the max keeps every exponent <= 0, so expf never overflows. */
-  for (i = 0; i < p->num_classes; ++i) total += expf(logit_at(f, q, scale, zp, i) - max_logit);
+  /* Subtracting the max keeps every exponent <= 0: the domain of ppgkd_exp_nonpos, no overflow. */
+  for (i = 0; i < p->num_classes; ++i)
+    total += ppgkd_exp_nonpos(logit_at(f, q, scale, zp, i) - max_logit);
   lo = arg > p->radius ? arg - p->radius : 0;
   hi = arg + p->radius < p->num_classes ? arg + p->radius : p->num_classes - 1;
   for (i = lo; i <= hi; ++i) {
-    const float prob = expf(logit_at(f, q, scale, zp, i) - max_logit) / total;
+    const float prob = ppgkd_exp_nonpos(logit_at(f, q, scale, zp, i) - max_logit) / total;
     const float centre = p->bpm_lo + ((float)i + 0.5f) * p->bpm_step;
     mass += prob;
     moment += prob * centre;

@@ -1,9 +1,11 @@
 /* test_ops.c — every kernel against values computed by hand (the arithmetic is written out in
  * the comments), including requantisation rounding, negative values and saturation, decoding a
- * hand-made posterior and the preprocessing helpers. */
+ * hand-made posterior, the preprocessing helpers and the runtime's own exp and log (against
+ * libm in double). */
 #include <math.h>
 #include <stdint.h>
 
+#include "../src/nolibm_math.h" /* internal: no include path, so relative to this file */
 #include "micro_test.h"
 #include "ppgkd_edge_ops.h"
 #include "tests.h"
@@ -328,6 +330,57 @@ static void test_decode_s8(void) {
   EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_s8(&p, 0.0f, 0, q, &bpm, &conf));
 }
 
+/* ------------------------------------------------------------------ exp and log without libm */
+
+/* The bounds documented in nolibm_math.h, on sweeps of each domain: the worst error as a
+ * fraction of its bound must stay <= 1. */
+static double exp_error_ratio(float x) {
+  const double want = exp((double)x), got = ppgkd_exp_nonpos(x);
+  /* relative 1e-7 for normal results; a subnormal one has one more rounding (<= 2^-150) */
+  return fabs(got - want) / (1e-7 * want + 1.40129846e-45);
+}
+
+static void test_exp_nonpos(void) {
+  double worst = 0.0, r;
+  int k;
+  for (k = 0; k <= 4096; ++k) { /* -104..0 evenly */
+    r = exp_error_ratio(-104.0f * (float)k / 4096.0f);
+    if (r > worst) worst = r;
+  }
+  for (k = 1; k <= 149; ++k) { /* tiny arguments: -2^-1 .. -2^-149 */
+    r = exp_error_ratio(-(float)ldexp(1.0, -k));
+    if (r > worst) worst = r;
+  }
+  EXPECT_NEAR(0.0, worst, 1.0);
+  EXPECT_TRUE(ppgkd_exp_nonpos(0.0f) == 1.0f);
+  EXPECT_TRUE(ppgkd_exp_nonpos(-0.0f) == 1.0f);
+  EXPECT_TRUE(ppgkd_exp_nonpos(-104.5f) == 0.0f);
+  EXPECT_TRUE(ppgkd_exp_nonpos(-HUGE_VALF) == 0.0f);
+  EXPECT_TRUE(ppgkd_exp_nonpos(-103.9f) > 0.0f); /* subnormal, not flushed */
+  {
+    const float nan = ppgkd_exp_nonpos(NAN);
+    EXPECT_TRUE(nan != nan);
+  }
+}
+
+static void test_log_pos(void) {
+  double worst = 0.0;
+  int k;
+  for (k = 0; k <= 8192; ++k) {
+    /* e^-103 .. e^88 (subnormal up to near FLT_MAX), then densely over (1/2, 2) */
+    const float x = k <= 4096 ? (float)exp(-103.0 + 191.0 * k / 4096.0)
+                              : 0.5f + 1.5f * (float)(k - 4096) / 4096.0f;
+    const double want = log((double)x), got = ppgkd_log_pos(x);
+    /* absolute 1e-7 on (1/2, 2), relative 1.3e-7 elsewhere */
+    const double bound = x > 0.5f && x < 2.0f ? 1e-7 : 1.3e-7 * fabs(want);
+    const double ratio = fabs(got - want) / bound;
+    if (ratio > worst) worst = ratio;
+  }
+  EXPECT_NEAR(0.0, worst, 1.0);
+  EXPECT_TRUE(ppgkd_log_pos(1.0f) == 0.0f);
+  EXPECT_NEAR(-103.278929, ppgkd_log_pos(1.40129846e-45f), 1.3e-7 * 103.3); /* 2^-149 */
+}
+
 /* ------------------------------------------------------------------ preprocessing */
 
 static void test_standardise(void) {
@@ -393,6 +446,8 @@ void run_op_tests(void) {
   RUN_TEST(test_decode_hand_posterior);
   RUN_TEST(test_decode_window_clamped_at_edge);
   RUN_TEST(test_decode_s8);
+  RUN_TEST(test_exp_nonpos);
+  RUN_TEST(test_log_pos);
   RUN_TEST(test_standardise);
   RUN_TEST(test_sos_impulse_responses);
   RUN_TEST(test_crc32_check_value);

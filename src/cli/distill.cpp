@@ -174,12 +174,12 @@ void setup_distill(CLI::App& app) {
       ->capture_default_str();
   // Strategy hyperparameters; each defaults to the strategy's entry in DistillConfig::defaults.
   sub->add_option("--alpha", o->alpha,
-                  "hard: teacher-label weight (1); soft: KD weight (0.9); dkd: TCKD weight (1)");
+                  "hard: teacher-label weight (0.5); soft: KD weight (0.9); dkd: TCKD weight (1)");
   sub->add_option("--beta", o->beta, "dkd: NCKD weight (8)");
-  sub->add_option("--temperature", o->temperature, "soft, dkd: temperature (4)");
+  sub->add_option("--temperature", o->temperature, "soft, dkd: temperature (2)");
   sub->add_option("--lambda", o->lambda, "feature: hint-loss weight (1)");
   sub->add_option("--kd-warmup", o->kd_warmup,
-                  "dkd: epochs over which the KD term ramps up linearly (5)");
+                  "dkd: epochs over which the KD term ramps up linearly (1)");
   sub->add_option("--feature-stage", o->feature_stage,
                   "feature: student ResNet stage / MLP hidden layer, -1 = last (-1)");
   sub->add_option("--teacher-stage", o->teacher_stage,

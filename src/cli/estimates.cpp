@@ -12,8 +12,6 @@
 #include "common/error.h"
 #include "data/cache.h"
 #include "data/dsp/class_map.h"
-#include "data/readers/readers.h"
-#include "data/synthetic/synthetic.h"
 #include "decode/temporal.h"
 #include "export/edge_runner.h"
 #include "export/exporter.h"
@@ -61,15 +59,6 @@ std::vector<std::string> choose_subjects(const EstimateRequest& req,
 
 // ---------------------------------------------------------------------------- spectral path
 
-std::vector<Recording> recordings_of(const std::string& data) {
-  if (data == "synthetic" || data.rfind("synthetic:", 0) == 0) {
-    SyntheticConfig sc;
-    if (data.size() > 10) sc.seed = std::stoull(data.substr(10));
-    return make_synthetic(sc);
-  }
-  return load_recordings(data);
-}
-
 Estimates spectral_estimates(const EstimateRequest& req) {
   if (req.fold_test) throw Error(kSpectral, "--fold-test needs a model trained on a fold");
   if (req.runtime != "torch") throw Error(kSpectral, "--runtime applies to model directories only");
@@ -77,7 +66,7 @@ Estimates spectral_estimates(const EstimateRequest& req) {
     throw Error(kSpectral,
                 "--decode needs class posteriors; the spectral tracker does its own "
                 "tracking (use --decode window)");
-  const std::vector<Recording> recs = recordings_of(req.data);
+  const std::vector<Recording> recs = load_data(req.data);
   std::set<std::string> all;
   for (const auto& r : recs) all.insert(r.subject);
   const auto subjects = choose_subjects(req, {all.begin(), all.end()}, {}, kSpectral);

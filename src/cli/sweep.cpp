@@ -49,7 +49,7 @@ void setup_sweep(CLI::App& app) {
   auto o = std::make_shared<SweepCliOptions>();
   auto* sub = app.add_subcommand("sweep", "Run a capacity x strategy sweep (resumable, parallel)");
   sub->require_subcommand(0, 1);
-  sub->add_option("--plan", o->run.plan_path, "Plan file (JSON)")->check(CLI::ExistingFile);
+  sub->add_option("--plan", o->run.plan_path, "Plan file (JSON or TOML)")->check(CLI::ExistingFile);
   sub->add_option("--out", o->run.out_dir, "Sweep directory (store, runs, logs)");
   sub->add_option("--jobs", o->run.jobs, "Parallel runs (0: one per core); each uses 1 thread")
       ->check(CLI::NonNegativeNumber)

@@ -447,6 +447,12 @@ WindowSet load_windows(const std::string& data_root, const PreprocessConfig& cfg
   return load_or_build_windows(path, key, build, info);
 }
 
-std::string data_fingerprint(const std::string& data) { return resolve_data(data).fingerprint; }
+std::string data_fingerprint(const std::string& data) {
+  return resolve_data(data).fingerprint;
+}
+
+std::vector<Recording> load_data(const std::string& data) {
+  return resolve_data(data).load();
+}
 
 }  // namespace ppgkd

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "data/preprocess.h"
 
@@ -57,5 +58,9 @@ WindowSet parse_windows(const std::string& bytes, const std::string& expected_ke
 // (relative path, size, content hash) of every regular file below it; for "synthetic[:SEED]", a
 // hash of the generator config; for a comma-separated list, a hash of its entries' fingerprints.
 std::string data_fingerprint(const std::string& data_root);
+
+// The recordings of a data specification as load_windows takes it (a folder, "synthetic[:SEED]"
+// or a comma-separated list of those, pooled in order), uncached.
+std::vector<Recording> load_data(const std::string& data_root);
 
 }  // namespace ppgkd

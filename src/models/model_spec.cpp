@@ -206,28 +206,29 @@ int64_t ModelSpec::macs() const {
 // ------------------------------------------------------------------------------- ladders
 // Parameter counts below are for ppg+acc (C = 4, L = 200); `ppgkd models` prints them.
 //
-// ResNet ladder: nine rungs from ~1k to ~2.1M parameters, x2.2-3.5 apart. Small rungs grow width
-// and stages; the largest put their parameters in a fifth, stride-2 stage (length 13) instead of
-// widening the long early stages, because training time grows with width^2 * length and the big
-// rungs must stay trainable on two cores: measured on this machine (1 thread, batch 256, under
-// load) r8 (836k) trained at ~90-120 windows/s and r9 (2.1M) at a similar rate, while a
-// blocks=2 2.2M variant ran at ~55. Kernel 5 throughout except r1, whose budget cannot pay for
-// it.
+// ResNet ladder: nine rungs from ~1.5k to ~2.2M parameters, x1.9-3.9 apart. Every rung has five
+// or six stages, each after the first halving the length (200 -> 13 or 7 samples), with kernel
+// 7 (smaller on the two tiniest): a wide receptive field is what separates the heart rate from
+// the arm-swing frequency. On validation subjects of fold 0 (SPC 2015 train + BAMI-1, 12 epochs)
+// three stages of k=5 at 22k parameters reached 10.2 BPM, five stages at 33-48k 5.9-6.1, with
+// k=5, 7 or 9 within noise (docs/RESULTS.md, "Choosing the ResNet shape"). The largest rungs add a
+// sixth stage at length 7 so that their parameters sit where they cost few multiply-accumulates:
+// training time grows with width^2 * length, and they must stay trainable on two cores.
 //
 // MLP ladder: the flattened window has C*L = 800 inputs, and the 180-class output layer costs
 // 181 parameters per hidden unit of the last layer, so the smallest sensible MLP is a bottleneck:
 // 800 -> 4 -> 180 has 4,104 parameters. The ladder runs from there to ~2M, x2.5-3 apart.
 const std::vector<LadderRung>& resnet_ladder() {
   static const std::vector<LadderRung> rungs = {
-      {"r1", "resnet1d:stem=4,stages=4,blocks=1,k=3"},
-      {"r2", "resnet1d:stem=6,stages=6-8,blocks=1,k=5"},
-      {"r3", "resnet1d:stem=8,stages=8-16-16,blocks=1,k=5"},
-      {"r4", "resnet1d:stem=12,stages=12-24-32,blocks=1,k=5"},
-      {"r5", "resnet1d:stem=16,stages=16-32-64,blocks=1,k=5"},
-      {"r6", "resnet1d:stem=24,stages=24-48-96,blocks=1,k=5"},
-      {"r7", "resnet1d:stem=32,stages=32-64-128-128,blocks=1,k=5"},
-      {"r8", "resnet1d:stem=48,stages=48-96-192-192,blocks=1,k=5"},
-      {"r9", "resnet1d:stem=32,stages=32-64-128-256-384,blocks=1,k=5"},
+      {"r1", "resnet1d:stem=3,stages=3-3-4-4-4,blocks=1,k=3"},
+      {"r2", "resnet1d:stem=4,stages=4-4-6-6-8,blocks=1,k=5"},
+      {"r3", "resnet1d:stem=4,stages=4-6-8-12-12,blocks=1,k=7"},
+      {"r4", "resnet1d:stem=6,stages=6-8-12-16-24,blocks=1,k=7"},
+      {"r5", "resnet1d:stem=8,stages=8-12-16-32-48,blocks=1,k=7"},
+      {"r6", "resnet1d:stem=8,stages=8-16-24-48-64,blocks=1,k=7"},
+      {"r7", "resnet1d:stem=12,stages=12-24-48-64-128,blocks=1,k=7"},
+      {"r8", "resnet1d:stem=12,stages=12-24-48-96-192-192,blocks=1,k=7"},
+      {"r9", "resnet1d:stem=12,stages=12-24-48-96-192-384,blocks=1,k=7"},
   };
   return rungs;
 }

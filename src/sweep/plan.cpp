@@ -1,5 +1,8 @@
 #include "sweep/plan.h"
 
+#include <toml++/toml.h>
+
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -142,15 +145,69 @@ SweepPlan SweepPlan::from_json(const nlohmann::json& j, const std::string& where
   return p;
 }
 
+namespace {
+
+// A TOML value as JSON: tables -> objects, arrays -> arrays, strings, integers (int64), floats and
+// booleans as themselves. `key` is the value's dotted path ("train.lr", "strategies[1].alpha") for
+// the errors: dates and times, and inf/nan, have no JSON form.
+nlohmann::json toml_to_json(const toml::node& node, const std::string& key,
+                            const std::string& where) {
+  if (const auto* t = node.as_table()) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& [k, v] : *t) {
+      const std::string name(k.str());
+      o[name] = toml_to_json(v, key.empty() ? name : key + "." + name, where);
+    }
+    return o;
+  }
+  if (const auto* a = node.as_array()) {
+    nlohmann::json o = nlohmann::json::array();
+    for (size_t i = 0; i < a->size(); ++i)
+      o.push_back(toml_to_json(*a->get(i), key + "[" + std::to_string(i) + "]", where));
+    return o;
+  }
+  if (const auto* v = node.as_string()) return v->get();
+  if (const auto* v = node.as_integer()) return static_cast<int64_t>(v->get());
+  if (const auto* v = node.as_boolean()) return v->get();
+  const auto line = std::to_string(node.source().begin.line);
+  if (const auto* v = node.as_floating_point()) {
+    if (!std::isfinite(v->get()))
+      throw Error(where, "\"" + key + "\" (line " + line + ") is " +
+                             (std::isnan(v->get()) ? "nan" : "inf") +
+                             "; plan numbers must be finite");
+    return v->get();
+  }
+  const char* what = node.is_date() ? "date" : node.is_time() ? "time" : "date-time";
+  throw Error(where, "\"" + key + "\" (line " + line + ") is a TOML " + what +
+                         "; plans hold only strings, numbers, booleans, arrays and tables");
+}
+
+}  // namespace
+
 SweepPlan SweepPlan::load(const std::string& path) {
   const auto ext = std::filesystem::path(path).extension().string();
-  if (ext != ".json")
-    throw Error(path, "plan files are JSON (.json); \"" + ext + "\" is not supported");
   nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path, std::string("not valid JSON: ") + e.what());
+  if (ext == ".json") {
+    try {
+      j = nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(path, std::string("not valid JSON: ") + e.what());
+    }
+  } else if (ext == ".toml") {
+    const std::string text = read_file(path);
+    toml::table table;
+    try {
+      table = toml::parse(text, path);
+    } catch (const toml::parse_error& e) {
+      throw Error(path, "not valid TOML: line " + std::to_string(e.source().begin.line) +
+                            ", column " + std::to_string(e.source().begin.column) + ": " +
+                            std::string(e.description()));
+    }
+    j = toml_to_json(table, "", path);
+  } else {
+    throw Error(path,
+                "plan files are JSON (.json) or TOML (.toml), not " +
+                    (ext.empty() ? std::string("a file without an extension") : "\"" + ext + "\""));
   }
   return from_json(j, path);
 }

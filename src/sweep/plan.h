@@ -1,10 +1,10 @@
 // A sweep plan: the data and protocol, the teachers, the student ladders and the distillation
-// strategies of a capacity study, read from a JSON file and expanded into runs. Teacher runs come
-// first (teacher x fold x seed), then student runs (student x strategy x teacher x fold x seed;
-// strategy "none" trains from scratch, needs no teacher and is therefore shared by all teachers).
-// A run's key hashes its resolved config, the data fingerprint and the code version, so the same
-// run is recognised across restarts, shards and machines. Not here: executing runs (runner.h) or
-// remembering results (store.h).
+// strategies of a capacity study, read from a JSON or TOML file and expanded into runs. Teacher
+// runs come first (teacher x fold x seed), then student runs (student x strategy x teacher x fold x
+// seed; strategy "none" trains from scratch, needs no teacher and is therefore shared by all
+// teachers). A run's key hashes its resolved config, the data fingerprint and the code version, so
+// the same run is recognised across restarts, shards and machines. Not here: executing runs
+// (runner.h) or remembering results (store.h).
 //
 // Plan file (JSON; every key but "data", "teachers"/"students" and "strategies" is optional):
 //   {
@@ -20,6 +20,23 @@
 //     "strategies": [{"name": "none"}, {"name": "dkd", "alpha": 1, "beta": 8, "temperature": 4},
 //                    {"name": "soft", "label": "soft-T2", "temperature": 2}]
 //   }
+// The same plan as TOML (.toml): objects are tables, the strategies an array of tables. It is
+// converted to the JSON above before validation, so both forms give the same canonical form and
+// hash; TOML dates and times, and inf/nan, are refused.
+//   name = "headline"
+//   data = "synthetic"
+//   seeds = [1, 2]
+//   teachers = ["r7"]
+//   [train]
+//   epochs = 12
+//   lr = 0.002
+//   [students]
+//   resnet = ["r1", "r2", "r3"]
+//   [[strategies]]
+//   name = "none"
+//   [[strategies]]
+//   name = "dkd"
+//   temperature = 4
 // Option keys become child flags: "label_smoothing": 0.1 -> "--label-smoothing 0.1"; true -> a
 // bare flag; false -> omitted. The child (ppgkd train / distill) validates them.
 #pragma once
@@ -60,7 +77,7 @@ struct SweepPlan {
 
   // Throws Error(where, ...) naming the first bad key, e.g. `"folds" must be an integer >= 1`.
   static SweepPlan from_json(const nlohmann::json& j, const std::string& where);
-  static SweepPlan load(const std::string& path);  // JSON file; throws Error(path, ...)
+  static SweepPlan load(const std::string& path);  // .json or .toml; throws Error(path, ...)
   nlohmann::json to_json() const;                  // canonical form (defaults filled in)
   std::string hash() const;                        // 16 hex digits of the canonical form
   std::vector<int> folds_to_run() const;

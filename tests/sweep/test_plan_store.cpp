@@ -1,5 +1,5 @@
-// Plans (parsing, expansion, keys, arguments), the results store (claims, atomic completion,
-// stale requeue) and child processes (exit status, logs, markers).
+// Plans (parsing, JSON and TOML files, expansion, keys, arguments), the results store (claims,
+// atomic completion, stale requeue) and child processes (exit status, logs, markers).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +148,148 @@ TEST(SweepPlan, RejectsBadPlansWithExactMessages) {
   j = tiny_plan();
   j.erase("data");
   EXPECT_EQ(expect_error(j), "plan.json: \"data\" is required");
+}
+
+// ============================================================================ plan files
+
+// Writes `text` to `path` and loads it as a plan; returns the error message ("no error" if none).
+std::string load_error(const std::string& path, const std::string& text) {
+  write_file_atomic(path, text);
+  try {
+    SweepPlan::load(path);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where(), path);
+    return e.what();
+  }
+  return "no error";
+}
+
+const char* kMixedJson = R"({
+  "name": "mixed", "data": "synthetic:7", "inputs": "ppg",
+  "folds": 3, "fold_list": [0, 2], "split_seed": 5, "seeds": [1, 2],
+  "train": {"epochs": 2, "lr": 0.002, "augment": true, "label_smoothing": 0.1},
+  "teacher_train": {"epochs": 4},
+  "distill": {"kd_warmup": 1},
+  "teachers": ["r5"],
+  "students": {"resnet": ["r1", "r2"], "mlp": ["m1"]},
+  "strategies": [{"name": "none"},
+                 {"name": "dkd", "alpha": 1, "beta": 8, "temperature": 4.5},
+                 {"name": "soft", "label": "soft-T2", "temperature": 2}]
+})";
+
+// The same plan in TOML: top-level keys, an inline table, a dotted key, tables, array of tables.
+const char* kMixedToml = R"(# a comment
+name = "mixed"
+data = "synthetic:7"
+inputs = "ppg"
+folds = 3
+fold_list = [0, 2]
+split_seed = 5
+seeds = [1, 2]
+teachers = ["r5"]
+teacher_train = { epochs = 4 }
+distill.kd_warmup = 1
+
+[train]
+epochs = 2
+lr = 0.002
+augment = true
+label_smoothing = 0.1
+
+[students]
+resnet = ["r1", "r2"]
+mlp = ["m1"]
+
+[[strategies]]
+name = "none"
+
+[[strategies]]
+name = "dkd"
+alpha = 1
+beta = 8
+temperature = 4.5
+
+[[strategies]]
+name = "soft"
+label = "soft-T2"
+temperature = 2
+)";
+
+TEST(SweepPlanFile, TomlAndJsonGiveTheSameCanonicalFormAndHash) {
+  const auto dir = testing::scratch_dir();
+  write_file_atomic(dir + "/plan.json", kMixedJson);
+  write_file_atomic(dir + "/plan.toml", kMixedToml);
+  const auto from_json = SweepPlan::load(dir + "/plan.json");
+  const auto from_toml = SweepPlan::load(dir + "/plan.toml");
+  // Written by hand: defaults filled in, keys sorted, strategies labelled.
+  const std::string canonical =
+      R"({"cache":"","data":"synthetic:7","distill":{"kd_warmup":1},"fold_list":[0,2],"folds":3,)"
+      R"("inputs":"ppg","name":"mixed","seeds":[1,2],"split_seed":5,"strategies":[{"label":"none",)"
+      R"("name":"none"},{"alpha":1,"beta":8,"label":"dkd","name":"dkd","temperature":4.5},)"
+      R"({"label":"soft-T2","name":"soft","temperature":2}],"students":{"mlp":["m1"],)"
+      R"("resnet":["r1","r2"]},"teacher_train":{"epochs":4},"teachers":["r5"],"train":{)"
+      R"("augment":true,"epochs":2,"label_smoothing":0.1,"lr":0.002}})";
+  EXPECT_EQ(from_json.to_json().dump(), canonical);
+  EXPECT_EQ(from_toml.to_json().dump(), canonical);
+  // 64-bit FNV-1a of `canonical`, computed outside ppgkd (a few lines of Python).
+  EXPECT_EQ(from_json.hash(), "c0764c4111dc422e");
+  EXPECT_EQ(from_toml.hash(), "c0764c4111dc422e");
+  // Same runs, same keys.
+  const auto a = expand_plan(from_json, "fp", "abc");
+  const auto b = expand_plan(from_toml, "fp", "abc");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].key, b[i].key);
+}
+
+TEST(SweepPlanFile, TomlPlansAreValidatedLikeJsonPlans) {
+  const auto dir = testing::scratch_dir();
+  const auto p = dir + "/plan.toml";
+  EXPECT_EQ(load_error(p, "data = \"synthetic\"\nfolds = 0\nteachers = [\"r5\"]\n"),
+            p + ": \"folds\" must be an integer >= 1");
+  EXPECT_EQ(load_error(p, "data = \"synthetic\"\nteachers = [\"r5\"]\n[train]\nlr = [1, 2]\n"),
+            p + ": \"train.lr\" must be a number, a string or a boolean");
+  EXPECT_EQ(load_error(p, "data = \"synthetic\"\nteachers = [\"r5\"]\ncolour = 1\n"),
+            p + ": unknown key \"colour\"");
+}
+
+TEST(SweepPlanFile, TomlSyntaxErrorNamesFileLineAndColumn) {
+  const auto dir = testing::scratch_dir();
+  const auto p = dir + "/broken.toml";
+  const auto msg = load_error(p, "name = \"broken\"\ndata = \"synthetic\"\nfolds = = 4\n");
+  const std::string prefix = p + ": not valid TOML: line 3, column 9: ";
+  EXPECT_EQ(msg.substr(0, prefix.size()), prefix) << msg;
+  EXPECT_GT(msg.size(), prefix.size()) << "the parser's description is missing: " << msg;
+  // An unterminated string on line 2.
+  const auto msg2 = load_error(p, "name = \"broken\"\ndata = \"synthetic\nfolds = 4\n");
+  EXPECT_NE(msg2.find(p + ": not valid TOML: line 2, column "), std::string::npos) << msg2;
+}
+
+TEST(SweepPlanFile, TomlDatesTimesAndNonFiniteNumbersAreRefused) {
+  const auto dir = testing::scratch_dir();
+  const auto p = dir + "/plan.toml";
+  const std::string head = "data = \"synthetic\"\nteachers = [\"r5\"]\n";
+  EXPECT_EQ(load_error(p, head + "[train]\nepochs = 1\nsince = 2024-05-01\n"),
+            p + ": \"train.since\" (line 5) is a TOML date; plans hold only strings, numbers, " +
+                "booleans, arrays and tables");
+  EXPECT_EQ(load_error(p, head + "seeds = [1, 07:30:00]\n"),
+            p + ": \"seeds[1]\" (line 3) is a TOML time; plans hold only strings, numbers, " +
+                "booleans, arrays and tables");
+  EXPECT_EQ(load_error(p, head + "[[strategies]]\nname = \"none\"\nat = 2024-05-01T07:30:00Z\n"),
+            p + ": \"strategies[0].at\" (line 5) is a TOML date-time; plans hold only strings, " +
+                "numbers, booleans, arrays and tables");
+  EXPECT_EQ(load_error(p, head + "[train]\nlr = nan\n"),
+            p + ": \"train.lr\" (line 4) is nan; plan numbers must be finite");
+  EXPECT_EQ(load_error(p, head + "[train]\nlr = -inf\n"),
+            p + ": \"train.lr\" (line 4) is inf; plan numbers must be finite");
+}
+
+TEST(SweepPlanFile, OtherExtensionsAreRefused) {
+  const auto dir = testing::scratch_dir();
+  EXPECT_EQ(load_error(dir + "/plan.yaml", "data: synthetic\n"),
+            dir + "/plan.yaml: plan files are JSON (.json) or TOML (.toml), not \".yaml\"");
+  EXPECT_EQ(load_error(dir + "/plan", "{}"),
+            dir + "/plan: plan files are JSON (.json) or TOML (.toml), not a file without an " +
+                "extension");
 }
 
 // ============================================================================ store

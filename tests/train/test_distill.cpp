@@ -97,15 +97,15 @@ struct Fixture {
 
 TEST(DistillConfig, DefaultsAndRecordedHyperparameters) {
   const auto hard = DistillConfig::defaults("hard");
-  EXPECT_EQ(hard.alpha, 1.0);
-  EXPECT_EQ(hard.to_json(), nlohmann::json({{"strategy", "hard"}, {"alpha", 1.0}}));
+  EXPECT_EQ(hard.alpha, 0.5);
+  EXPECT_EQ(hard.to_json(), nlohmann::json({{"strategy", "hard"}, {"alpha", 0.5}}));
   EXPECT_EQ(DistillConfig::defaults("soft").to_json(),
-            nlohmann::json({{"strategy", "soft"}, {"alpha", 0.9}, {"temperature", 4.0}}));
+            nlohmann::json({{"strategy", "soft"}, {"alpha", 0.9}, {"temperature", 2.0}}));
   EXPECT_EQ(DistillConfig::defaults("dkd").to_json(), nlohmann::json({{"strategy", "dkd"},
                                                                       {"alpha", 1.0},
                                                                       {"beta", 8.0},
-                                                                      {"temperature", 4.0},
-                                                                      {"warmup_epochs", 5.0}}));
+                                                                      {"temperature", 2.0},
+                                                                      {"warmup_epochs", 1.0}}));
   EXPECT_EQ(DistillConfig::defaults("feature").to_json(), nlohmann::json({{"strategy", "feature"},
                                                                           {"lambda", 1.0},
                                                                           {"student_stage", -1},
@@ -327,7 +327,8 @@ TEST(DistillLoss, HardIsCrossEntropyOnTheTeacherArgmaxOfEachRow) {
 
 TEST(DistillLoss, SoftIsHintonKd) {
   LossCase c;
-  const auto cfg = DistillConfig::defaults("soft");  // alpha 0.9, T 4
+  auto cfg = DistillConfig::defaults("soft");
+  cfg.alpha = 0.9, cfg.temperature = 4.0;
   auto loss = make_distill_loss(cfg, c.teacher, nullptr, false);
   const double got = loss(*c.student, c.x, c.y, c.row_t, 0).item<double>();
   const double T = 4.0;
@@ -338,7 +339,8 @@ TEST(DistillLoss, SoftIsHintonKd) {
 
 TEST(DistillLoss, DkdWarmsUpOverEpochsCountedFromOne) {
   LossCase c;
-  const auto cfg = DistillConfig::defaults("dkd");  // alpha 1, beta 8, warm-up 5 epochs
+  auto cfg = DistillConfig::defaults("dkd");
+  cfg.alpha = 1, cfg.beta = 8, cfg.temperature = 4, cfg.warmup_epochs = 5;
   auto loss = make_distill_loss(cfg, c.teacher, nullptr, false);
   DkdOptions o;
   o.alpha = 1, o.beta = 8, o.temperature = 4, o.warmup_epochs = 5;
@@ -455,8 +457,8 @@ TEST(DistillFold, ResumeRefusesAnotherStrategy) {
             dir +
                 "/s/distill-identity.json: checkpoint belongs to a different distillation: "
                 "distillation was {\"alpha\":1.0,\"beta\":8.0,\"strategy\":\"dkd\","
-                "\"temperature\":4.0,\"warmup_epochs\":5.0} but is now {\"alpha\":0.9,"
-                "\"strategy\":\"soft\",\"temperature\":4.0}");
+                "\"temperature\":2.0,\"warmup_epochs\":1.0} but is now {\"alpha\":0.9,"
+                "\"strategy\":\"soft\",\"temperature\":2.0}");
   // The same distillation resumes (here: already finished) without complaint.
   auto same = fx.job(kMlpStudent, "dkd", tdir, dir + "/s");
   same.resume = true;
