@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # m4_ladder.sh — flash, RAM and instructions of every ladder rung on an emulated Cortex-M4.
 #
-# For each rung (ResNet r1..r9, MLP m1..m7, as `ppgkd models` lists them) and each quantisation
-# (f32, int8) the script
+# For each rung (ResNet r1..r9, MLP m1..m7, as `ppgkd models` lists them), each extra model spec
+# (--spec, e.g. a sweep student that is not a rung) and each quantisation (f32, int8) the script
 #   1. trains the rung for 1 epoch on the built-in synthetic data (sizes and instruction counts do
 #      not depend on the weights) and exports it (`ppgkd export`; int8 calibrated on the same
 #      synthetic data),
@@ -17,7 +17,10 @@
 #                    the outputs' bits,
 #   3. builds the same bench main for the host with the host C compiler ($CC, default cc) and
 #      checks that the M4's logits, BPM and confidence equal the host's bit for bit,
-#   4. writes OUT/m4_ladder.csv and OUT/m4_ladder.md.
+#   4. writes OUT/m4_ladder.csv and OUT/m4_ladder.md (`ppgkd report --edge-csv` joins the CSV to
+#      a sweep's students by its canonical `spec` column).
+# A --spec row is named by the spec as given (the `rung` column); its `spec` column is the
+# canonical form from the trained model.json, as for the rungs.
 # The windows are real recordings when they are there (--data, default ../shared/data next to the
 # repository; dataset --dataset, default ieee_spc2015): `ppgkd eval` of the first rung's model on
 # that dataset writes its window cache (OUT/real-cache), which bench/m4_windows.c reads. Without
@@ -37,7 +40,10 @@ usage: bench/m4_ladder.sh [options] PPGKD OUT_DIR
   OUT_DIR   work and result directory (created); results: OUT_DIR/m4_ladder.csv, .md
 
 options:
-  --rungs "r1 m1 ..."  rungs to measure (default: every rung `PPGKD models` lists)
+  --rungs "r1 m1 ..."  rungs to measure (default: every rung `PPGKD models` lists; "none": no
+                       rung, only the --spec models)
+  --spec SPEC          also measure this model spec (repeatable), e.g.
+                       --spec "resnet1d:stem=6,stages=6-8-16-24-32,blocks=1,k=7"
   --quants "f32 int8"  quantisations (default: "f32 int8")
   --windows N          windows per model for the host/M4 comparison (default 3, at most 64)
   --data DIR           root of the real recordings; the windows come from DIR/DATASET
@@ -55,12 +61,13 @@ EOF
 }
 
 rungs="" quants="f32 int8" windows=3 epochs=1 threads=1 force=0 data="" dataset=ieee_spc2015
-pos=()
+pos=() specs=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     -h | --help) usage; exit 0 ;;
     --rungs) rungs="${2:?--rungs needs a value}"; shift 2 ;;
     --quants) quants="${2:?--quants needs a value}"; shift 2 ;;
+    --spec) specs+=("${2:?--spec needs a value}"); shift 2 ;;
     --windows) windows="${2:?--windows needs a value}"; shift 2 ;;
     --data) data="${2:?--data needs a value}"; shift 2 ;;
     --dataset) dataset="${2:?--dataset needs a value}"; shift 2 ;;
@@ -127,17 +134,40 @@ host_cflags=(-O2 -std=c99 -ffp-contract=off -Wall -Wextra -Wpedantic -Werror)
 ladder="$("$ppgkd" models | awk '$1 ~ /^[rm][0-9]+$/ { print $1, $2, $3, $4 }')"
 [ -n "$ladder" ] || die "\`$ppgkd models\` listed no rungs"
 if [ -z "$rungs" ]; then rungs="$(echo "$ladder" | awk '{ print $1 }' | tr '\n' ' ')"; fi
+if [ "$rungs" = none ]; then rungs=""; fi
 for r in $rungs; do
   echo "$ladder" | awk -v r="$r" '$1 == r { f = 1 } END { exit !f }' || die "unknown rung '$r'"
 done
 rung_field() { echo "$ladder" | awk -v r="$1" -v f="$2" '$1 == r { print $f }'; }
+rung_of_spec() { echo "$ladder" | awk -v s="$1" '$2 == s { print $1 }'; } # canonical spec -> rung
+
+# What to measure: ITEMS holds keys (file names below OUT): a rung's name, or for a --spec
+# "spec-<the spec with [^A-Za-z0-9.-] as _>-<its cksum>". MODEL_ARG: what `ppgkd train --model`
+# takes; NAME: the row's name (rung column), the rung or the spec as given.
+declare -A model_arg=() name=()
+items=()
+for r in $rungs; do items+=("$r") model_arg[$r]="$r" name[$r]="$r"; done
+for s in "${specs[@]}"; do
+  case "$s" in *:*) ;; *) die "--spec '$s' is not a model spec (family:key=value,...)" ;; esac
+  r="$(rung_of_spec "$s")"
+  [ -z "$r" ] || die "--spec '$s' is rung $r (use --rungs)"
+  k="spec-$(printf '%s' "$s" | tr -c 'A-Za-z0-9.-' '_')"
+  k="$k-$(printf '%s' "$s" | cksum | awk '{ print $1 }')"
+  [ -z "${name[$k]+x}" ] || die "--spec '$s' given twice"
+  items+=("$k") model_arg[$k]="$s" name[$k]="$s"
+done
+[ "${#items[@]}" -gt 0 ] || die "nothing to measure (--rungs none and no --spec)"
 
 group() { # 1234567 -> 1,234,567; empty -> -
   if [ -n "$1" ]; then echo "$1" | sed ':a; s/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; else echo -; fi
 }
 
-json_top() { # top-level integer field of a pretty-printed export.json
+json_top() { # top-level integer field of a pretty-printed export.json or model.json
   sed -n "s/^  \"$2\": \\([0-9]*\\),\\{0,1\\}\$/\\1/p" "$1"
+}
+
+json_top_str() { # top-level string field (without escapes) of a pretty-printed model.json
+  sed -n "s/^  \"$2\": \"\\([^\"\\\\]*\\)\",\\{0,1\\}\$/\\1/p" "$1"
 }
 
 mkdir -p "$out/models" "$out/export" "$out/fw" "$rowdir" "$out/obj/m4" "$out/obj/host" "$wdir"
@@ -165,7 +195,7 @@ train_rung() { # rung -> model dir on stdout
   if [ ! -f "$dir/fold-0/model.pt" ]; then
     log "$r: training ($epochs epoch(s), synthetic data, $threads thread(s))"
     rm -rf "$dir"
-    "$ppgkd" train --data synthetic --model "$r" --folds 1 --epochs "$epochs" \
+    "$ppgkd" train --data synthetic --model "${model_arg[$r]}" --folds 1 --epochs "$epochs" \
       --threads "$threads" --cache "$out/cache" --out "$dir" >"$out/models/$r.train.log" 2>&1 ||
       { tail -20 "$out/models/$r.train.log" >&2; die "$r: training failed"; }
   fi
@@ -249,15 +279,27 @@ link_m4() {
   die "link of $elf failed"
 }
 
-measure() { # rung quant
+measure() { # item quant
   local r="$1" q="$2" spec params macs model exp fw row
-  spec="$(rung_field "$r" 2)" params="$(rung_field "$r" 3)" macs="$(rung_field "$r" 4)"
   row="$rowdir/$r-$q.row"
   if [ "$force" = 0 ] && [ -f "$row" ]; then
     log "$r $q: row exists, reused (--force re-measures)"
     return
   fi
   model="$(train_rung "$r")"
+  if [ "${model_arg[$r]}" = "$r" ]; then # a rung: as `ppgkd models` lists it
+    spec="$(rung_field "$r" 2)" params="$(rung_field "$r" 3)" macs="$(rung_field "$r" 4)"
+  else # a --spec: the canonical spec and sizes of the trained model
+    spec="$(json_top_str "$model/model.json" spec)"
+    params="$(json_top "$model/model.json" params)"
+    macs="$(json_top "$model/model.json" macs_per_window)"
+    if [ -z "$spec" ] || [ -z "$params" ] || [ -z "$macs" ]; then
+      die "$r: cannot read spec, params and macs_per_window from $model/model.json"
+    fi
+    local same
+    same="$(rung_of_spec "$spec")"
+    [ -z "$same" ] || die "--spec '${name[$r]}' is rung $same ($spec; use --rungs)"
+  fi
   [ "$windows_ready" = 1 ] || make_windows "$model"
   exp="$(export_rung "$r" "$q" "$model")"
   fw="$out/fw/$r-$q"
@@ -351,16 +393,16 @@ measure() { # rung quant
   fi
   # One '|'-separated row (the spec holds commas; empty fields must survive `read`, which tabs
   # would not); the CSV quotes spec and note.
-  printf '%s|' "$r" "$spec" "$q" "$params" "$macs" "$weights" "$blob" "$arena" "$fits" "$text" \
-    "$data" "$bss" "$stack" "$imean" "$imin" "$imax" "$ipm" "$logits_eq" "$out_eq" >"$row.tmp"
+  printf '%s|' "${name[$r]}" "$spec" "$q" "$params" "$macs" "$weights" "$blob" "$arena" "$fits" \
+    "$text" "$data" "$bss" "$stack" "$imean" "$imin" "$imax" "$ipm" "$logits_eq" "$out_eq" >"$row.tmp"
   printf '%s\n' "$note" >>"$row.tmp"
   mv "$row.tmp" "$row"
 }
 
 n_total=0
-for r in $rungs; do for q in $quants; do n_total=$((n_total + 1)); done; done
+for r in "${items[@]}"; do for q in $quants; do n_total=$((n_total + 1)); done; done
 i=0
-for r in $rungs; do
+for r in "${items[@]}"; do
   for q in $quants; do
     i=$((i + 1))
     log "[$i/$n_total] $r $q"
@@ -370,10 +412,15 @@ done
 
 # ---------------------------------------------------------------- CSV and Markdown
 csv="$out/m4_ladder.csv" md="$out/m4_ladder.md"
-rows() { for r in $rungs; do for q in $quants; do cat "$rowdir/$r-$q.row"; done; done; }
+rows() { for r in "${items[@]}"; do for q in $quants; do cat "$rowdir/$r-$q.row"; done; done; }
+# One row per canonical spec and quantisation (a --spec may be a rung written differently).
+dup="$(rows | awk -F'|' '{ k = $2 " " $3 }
+  k in seen { print "\"" seen[k] "\" and \"" $1 "\" are both " k } { seen[k] = $1 }')"
+[ -z "$dup" ] || die "the same model twice: $dup (drop the --spec)"
 {
   echo "rung,spec,quant,params,macs,weight_bytes,blob_bytes,arena_bytes,fits,text,data,bss,stack_bytes,instr_per_inference,instr_min,instr_max,instr_per_mac,host_m4_logits_equal,host_m4_bpm_conf_equal,note"
-  rows | awk -F'|' -v OFS=, '{ $2 = "\"" $2 "\""; $20 = "\"" $20 "\""; print }'
+  rows | awk -F'|' -v OFS=, '{ if ($1 ~ /,/) $1 = "\"" $1 "\""
+    $2 = "\"" $2 "\""; $20 = "\"" $20 "\""; print }'
 } >"$csv"
 
 {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 #include <sstream>
@@ -111,7 +112,6 @@ SweepResults load_sweep_results(const std::string& sweep_dir) {
     c.bytes_int8 = row.model_json.contains("weight_bytes_int8")
                        ? row.model_json["weight_bytes_int8"].get<int64_t>()
                        : approx_int8_bytes(c.spec, c.params);
-    if (row.model_json.contains("edge")) c.edge = row.model_json["edge"];
     ++c.runs;
     c.wall_s += row.wall_s;
     for (const auto& m : subjects[row.key]) per_subject[k][m.subject].push_back(m.mae_bpm);
@@ -132,6 +132,108 @@ SweepResults load_sweep_results(const std::string& sweep_dir) {
   std::sort(r.teachers.begin(), r.teachers.end(), order);
   std::sort(r.students.begin(), r.students.end(), order);
   return r;
+}
+
+// ============================================================================ M4 measurements
+
+namespace {
+
+// The fields of one CSV line: comma-separated, a field in double quotes may hold commas and
+// doubled quotes. Throws Error(where, ...) on an unterminated quote.
+std::vector<std::string> csv_split(const std::string& line, const std::string& where) {
+  std::vector<std::string> out(1);
+  bool quoted = false, was_quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quoted) {
+      if (ch != '"') {
+        out.back() += ch;
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (ch == ',') {
+      out.emplace_back();
+      was_quoted = false;
+    } else if (ch == '"' && out.back().empty() && !was_quoted) {
+      quoted = was_quoted = true;
+    } else {
+      out.back() += ch;
+    }
+  }
+  if (quoted) throw Error(where, "unterminated quoted field");
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, M4Measurements> read_m4_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path, "cannot open the M4 measurements (bench/m4_ladder.sh's CSV)");
+  const std::vector<std::string> required = {
+      "rung", "spec", "quant", "weight_bytes", "blob_bytes",  "arena_bytes",
+      "fits", "text", "data",  "bss",          "stack_bytes", "instr_per_inference"};
+  std::map<std::string, size_t> col;
+  std::vector<std::string> header;
+  std::map<std::string, M4Measurements> out;
+  std::map<std::string, size_t> first_line;  // "spec|quant" -> line
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string where = fmt::format("{}:{}", path, n);
+    if (n == 1) {
+      header = csv_split(line, where);
+      for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
+      for (const auto& c : required)
+        if (!col.count(c)) throw Error(where, "missing column '" + c + "'");
+      continue;
+    }
+    if (line.empty()) continue;
+    const auto f = csv_split(line, where);
+    if (f.size() != header.size())
+      throw Error(where, fmt::format("{} fields, the header has {}", f.size(), header.size()));
+    auto field = [&](const std::string& c) -> const std::string& { return f[col.at(c)]; };
+    // A non-negative integer, or -1 for an empty field when `optional`.
+    auto integer = [&](const std::string& c, bool optional) -> int64_t {
+      const auto& v = field(c);
+      if (v.empty()) {
+        if (optional) return -1;
+        throw Error(where, "column '" + c + "' is empty");
+      }
+      if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+        throw Error(where, "column '" + c + "': '" + v + "' is not a non-negative integer");
+      return std::stoll(v);
+    };
+    M4Measurement m;
+    m.rung = field("rung");
+    const std::string spec = field("spec"), quant = field("quant");
+    m.fits = field("fits");
+    if (spec.empty()) throw Error(where, "column 'spec' is empty");
+    if (quant != "f32" && quant != "int8")
+      throw Error(where, "column 'quant': '" + quant + "' is not f32 or int8");
+    if (m.fits != "yes" && m.fits != "no" && m.fits != "bench")
+      throw Error(where, "column 'fits': '" + m.fits + "' is not yes, no or bench");
+    m.weight_bytes = integer("weight_bytes", false);
+    m.blob_bytes = integer("blob_bytes", false);
+    m.arena_bytes = integer("arena_bytes", false);
+    const bool fits = m.fits == "yes";  // every image linked and ran: all values present
+    const int64_t text = integer("text", !fits), data = integer("data", !fits),
+                  bss = integer("bss", !fits), stack = integer("stack_bytes", !fits);
+    m.instr_per_inference = integer("instr_per_inference", !fits);
+    if (text >= 0 && data >= 0) m.flash_bytes = text + data;
+    if (bss >= 0 && stack >= 0) m.ram_bytes = bss + stack;
+    const auto [it, fresh] = first_line.emplace(spec + "|" + quant, n);
+    if (!fresh)
+      throw Error(where,
+                  fmt::format("spec '{}' quant {} is already on line {}", spec, quant, it->second));
+    (quant == "int8" ? out[spec].int8 : out[spec].f32) = m;
+  }
+  if (n == 0) throw Error(path, "empty file (no header line)");
+  return out;
 }
 
 // ============================================================================ fits
@@ -221,11 +323,17 @@ const SweepCell* scratch_of(const SweepResults& r, const SweepCell& c) {
   return nullptr;
 }
 
-std::string edge_text(const nlohmann::json& edge) {
-  if (!edge.is_object()) return "";
-  std::string out;
-  for (auto it = edge.begin(); it != edge.end(); ++it)
-    if (it->is_number()) out += (out.empty() ? "" : "; ") + it.key() + "=" + it->dump();
+// A measured size or count; "" (CSV) or "-" (Markdown) when absent.
+std::string measured(int64_t v, bool md) {
+  return v >= 0 ? std::to_string(v) : md ? "-" : "";
+}
+
+// Students' memory and compute, one row per (family, model).
+std::vector<const SweepCell*> memory_rows(const SweepResults& r) {
+  std::vector<const SweepCell*> out;
+  std::set<std::string> seen;
+  for (const auto& c : r.students)
+    if (seen.insert(c.family + "|" + c.model).second) out.push_back(&c);
   return out;
 }
 
@@ -233,6 +341,13 @@ std::string edge_text(const nlohmann::json& edge) {
 
 std::string write_sweep_report(const std::string& sweep_dir, const ReportOptions& o) {
   const auto r = load_sweep_results(sweep_dir);
+  // The M4 measurements first, so a malformed CSV fails before anything is written.
+  std::map<std::string, M4Measurements> m4;
+  if (!o.edge_csv.empty()) m4 = read_m4_csv(o.edge_csv);
+  auto m4_of = [&](const SweepCell& c) -> const M4Measurements* {
+    auto it = m4.find(c.spec);
+    return it == m4.end() ? nullptr : &it->second;
+  };
   const std::string dir = sweep_dir + "/report";
   fs::create_directories(dir);
   const auto fits = fit_curves(r, o.n_boot, o.seed);
@@ -242,12 +357,12 @@ std::string write_sweep_report(const std::string& sweep_dir, const ReportOptions
   // ---- CSVs
   std::string students =
       "family,strategy,teacher,model,spec,params,macs,bytes_f32,bytes_int8,"
-      "mae_bpm,subjects,runs,edge\n";
+      "mae_bpm,subjects,runs\n";
   for (const auto& c : r.students)
-    students += fmt::format("{},{},{},{},{},{},{},{},{},{:.6f},{},{},{}\n", csv_field(c.family),
+    students += fmt::format("{},{},{},{},{},{},{},{},{},{:.6f},{},{}\n", csv_field(c.family),
                             csv_field(c.strategy), csv_field(c.teacher_model), csv_field(c.model),
                             csv_field(c.spec), c.params, c.macs, c.bytes_f32, c.bytes_int8,
-                            c.mae_bpm, c.subject_mae.size(), c.runs, csv_field(edge_text(c.edge)));
+                            c.mae_bpm, c.subject_mae.size(), c.runs);
   write_file_atomic(dir + "/students.csv", students);
   std::string teachers = "model,spec,params,macs,bytes_f32,mae_bpm,subjects,runs\n";
   for (const auto& c : r.teachers)
@@ -289,13 +404,43 @@ std::string write_sweep_report(const std::string& sweep_dir, const ReportOptions
           l.extrapolation_ok ? fmt::format("{:.6f}", l.extrapolated_obs) : "",
           l.extrapolation_ok ? fmt::format("{:.6f}", l.extrapolation_err) : "");
   write_file_atomic(dir + "/fits.csv", fcsv);
-  std::string mem = "family,model,spec,params,macs_per_window,bytes_f32,bytes_int8_approx,edge\n";
-  std::set<std::string> seen;
-  for (const auto& c : r.students)
-    if (seen.insert(c.family + "|" + c.model).second)
-      mem += fmt::format("{},{},{},{},{},{},{},{}\n", csv_field(c.family), csv_field(c.model),
-                         csv_field(c.spec), c.params, c.macs, c.bytes_f32, c.bytes_int8,
-                         csv_field(edge_text(c.edge)));
+  // memory.csv: without M4 measurements the int8 bytes are the approximation; with them, the
+  // int8 export's exact weight bytes where measured (bytes_int8_exact = 1), and per quantisation
+  // the M4 columns (empty where not measured).
+  std::string mem = "family,model,spec,params,macs_per_window,bytes_f32,";
+  if (o.edge_csv.empty()) {
+    mem += "bytes_int8_approx\n";
+  } else {
+    mem += "bytes_int8,bytes_int8_exact";
+    for (const char* q : {"int8", "f32"})
+      mem += fmt::format(
+          ",{0}_m4_rung,{0}_fits,{0}_blob_bytes,{0}_flash_bytes,{0}_ram_bytes,{0}_arena_bytes,"
+          "{0}_instr_per_inference",
+          q);
+    mem += "\n";
+  }
+  for (const auto* c : memory_rows(r)) {
+    mem += fmt::format("{},{},{},{},{},{},", csv_field(c->family), csv_field(c->model),
+                       csv_field(c->spec), c->params, c->macs, c->bytes_f32);
+    if (o.edge_csv.empty()) {
+      mem += fmt::format("{}\n", c->bytes_int8);
+      continue;
+    }
+    const auto* e = m4_of(*c);
+    const bool exact = e && e->int8;
+    mem += fmt::format("{},{}", exact ? e->int8->weight_bytes : c->bytes_int8, exact ? 1 : 0);
+    for (const auto* q : {e ? &e->int8 : nullptr, e ? &e->f32 : nullptr}) {
+      if (!q || !*q) {
+        mem += ",,,,,,,";
+        continue;
+      }
+      const auto& m = **q;
+      mem += fmt::format(",{},{},{},{},{},{},{}", csv_field(m.rung), m.fits, m.blob_bytes,
+                         measured(m.flash_bytes, false), measured(m.ram_bytes, false),
+                         m.arena_bytes, measured(m.instr_per_inference, false));
+    }
+    mem += "\n";
+  }
   write_file_atomic(dir + "/memory.csv", mem);
 
   // ---- plots
@@ -397,16 +542,65 @@ std::string write_sweep_report(const std::string& sweep_dir, const ReportOptions
           num(l.fit.r2, 4), l.fit.points,
           l.extrapolation_ok ? num(l.extrapolation_err) : std::string("n/a"));
   }
-  md +=
-      "\n## Memory and compute per student\n\nint8 bytes are approximate: one byte per "
-      "parameter plus a 4-byte scale per output channel.\n\n"
-      "| family | model | params | MACs/window | float32 bytes | int8 bytes | edge |\n"
-      "|---|---|---:|---:|---:|---:|---|\n";
-  seen.clear();
-  for (const auto& c : r.students)
-    if (seen.insert(c.family + "|" + c.model).second)
-      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", c.family, c.model, c.params,
-                        c.macs, c.bytes_f32, c.bytes_int8, edge_text(c.edge));
+  md += "\n## Memory and compute per student\n\n";
+  if (o.edge_csv.empty()) {
+    md +=
+        "int8 bytes are approximate: one byte per parameter plus a 4-byte scale per output "
+        "channel.\n\n"
+        "| family | model | params | MACs/window | float32 bytes | int8 bytes |\n"
+        "|---|---|---:|---:|---:|---:|\n";
+    for (const auto* c : memory_rows(r))
+      md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", c->family, c->model, c->params,
+                        c->macs, c->bytes_f32, c->bytes_int8);
+  } else {
+    const auto rows = memory_rows(r);
+    size_t matched = 0;
+    for (const auto* c : rows) matched += m4_of(*c) != nullptr;
+    md += fmt::format(
+        "Measured on an emulated Cortex-M4 (`{}`, from bench/m4_ladder.sh; {} of {} students "
+        "measured, joined by canonical spec; \"-\": not measured). int8 bytes: the int8 "
+        "export's weight and bias bytes, exact where measured, else approximate (one byte per "
+        "parameter plus a 4-byte scale per output channel). blob: the exported model file. "
+        "flash: text + data of a firmware image with only the runtime and the model; RAM: its "
+        "bss (arena and one input window) + the stack high-water mark of `ppgkd_run`; arena: "
+        "the activations' share of RAM. instructions: per inference (forward pass + decoding), "
+        "under `qemu-system-arm -icount`. \"does not fit\": the image exceeds the emulator's "
+        "4 MiB of flash or RAM.\n\n"
+        "| family | model | params | MACs/window | float32 bytes | int8 bytes | int8 blob B | "
+        "int8 flash B | int8 RAM B | int8 arena B | int8 M4 instructions | f32 flash B | "
+        "f32 RAM B | f32 M4 instructions |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        o.edge_csv, matched, rows.size());
+    // blob, flash, RAM, arena, instructions of one quantisation ("-" where not measured).
+    auto cells = [](const std::optional<M4Measurement>& m, bool with_blob_arena) {
+      std::vector<std::string> v;
+      if (!m) {
+        v.assign(with_blob_arena ? 5 : 3, "-");
+      } else {
+        const bool no_fit = m->fits == "no";
+        if (with_blob_arena) v.push_back(std::to_string(m->blob_bytes));
+        v.push_back(no_fit ? "does not fit" : measured(m->flash_bytes, true));
+        v.push_back(measured(m->ram_bytes, true));
+        if (with_blob_arena) v.push_back(std::to_string(m->arena_bytes));
+        v.push_back(m->fits == "bench" ? "bench image does not fit"
+                                       : measured(m->instr_per_inference, true));
+      }
+      std::string out;
+      for (const auto& x : v) out += " " + x + " |";
+      return out;
+    };
+    for (const auto* c : rows) {
+      const auto* e = m4_of(*c);
+      const std::optional<M4Measurement> none;
+      const auto& i8 = e ? e->int8 : none;
+      const auto& f32 = e ? e->f32 : none;
+      md += fmt::format("| {} | {} | {} | {} | {} | {} |{}{}\n", c->family, c->model, c->params,
+                        c->macs, c->bytes_f32,
+                        i8 ? fmt::format("{} (exact)", i8->weight_bytes)
+                           : fmt::format("{} (approx.)", c->bytes_int8),
+                        cells(i8, true), cells(f32, false));
+    }
+  }
   md += "\nCSV: students.csv, teachers.csv, gains.csv, teacher_effect.csv, fits.csv, memory.csv.\n";
   write_file_atomic(dir + "/report.md", md);
   return dir + "/report.md";

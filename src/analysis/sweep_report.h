@@ -2,12 +2,14 @@
 // Reads the sweep's store (OUT/sweep.db), never the run directories. Students are aggregated per
 // cell (family, strategy, teacher, model): each subject's MAE is averaged over seeds first, and
 // the cell's MAE is the mean over subjects (the protocol's subject-averaged MAE).
+// With an m4_ladder.csv (bench/m4_ladder.sh), the memory table gains the students' measured
+// Cortex-M4 footprint and instruction counts, joined by canonical spec.
 // Not here: the fits (scaling_fit.h), the drawing (sweep_plots.h).
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,8 +26,7 @@ struct SweepCell {
   double mae_bpm = 0;  // mean over subjects of the seed-averaged subject MAE
   std::map<std::string, double> subject_mae;
   size_t runs = 0;
-  double wall_s = 0;    // summed over runs
-  nlohmann::json edge;  // model.json "edge" measurements (arena, latency) when recorded
+  double wall_s = 0;  // summed over runs
 };
 
 struct SweepResults {
@@ -48,14 +49,40 @@ struct CurveFit {
 };
 std::vector<CurveFit> fit_curves(const SweepResults& r, int n_boot, uint64_t seed);
 
+// One exported model measured on the emulated Cortex-M4: a row of bench/m4_ladder.sh's
+// m4_ladder.csv. Sizes in bytes; -1 where the row has no value (the image does not fit).
+struct M4Measurement {
+  std::string rung;  // the CSV's name for the row ("r1", "spec1", ...)
+  std::string fits;  // "yes"; "no": the deploy image exceeds the 4 MiB flash or RAM; "bench":
+                     // only the benchmark image does not fit (no instruction count)
+  int64_t weight_bytes = 0, blob_bytes = 0, arena_bytes = 0;  // of the export
+  int64_t flash_bytes = -1;                                   // text + data of the deploy image
+  int64_t ram_bytes = -1;            // bss (arena, input window) + stack high-water mark
+  int64_t instr_per_inference = -1;  // mean over the benchmark windows
+};
+
+struct M4Measurements {
+  std::optional<M4Measurement> f32, int8;
+};
+
+// m4_ladder.csv by canonical spec (its `spec` column, as ModelSpec::str() writes it). Columns are
+// found by name; rung, spec, quant (f32 | int8), weight_bytes, blob_bytes, arena_bytes, fits
+// (yes | no | bench), text, data, bss, stack_bytes and instr_per_inference are required (the last
+// five may be empty unless fits is yes). Throws Error("FILE:LINE", ...) on a missing column, a
+// wrong field count, a value that is not a non-negative integer, or a spec and quant given twice.
+std::map<std::string, M4Measurements> read_m4_csv(const std::string& path);
+
 struct ReportOptions {
   int n_boot = 1000;
   uint64_t seed = 1;
   bool plots = true;
+  std::string edge_csv;  // m4_ladder.csv to join to the students ("" = none)
 };
 
 // Writes DIR/report/report.md, the CSVs (runs, students, teachers, gains, teacher_effect, fits,
-// memory) and, with plots, the PNGs. Returns the report.md path.
+// memory) and, with plots, the PNGs. With options.edge_csv, the memory table and memory.csv hold
+// the measured M4 columns, and the int8 bytes of measured students are exact. Returns the
+// report.md path.
 std::string write_sweep_report(const std::string& sweep_dir, const ReportOptions& options);
 
 struct Budget {

@@ -1,5 +1,6 @@
-// `ppgkd report --sweep DIR`: report.md, CSVs, PNG plots and fitted scaling laws of a sweep, in
-// DIR/report/. The work is in analysis/sweep_report.
+// `ppgkd report --sweep DIR [--edge-csv M4.csv]`: report.md, CSVs, PNG plots and fitted scaling
+// laws of a sweep, in DIR/report/, with the students' measured Cortex-M4 memory and instructions
+// when given. The work is in analysis/sweep_report.
 #include <cstdio>
 #include <memory>
 
@@ -21,6 +22,11 @@ void setup_report(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--seed", o->seed, "Bootstrap seed")->capture_default_str();
   sub->add_flag("--no-plots", *no_plots, "Skip the PNG plots (no gnuplot needed)");
+  sub->add_option("--edge-csv", o->edge_csv,
+                  "Cortex-M4 measurements (bench/m4_ladder.sh's m4_ladder.csv) to join to the "
+                  "students by spec: int8 blob, flash, RAM, arena and instructions per inference "
+                  "in the memory table")
+      ->check(CLI::ExistingFile);
   sub->callback([dir, o, no_plots] {
     o->plots = !*no_plots;
     std::printf("%s\n", write_sweep_report(*dir, *o).c_str());
