@@ -1,6 +1,8 @@
 /* ppgkd_edge_ops.h — the kernel API of the C99 runtime: one op per file in edge/src/ops/, each
- * with an _f32 reference and an _s8 variant. These plain kernels are the specification; a faster
- * variant must be bit-exact against them.
+ * with an _f32 and an _s8 variant. The plain loops documented here are the specification: add,
+ * relu and avg_pool1d are those loops; conv1d and dense are register-tiled (border/interior split,
+ * several outputs per pass) and bit-exact against them (their plain loops are kept in
+ * edge/tests/test_ops.c, which compares the two on random shapes).
  *
  * One API shape throughout (as CMSIS-NN's arm_nnfunctions.h):
  *     status = ppgkd_<op>_<dtype>(ctx, op params, quant params, dims, data, ..., dims, out);
@@ -30,7 +32,7 @@ extern "C" {
 
 /* ------------------------------------------------------------------ common types */
 
-/* Scratch memory a kernel may use. The reference kernels need none (buf may be NULL). */
+/* Scratch memory a kernel may use. The current kernels need none (buf may be NULL). */
 typedef struct {
   void* buf;
   size_t size;

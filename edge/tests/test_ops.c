@@ -1,9 +1,11 @@
 /* test_ops.c — every kernel against values computed by hand (the arithmetic is written out in
  * the comments), including requantisation rounding, negative values and saturation, decoding a
  * hand-made posterior, the preprocessing helpers and the runtime's own exp and log (against
- * libm in double). */
+ * libm in double). The optimised conv1d and dense kernels are also compared with the plain
+ * reference loops (copied below) on random shapes: bit for bit in f32, exactly in int8. */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../src/nolibm_math.h" /* internal: no include path, so relative to this file */
 #include "micro_test.h"
@@ -276,6 +278,344 @@ static void test_relu_s8(void) {
   EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_relu_s8(&ctx, 300, &d, x, &d, y));
 }
 
+/* ------------------------------------------------------------------ kernels vs reference loops */
+
+/* The reference loops: the bodies of the original plain kernels (the specification the
+ * optimised conv1d.c and dense.c must match), without the argument checks. */
+static void ref_conv1d_f32(const ppgkd_conv1d_params* p, int32_t c_in, int32_t l_in,
+                           const float* in, int32_t c_out, int32_t kk, const float* w,
+                           const float* bias, int32_t l_out, float* out) {
+  int32_t co, ci, k, t;
+  for (co = 0; co < c_out; ++co) {
+    for (t = 0; t < l_out; ++t) {
+      float acc = bias ? bias[co] : 0.0f;
+      const int32_t start = t * p->stride - p->padding;
+      for (ci = 0; ci < c_in; ++ci) {
+        const float* x = in + (int64_t)ci * l_in;
+        const float* wk = w + ((int64_t)co * c_in + ci) * kk;
+        for (k = 0; k < kk; ++k) {
+          const int32_t pos = start + k * p->dilation;
+          if (pos >= 0 && pos < l_in) acc += wk[k] * x[pos]; /* outside: zero padding */
+        }
+      }
+      if (p->relu && acc < 0.0f) acc = 0.0f;
+      out[(int64_t)co * l_out + t] = acc;
+    }
+  }
+}
+
+static int8_t ref_output_s8(int32_t acc, int32_t multiplier, int32_t shift,
+                            const ppgkd_s8_act* act) {
+  int64_t v = (int64_t)ppgkd_requantize(acc, multiplier, shift) + act->out_zp;
+  if (v < act->act_min) v = act->act_min;
+  if (v > act->act_max) v = act->act_max;
+  return (int8_t)v;
+}
+
+static void ref_conv1d_s8(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                          const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                          const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                          const int32_t* bias, int32_t l_out, int8_t* out) {
+  int32_t co, ci, k, t;
+  for (co = 0; co < c_out; ++co) {
+    for (t = 0; t < l_out; ++t) {
+      int32_t acc = bias ? bias[co] : 0;
+      const int32_t start = t * p->stride - p->padding;
+      for (ci = 0; ci < c_in; ++ci) {
+        const int8_t* x = in + (int64_t)ci * l_in;
+        const int8_t* wk = w + ((int64_t)co * c_in + ci) * kk;
+        for (k = 0; k < kk; ++k) {
+          const int32_t pos = start + k * p->dilation;
+          if (pos >= 0 && pos < l_in) acc += (int32_t)wk[k] * ((int32_t)x[pos] - act->in_zp);
+        }
+      }
+      out[(int64_t)co * l_out + t] = ref_output_s8(acc, q->multiplier[co], q->shift[co], act);
+    }
+  }
+}
+
+static void ref_dense_f32(int32_t relu, int32_t n_in, const float* in, int32_t m_out,
+                          const float* w, const float* bias, float* out) {
+  int32_t m, n;
+  for (m = 0; m < m_out; ++m) {
+    const float* wm = w + (int64_t)m * n_in;
+    float acc = bias ? bias[m] : 0.0f;
+    for (n = 0; n < n_in; ++n) acc += wm[n] * in[n];
+    if (relu && acc < 0.0f) acc = 0.0f;
+    out[m] = acc;
+  }
+}
+
+static void ref_dense_s8(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
+                         const int8_t* in, int32_t m_out, const int8_t* w, const int32_t* bias,
+                         int8_t* out) {
+  int32_t m, n;
+  for (m = 0; m < m_out; ++m) {
+    const int8_t* wm = w + (int64_t)m * n_in;
+    int32_t acc = bias ? bias[m] : 0;
+    for (n = 0; n < n_in; ++n) acc += (int32_t)wm[n] * ((int32_t)in[n] - act->in_zp);
+    out[m] = ref_output_s8(acc, q->multiplier[m], q->shift[m], act);
+  }
+}
+
+/* Uniform integer in lo..hi (test_rng_uniform: deterministic, the same on host and M4). */
+static int32_t rand_int(int32_t lo, int32_t hi) {
+  const int64_t v = lo + (int64_t)((test_rng_uniform() + 1.0f) * 0.5f * (float)(hi - lo + 1));
+  return v > hi ? hi : (int32_t)v;
+}
+
+/* f32 values in [-1, 1) with exact zeros of both signs mixed in (the kernels must skip padded
+ * taps, never add w * 0: -0.0 + +0.0 would turn a -0.0 bias into +0.0). */
+static float rand_f32(void) {
+  const int32_t r = rand_int(0, 15);
+  return r == 0 ? 0.0f : r == 1 ? -0.0f : test_rng_uniform();
+}
+
+/* int8 requantisation for a random case of n_terms products. One case in four uses unit scale
+ * (multiplier 2^30, shift 1: y = acc + out_zp) with small weights and inputs near the zero point,
+ * so a sum that is off by one shows in the output; the others scale the typical |acc|
+ * (sqrt(n_terms) * 127/sqrt(3) * 148) to about +-64 (some outputs saturate, most do not). */
+typedef struct {
+  int unit;               /* 1: unit scale, |w| <= 2, |x - in_zp| <= 3, |bias| <= 20 */
+  int32_t mult_lo, shift; /* multipliers in mult_lo..INT32_MAX */
+} rt_scale;
+
+static rt_scale rand_scale(int32_t n_terms) {
+  rt_scale r;
+  int64_t v = (int64_t)(sqrtf((float)n_terms) * 10850.0f / 64.0f);
+  int32_t bits = 0;
+  r.unit = rand_int(0, 3) == 0;
+  while (v > 1) v >>= 1, ++bits;
+  r.mult_lo = r.unit ? INT32_C(1) << 30 : (INT32_C(1) << 30) + 1;
+  r.shift = r.unit ? 1 : rand_int(-bits - 1, -bits + 1);
+  return r;
+}
+
+static int8_t rand_x8(const rt_scale* sc, int32_t in_zp) {
+  if (sc->unit) {
+    const int32_t v = in_zp + rand_int(-3, 3);
+    return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+  }
+  return (int8_t)rand_int(-128, 127);
+}
+
+static int8_t rand_w8(const rt_scale* sc) {
+  return (int8_t)(sc->unit ? rand_int(-2, 2) : rand_int(-127, 127));
+}
+
+static int32_t rand_b32(const rt_scale* sc) {
+  return sc->unit ? rand_int(-20, 20) : rand_int(-100000, 100000);
+}
+
+#define RT_C_IN 6
+#define RT_C_OUT 7
+#define RT_L_IN 40
+#define RT_K 7
+#define RT_X (RT_C_IN * RT_L_IN)
+#define RT_W (RT_C_OUT * RT_C_IN * RT_K)
+#define RT_Y (RT_C_OUT * (RT_L_IN + 2 * RT_K))
+#define RT_DENSE_N 300
+#define RT_DENSE_M 11
+
+static float rt_xf[RT_DENSE_N], rt_wf[RT_DENSE_M * RT_DENSE_N], rt_bf[RT_DENSE_M];
+static float rt_yf[RT_Y], rt_rf[RT_Y];
+static int8_t rt_x8[RT_DENSE_N], rt_w8[RT_DENSE_M * RT_DENSE_N], rt_y8[RT_Y], rt_r8[RT_Y];
+static int32_t rt_b8[RT_DENSE_M], rt_mult[RT_DENSE_M], rt_shift[RT_DENSE_M];
+
+/* A random conv1d shape: K in {1, 3, 5, 7}, stride 1..3, dilation 1..2, padding 0..K, C_in 1..6,
+ * C_out 1..7 (odd and even), L_in 1..40 with one case in four short (L_in <= the receptive
+ * field, so most or all outputs are border outputs). Returns L_out >= 1. */
+static int32_t rand_conv_shape(ppgkd_conv1d_params* p, int32_t* c_in, int32_t* c_out, int32_t* l_in,
+                               int32_t* kk) {
+  static const int32_t ks[4] = {1, 3, 5, 7};
+  int32_t l_out;
+  do {
+    int32_t span;
+    *kk = ks[rand_int(0, 3)];
+    p->stride = rand_int(1, 3);
+    p->dilation = rand_int(1, 2);
+    p->padding = rand_int(0, *kk);
+    p->relu = rand_int(0, 1);
+    *c_in = rand_int(1, RT_C_IN);
+    *c_out = rand_int(1, RT_C_OUT);
+    span = p->dilation * (*kk - 1) + 1;
+    *l_in = rand_int(0, 3) == 0 ? rand_int(1, span) : rand_int(1, RT_L_IN);
+    l_out = ppgkd_conv1d_out_length(*l_in, *kk, p);
+  } while (l_out < 1);
+  return l_out;
+}
+
+/* Counts which parts of the kernels the random shapes reached: rows with no interior output
+ * at all, rows with at least one full interior tile (4 positions), each stride, dilation 2,
+ * K = 1 with a tile and K = 1 with padding (the shortcut path), odd C_out. */
+typedef struct {
+  int all_border, has_tile, stride[4], dilated, k1_tile, k1_padded, odd_c_out;
+} rt_coverage;
+
+static void note_coverage(rt_coverage* cov, const ppgkd_conv1d_params* p, int32_t c_out,
+                          int32_t l_in, int32_t kk, int32_t l_out) {
+  const int32_t span = p->dilation * (kk - 1) + 1;
+  int32_t t, interior = 0;
+  for (t = 0; t < l_out; ++t) {
+    const int32_t start = t * p->stride - p->padding;
+    if (start >= 0 && start + span <= l_in) ++interior;
+  }
+  if (interior == 0) ++cov->all_border;
+  if (interior >= 4) ++cov->has_tile;
+  ++cov->stride[p->stride];
+  if (p->dilation > 1) ++cov->dilated;
+  if (kk == 1 && interior >= 4) ++cov->k1_tile;
+  if (kk == 1 && p->padding > 0) ++cov->k1_padded;
+  if (c_out % 2 == 1) ++cov->odd_c_out;
+}
+
+static void check_coverage(const rt_coverage* cov) {
+  EXPECT_TRUE(cov->all_border > 10);
+  EXPECT_TRUE(cov->has_tile > 10);
+  EXPECT_TRUE(cov->stride[1] > 10 && cov->stride[2] > 10 && cov->stride[3] > 10);
+  EXPECT_TRUE(cov->dilated > 10);
+  EXPECT_TRUE(cov->k1_tile > 10 && cov->k1_padded > 10 && cov->odd_c_out > 10);
+}
+
+#define RT_CASES 400
+
+static void test_conv1d_f32_matches_reference(void) {
+  rt_coverage cov;
+  int n, i, mismatches = 0;
+  memset(&cov, 0, sizeof cov);
+  test_rng_seed(11);
+  for (n = 0; n < RT_CASES; ++n) {
+    ppgkd_conv1d_params p;
+    int32_t c_in, c_out, l_in, kk, l_out;
+    ppgkd_dims di, dw, db, dout;
+    int with_bias;
+    l_out = rand_conv_shape(&p, &c_in, &c_out, &l_in, &kk);
+    note_coverage(&cov, &p, c_out, l_in, kk, l_out);
+    with_bias = rand_int(0, 3) != 0;
+    for (i = 0; i < c_in * l_in; ++i) rt_xf[i] = rand_f32();
+    for (i = 0; i < c_out * c_in * kk; ++i) rt_wf[i] = rand_f32();
+    for (i = 0; i < c_out; ++i) rt_bf[i] = rand_f32();
+    di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
+    dout = dims(1, c_out, l_out);
+    memset(rt_yf, 0x55, sizeof rt_yf);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_f32(&ctx, &p, &di, rt_xf, &dw, rt_wf, &db,
+                                             with_bias ? rt_bf : 0, &dout, rt_yf));
+    ref_conv1d_f32(&p, c_in, l_in, rt_xf, c_out, kk, rt_wf, with_bias ? rt_bf : 0, l_out, rt_rf);
+    if (memcmp(rt_yf, rt_rf, sizeof(float) * (size_t)(c_out * l_out)) != 0) {
+      if (++mismatches <= 3) {
+        MT_FAIL(
+            "case %d: C_in %ld C_out %ld L_in %ld K %ld stride %ld pad %ld dil %ld: bits differ", n,
+            (long)c_in, (long)c_out, (long)l_in, (long)kk, (long)p.stride, (long)p.padding,
+            (long)p.dilation);
+      }
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+  check_coverage(&cov);
+}
+
+static void test_conv1d_s8_matches_reference(void) {
+  rt_coverage cov;
+  int n, i, mismatches = 0;
+  memset(&cov, 0, sizeof cov);
+  test_rng_seed(12);
+  for (n = 0; n < RT_CASES; ++n) {
+    ppgkd_conv1d_params p;
+    ppgkd_s8_act act;
+    ppgkd_per_channel_quant q;
+    rt_scale sc;
+    int32_t c_in, c_out, l_in, kk, l_out;
+    ppgkd_dims di, dw, db, dout;
+    int with_bias;
+    l_out = rand_conv_shape(&p, &c_in, &c_out, &l_in, &kk);
+    note_coverage(&cov, &p, c_out, l_in, kk, l_out);
+    with_bias = rand_int(0, 3) != 0;
+    sc = rand_scale(c_in * kk);
+    /* nonzero zero points (one case in eight symmetric), ReLU through act_min */
+    act.in_zp = rand_int(0, 7) == 0 ? 0 : rand_int(-128, 127);
+    act.out_zp = sc.unit ? rand_int(-20, 20) : rand_int(-128, 127);
+    act.act_min = p.relu ? act.out_zp : -128;
+    act.act_max = 127;
+    for (i = 0; i < c_in * l_in; ++i) rt_x8[i] = rand_x8(&sc, act.in_zp);
+    for (i = 0; i < c_out * c_in * kk; ++i) rt_w8[i] = rand_w8(&sc);
+    for (i = 0; i < c_out; ++i) {
+      rt_b8[i] = rand_b32(&sc);
+      rt_mult[i] = rand_int(sc.mult_lo, INT32_MAX);
+      rt_shift[i] = sc.shift;
+    }
+    q.multiplier = rt_mult, q.shift = rt_shift;
+    di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
+    dout = dims(1, c_out, l_out);
+    memset(rt_y8, 0x55, sizeof rt_y8);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, rt_x8, &dw, rt_w8, &db,
+                                            with_bias ? rt_b8 : 0, &dout, rt_y8));
+    ref_conv1d_s8(&p, &act, &q, c_in, l_in, rt_x8, c_out, kk, rt_w8, with_bias ? rt_b8 : 0, l_out,
+                  rt_r8);
+    if (memcmp(rt_y8, rt_r8, (size_t)(c_out * l_out)) != 0) {
+      if (++mismatches <= 3) {
+        MT_FAIL("case %d: C_in %ld C_out %ld L_in %ld K %ld stride %ld pad %ld dil %ld in_zp %ld",
+                n, (long)c_in, (long)c_out, (long)l_in, (long)kk, (long)p.stride, (long)p.padding,
+                (long)p.dilation, (long)act.in_zp);
+      }
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+  check_coverage(&cov);
+}
+
+static void test_dense_matches_reference(void) {
+  int n, i, mismatches = 0;
+  test_rng_seed(13);
+  for (n = 0; n < 120; ++n) {
+    const int32_t n_in = rand_int(1, RT_DENSE_N), m_out = rand_int(1, RT_DENSE_M);
+    const int with_bias = rand_int(0, 3) != 0;
+    const rt_scale sc = rand_scale(n_in);
+    ppgkd_dense_params p;
+    ppgkd_s8_act act;
+    ppgkd_per_channel_quant q;
+    ppgkd_dims di, dw, db, dout;
+    p.relu = rand_int(0, 1);
+    act.in_zp = rand_int(-128, 127);
+    act.out_zp = sc.unit ? rand_int(-20, 20) : rand_int(-128, 127);
+    act.act_min = p.relu ? act.out_zp : -128, act.act_max = 127;
+    for (i = 0; i < n_in; ++i) rt_xf[i] = rand_f32(), rt_x8[i] = rand_x8(&sc, act.in_zp);
+    for (i = 0; i < m_out * n_in; ++i) rt_wf[i] = rand_f32(), rt_w8[i] = rand_w8(&sc);
+    for (i = 0; i < m_out; ++i) {
+      rt_bf[i] = rand_f32();
+      rt_b8[i] = rand_b32(&sc);
+      rt_mult[i] = rand_int(sc.mult_lo, INT32_MAX);
+      rt_shift[i] = sc.shift;
+    }
+    q.multiplier = rt_mult, q.shift = rt_shift;
+    di = dims(1, n_in, 1), dw = dims(m_out, n_in, 1), db = dims(m_out, 1, 1);
+    dout = dims(1, m_out, 1);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_dense_f32(&ctx, &p, &di, rt_xf, &dw, rt_wf, &db,
+                                            with_bias ? rt_bf : 0, &dout, rt_yf));
+    ref_dense_f32(p.relu, n_in, rt_xf, m_out, rt_wf, with_bias ? rt_bf : 0, rt_rf);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_dense_s8(&ctx, &p, &act, &q, &di, rt_x8, &dw, rt_w8, &db,
+                                           with_bias ? rt_b8 : 0, &dout, rt_y8));
+    ref_dense_s8(&act, &q, n_in, rt_x8, m_out, rt_w8, with_bias ? rt_b8 : 0, rt_r8);
+    if (memcmp(rt_yf, rt_rf, sizeof(float) * (size_t)m_out) != 0 ||
+        memcmp(rt_y8, rt_r8, (size_t)m_out) != 0) {
+      if (++mismatches <= 3) MT_FAIL("case %d: N %ld M %ld", n, (long)n_in, (long)m_out);
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+}
+
+static void test_conv1d_negative_zero_bias_in_padding(void) {
+  /* K = 1, padding 1: the first and last outputs read only padding, so they are the bias
+   * exactly, -0.0 included (adding w * 0 would give +0.0). The middle output is -0.0 + w * x. */
+  const float x[1] = {2.0f}, w[1] = {0.5f}, b[1] = {-0.0f};
+  float y[3];
+  const ppgkd_conv1d_params p = {1, 1, 1, 1};
+  const ppgkd_dims di = dims(1, 1, 1), dw = dims(1, 1, 1), db = dims(1, 1, 1), dout = dims(1, 1, 3);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_f32(&ctx, &p, &di, x, &dw, w, &db, b, &dout, y));
+  EXPECT_TRUE(y[0] == 0.0f && signbit(y[0]));
+  EXPECT_NEAR(1.0, y[1], 0);
+  EXPECT_TRUE(y[2] == 0.0f && signbit(y[2]));
+}
+
 /* ------------------------------------------------------------------ decode */
 
 #define NC 180
@@ -443,6 +783,10 @@ void run_op_tests(void) {
   RUN_TEST(test_add_s8);
   RUN_TEST(test_avg_pool1d_s8);
   RUN_TEST(test_relu_s8);
+  RUN_TEST(test_conv1d_f32_matches_reference);
+  RUN_TEST(test_conv1d_s8_matches_reference);
+  RUN_TEST(test_dense_matches_reference);
+  RUN_TEST(test_conv1d_negative_zero_bias_in_padding);
   RUN_TEST(test_decode_hand_posterior);
   RUN_TEST(test_decode_window_clamped_at_edge);
   RUN_TEST(test_decode_s8);
