@@ -18,7 +18,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	./$(BUILD)/ppgkd demo --out out/demo
+	./$(BUILD)/src/cli/ppgkd demo --out out/demo
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h' '*.c')
