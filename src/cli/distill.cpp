@@ -185,14 +185,7 @@ void setup_distill(CLI::App& app) {
   sub->add_option("--teacher-stage", o->teacher_stage,
                   "feature: teacher ResNet stage / MLP hidden layer, -1 = last (-1)");
   // Folds and training: as `ppgkd train`.
-  auto* folds = sub->add_option("--folds", o->folds, "Subject-wise folds (1: train on all)")
-                    ->check(CLI::Range(1, 1000))
-                    ->capture_default_str();
-  sub->add_option("--fold", o->fold, "Distil only this fold (0-based) into --out")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_flag("--loso", o->loso, "Leave-one-subject-out folds")->excludes(folds);
-  sub->add_option("--split-seed", o->split_seed, "Seed of the fold assignment")
-      ->capture_default_str();
+  add_fold_options(sub, "Distil", o->folds, o->fold, o->loso, o->split_seed);
   add_train_config_options(sub, o->cfg);
   sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoints");
   sub->callback([o] { run_distill(*o); });

@@ -1,12 +1,26 @@
-// The training options `ppgkd train` and `ppgkd distill` share, registered in one place so the
-// two subcommands cannot drift apart.
+// The fold and training options `ppgkd train` and `ppgkd distill` share, registered in one place
+// so the two subcommands cannot drift apart.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
 
 #include "train/trainer.h"
 
 namespace ppgkd::cli {
+
+// --folds --fold --loso --split-seed. `what` names the work done per fold ("Train", "Distil").
+inline void add_fold_options(CLI::App* sub, const std::string& what, int& folds, int& fold,
+                             bool& loso, uint64_t& split_seed) {
+  auto* k = sub->add_option("--folds", folds, "Subject-wise folds (1: train on all)")
+                ->check(CLI::Range(1, 1000))
+                ->capture_default_str();
+  sub->add_option("--fold", fold, what + " only this fold (0-based) into --out")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--loso", loso, "Leave-one-subject-out folds")->excludes(k);
+  sub->add_option("--split-seed", split_seed, "Seed of the fold assignment")->capture_default_str();
+}
 
 // --epochs --batch --lr --wd --warmup --label-smoothing --augment --patience --val-fraction
 // --seed --threads, bound to `cfg`.
