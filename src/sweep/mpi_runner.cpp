@@ -137,7 +137,7 @@ SweepOutcome work(const SweepOptions& o) {
     RunResult res;
     int ws = 0;
     try {
-      reset_run_dir(dir);
+      prepare_run_dir(dir);
       const pid_t child =
           spawn_child(o.executable, msg.at("args").get<std::vector<std::string>>(), log);
       ::waitpid(child, &ws, 0);

@@ -394,7 +394,9 @@ std::string run_directory(const std::string& out_dir, const std::string& key) {
 
 std::vector<std::string> run_arguments(const PlannedRun& run, const std::string& out_dir) {
   auto a = run.args;
-  a.insert(a.end(), {"--out", run_directory(out_dir, run.key)});
+  // --resume: a run whose earlier attempt was killed continues from its last checkpoint (a fresh
+  // directory simply starts; a finished one is harvested and never relaunched).
+  a.insert(a.end(), {"--out", run_directory(out_dir, run.key), "--resume"});
   if (!run.teacher_key.empty())
     a.insert(a.end(), {"--teacher", run_directory(out_dir, run.teacher_key)});
   a.insert(a.end(), {"--threads", "1"});

@@ -108,7 +108,7 @@ std::vector<PlannedRun> expand_plan(const SweepPlan& plan, const std::string& da
                                     const std::string& code_version);
 
 // The child's full argument list (after the executable) for a run whose directory is
-// OUT/runs/KEY: args + --out, --teacher OUT/runs/TEACHER_KEY when needed, --threads 1.
+// OUT/runs/KEY: args + --out, --resume, --teacher OUT/runs/TEACHER_KEY when needed, --threads 1.
 std::vector<std::string> run_arguments(const PlannedRun& run, const std::string& out_dir);
 std::string run_directory(const std::string& out_dir, const std::string& key);
 

@@ -45,8 +45,7 @@ std::string log_path(const std::string& out_dir, const std::string& key) {
   return out_dir + "/logs/" + key + ".log";
 }
 
-void reset_run_dir(const std::string& dir) {
-  fs::remove_all(dir);
+void prepare_run_dir(const std::string& dir) {
   fs::create_directories(dir);
 }
 
@@ -234,7 +233,7 @@ SweepOutcome run_sweep_local(const SweepOptions& options) {
         continue;
       }
       const auto dir = run_directory(options.out_dir, r->key);
-      reset_run_dir(dir);
+      prepare_run_dir(dir);
       const pid_t child = spawn_child(options.executable, run_arguments(*r, options.out_dir),
                                       log_path(options.out_dir, r->key));
       s.store->set_child_pid(r->key, child);

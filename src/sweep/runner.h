@@ -77,7 +77,8 @@ std::string progress_text(const SweepSession& s, const std::map<std::string, std
 bool record_result(Store& store, const PlannedRun& run, const RunResult& result, double wall_s,
                    const std::string& out_dir);
 std::string log_path(const std::string& out_dir, const std::string& key);
-// Removes a partial run directory of an earlier attempt and creates it empty.
-void reset_run_dir(const std::string& dir);
+// Creates a run directory, keeping what an earlier, killed attempt left in it: its checkpoint lets
+// the child (run with --resume) continue instead of starting over.
+void prepare_run_dir(const std::string& dir);
 
 }  // namespace ppgkd

@@ -107,6 +107,7 @@ TEST(SweepPlan, ArgumentsCarryFlagsTeacherAndOneThread) {
                                          "0.1",
                                          "--out",
                                          "OUT/runs/" + runs[0].key,
+                                         "--resume",
                                          "--threads",
                                          "1"};
   EXPECT_EQ(t, want);
