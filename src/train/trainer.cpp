@@ -188,6 +188,11 @@ void train_epoch(Run& r, RunState& st) {
     for (size_t i = lo; i < hi; ++i) rows[i - lo] = r.fit_rows[order[i]];
     auto x = gather_windows(r.ws, rows);  // (B, C, L)
     auto y = gather_targets(r.ws, rows);  // (B)
+    // Extra windows go after the rows: (B + E, C, L), (B + E).
+    if (r.hooks.extra_windows) {
+      auto [xe, ye] = r.hooks.extra_windows(st.global_step);
+      if (xe.defined() && xe.size(0) > 0) x = torch::cat({x, xe}), y = torch::cat({y, ye});
+    }
     if (r.cfg.augment) x = augment(x, derive_seed(r.cfg.seed ^ 0x617567ull, st.global_step));
 
     const double lr = lr_at(r.cfg, st.global_step, r.total_steps, r.steps_per_epoch);
@@ -196,7 +201,9 @@ void train_epoch(Run& r, RunState& st) {
 
     torch::Tensor loss;
     if (r.hooks.loss) {
-      auto row_t = torch::tensor(std::vector<int64_t>(rows.begin(), rows.end()), torch::kInt64);
+      std::vector<int64_t> row_ids(rows.begin(), rows.end());
+      row_ids.resize(static_cast<size_t>(x.size(0)), -1);  // extra windows have no row
+      auto row_t = torch::tensor(row_ids, torch::kInt64);
       loss = r.hooks.loss(r.net, x, y, row_t, st.epoch);
     } else {
       loss = F::cross_entropy(r.net.forward(x), y,
@@ -209,7 +216,7 @@ void train_epoch(Run& r, RunState& st) {
     st.loss_sum += loss.item<double>();
     st.loss_batches += 1;
     st.global_step += 1;
-    r.windows_seen += static_cast<int64_t>(rows.size());
+    r.windows_seen += x.size(0);
     r.train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (r.progress) {
       std::string val = st.history.empty() || !std::isfinite(st.history.back().val_mae)
@@ -220,6 +227,14 @@ void train_epoch(Run& r, RunState& st) {
                                      st.loss_sum / st.loss_batches, val));
     }
     if (r.hooks.on_step) r.hooks.on_step(st.global_step);
+    // Periodic checkpoints mid-epoch (the epoch's end checkpoints anyway), stored with this step
+    // done, like an interrupt's.
+    if (r.hooks.checkpoint_every > 0 && st.global_step % r.hooks.checkpoint_every == 0 &&
+        st.step + 1 < r.steps_per_epoch) {
+      st.step += 1;
+      r.checkpoint();
+      st.step -= 1;
+    }
     if (interrupt_requested()) {
       st.step += 1;  // this step is done
       r.checkpoint();
@@ -283,12 +298,12 @@ nlohmann::json run_identity(const NetImpl& net, const TrainConfig& cfg,
 void check_identity(const std::string& path, const nlohmann::json& saved,
                     const nlohmann::json& now) {
   if (saved == now) return;
-  for (const auto& key : {"spec", "rows"})
-    if (saved.value(key, nlohmann::json()) != now.at(key))
-      throw Error(path,
-                  fmt::format("checkpoint belongs to a different run: {} was {} but is now "
-                              "{}",
-                              key, saved.value(key, nlohmann::json()).dump(), now.at(key).dump()));
+  for (const auto& key : {"spec", "rows", "extra"})
+    if (saved.value(key, nlohmann::json()) != now.value(key, nlohmann::json()))
+      throw Error(path, fmt::format("checkpoint belongs to a different run: {} was {} but is now "
+                                    "{}",
+                                    key, saved.value(key, nlohmann::json()).dump(),
+                                    now.value(key, nlohmann::json()).dump()));
   for (const auto& [key, value] : now.at("config").items()) {
     auto old = saved.at("config").value(key, nlohmann::json());
     if (old != value)
@@ -334,7 +349,8 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
                                     torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0)));
   torch::optim::AdamW opt(std::move(groups));
 
-  const auto identity = run_identity(net, cfg, fit_rows, val_rows, ws);
+  auto identity = run_identity(net, cfg, fit_rows, val_rows, ws);
+  if (!hooks.identity.is_null()) identity["extra"] = hooks.identity;
   RunState st;
   if (fs::exists(ckpt_path)) {
     if (!resume)

@@ -4,7 +4,7 @@
 // epoch and on SIGINT/SIGTERM, and exact resumption. Distillation reuses it through TrainHooks.
 // Not here: folds (folds.h), model directories (model_dir.h), metrics (metrics.h).
 //
-// Shapes: B batch, C channels, L samples, K = 180 classes.
+// Shapes: B batch, C channels, L samples, K = 180 classes, E extra windows per batch.
 #pragma once
 
 #include <torch/torch.h>
@@ -60,7 +60,8 @@ struct TrainResult {
 };
 
 // The loss of one batch. x (B, C, L) after augmentation, y (B) int64 classes, rows (B) int64
-// indices into the WindowSet (to look up cached teacher outputs), epoch the 0-based epoch.
+// indices into the WindowSet (to look up cached teacher outputs; -1 for TrainHooks::extra_windows),
+// epoch the 0-based epoch.
 // Returns a 0-dim tensor.
 using BatchLoss =
     std::function<torch::Tensor(NetImpl& net, const torch::Tensor& x, const torch::Tensor& y,
@@ -73,6 +74,13 @@ struct TrainHooks {
   // Called after every optimiser step with the global step count (tests simulate an interrupt).
   std::function<void(int64_t global_step)> on_step;
   std::string progress_label = "train";  // empty: no progress bar
+  // Windows appended to every batch after its WindowSet rows, before augmentation (pretrain mixes
+  // a synthetic stream in this way): x (E, C, L) float and y (E) int64 classes for a global step.
+  // Must be a function of the step alone, or resumption is no longer exact.
+  std::function<std::pair<torch::Tensor, torch::Tensor>(int64_t global_step)> extra_windows;
+  int64_t checkpoint_every = 0;  // also checkpoint every this many steps (0: epoch ends only)
+  // More that a checkpoint must match to be resumed (e.g. the synthetic stream's config).
+  nlohmann::json identity;
 };
 
 // Builds the network for `spec` with its initial weights drawn from `seed`.
