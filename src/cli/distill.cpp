@@ -25,10 +25,9 @@ namespace {
 
 struct DistillOptions {
   std::string teacher, student, strategy, data, out, cache, inputs = "ppg+acc";
-  int folds = 4;
+  FoldPlan split;
   int fold = -1;  // -1: all folds
-  bool loso = false, resume = false;
-  uint64_t split_seed = 1;
+  bool resume = false;
   TrainConfig cfg;
   // Overrides of the strategy's defaults (DistillConfig::defaults), applied when given.
   double alpha = 0, beta = 0, temperature = 0, lambda = 0, kd_warmup = 0;
@@ -50,14 +49,9 @@ DistillConfig distill_config(const DistillOptions& o) {
   return c;
 }
 
-// Same fold rule as `ppgkd train`, so OUT/fold-i and TEACHER/fold-i hold the same test subjects
-// for the same --folds/--loso/--split-seed (the leak check enforces it either way).
-std::vector<Fold> make_folds(const DistillOptions& o, const std::vector<std::string>& subjects) {
-  if (o.loso) return loso_folds(subjects);
-  if (o.folds == 1) return {Fold{0, 1, subjects, {}}};  // all subjects train; no test
-  return kfold_by_subject(subjects, o.folds, o.split_seed);
-}
-
+// Folds come from make_folds (train/folds.h), the rule `ppgkd train` uses, so OUT/fold-i and
+// TEACHER/fold-i hold the same test subjects for the same fold options (the leak check enforces
+// it either way).
 nlohmann::json distill_one(const DistillOptions& o, const DistillData& data,
                            const DistillConfig& dc, const ModelSpec& spec, const Fold& fold,
                            const std::string& dir) {
@@ -67,12 +61,12 @@ nlohmann::json distill_one(const DistillOptions& o, const DistillData& data,
   job.distill = dc;
   if (dc.needs_teacher()) job.teacher_dir = teacher_dir_for_fold(o.teacher, fold.index);
   job.fold = fold;
-  job.split = o.loso ? "loso" : (fold.count == 1 ? "none" : "kfold");
+  job.split = o.split.kind();
   job.out_dir = dir;
   job.resume = o.resume;
   job.cache_dir = o.cache;
   job.progress_label = "fold " + std::to_string(fold.index + 1) + " " + dc.strategy;
-  job.extra = {{"split_seed", o.split_seed}};
+  job.extra = {{"split_seed", o.split.split_seed}, {"train_only", o.split.train_only}};
   std::fprintf(stderr, "fold %d/%d: %s student %s (%lld params)%s%s\n", fold.index + 1, fold.count,
                dc.strategy.c_str(), spec.str().c_str(), static_cast<long long>(spec.num_params()),
                dc.needs_teacher() ? " from " : "", job.teacher_dir.c_str());
@@ -111,7 +105,7 @@ void run_distill(const DistillOptions& o) {
   data.data_root = o.data;
   data.data_key = info.key;
   data.fingerprint = info.fingerprint;
-  const auto folds = make_folds(o, ws.subjects());
+  const auto folds = make_folds(o.split, ws.subjects());
   if (o.fold >= static_cast<int>(folds.size()))
     throw Error("distill", "--fold " + std::to_string(o.fold) + " out of range (0.." +
                                std::to_string(folds.size() - 1) + ")");
@@ -134,7 +128,7 @@ void run_distill(const DistillOptions& o) {
                             {"distillation", dc.to_json()},
                             {"data", o.data},
                             {"data_fingerprint", info.fingerprint},
-                            {"split", o.loso ? "loso" : "kfold"},
+                            {"split", o.split.kind()},
                             {"folds", folds.size()},
                             {"training", o.cfg.to_json()},
                             {"folds_detail", per_fold},
@@ -185,7 +179,7 @@ void setup_distill(CLI::App& app) {
   sub->add_option("--teacher-stage", o->teacher_stage,
                   "feature: teacher ResNet stage / MLP hidden layer, -1 = last (-1)");
   // Folds and training: as `ppgkd train`.
-  add_fold_options(sub, "Distil", o->folds, o->fold, o->loso, o->split_seed);
+  add_fold_options(sub, "Distil", o->split, o->fold);
   add_train_config_options(sub, o->cfg);
   sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoints");
   sub->callback([o] { run_distill(*o); });

@@ -26,18 +26,12 @@ namespace {
 
 struct TrainOptions {
   std::string data, model, out, cache, inputs = "ppg+acc";
-  int folds = 4;
+  FoldPlan split;
   int fold = -1;  // -1: all folds
-  bool loso = false, resume = false;
-  uint64_t split_seed = 1;
+  bool resume = false;
   TrainConfig cfg;
 };
 
-std::vector<Fold> make_folds(const TrainOptions& o, const std::vector<std::string>& subjects) {
-  if (o.loso) return loso_folds(subjects);
-  if (o.folds == 1) return {Fold{0, 1, subjects, {}}};  // all subjects train; no test
-  return kfold_by_subject(subjects, o.folds, o.split_seed);
-}
 
 // Trains one fold into `dir` and returns its model.json metrics.
 nlohmann::json train_one(const TrainOptions& o, const WindowSet& ws, const CacheInfo& info,
@@ -78,10 +72,10 @@ nlohmann::json train_one(const TrainOptions& o, const WindowSet& ws, const Cache
   rec.test_subjects = fold.test_subjects;
   rec.fold = fold.index;
   rec.folds = fold.count;
-  rec.split = o.loso ? "loso" : (fold.count == 1 ? "none" : "kfold");
+  rec.split = o.split.kind();
   rec.metrics = metrics;
   rec.history = res.history_json();
-  rec.extra = {{"split_seed", o.split_seed}};
+  rec.extra = {{"split_seed", o.split.split_seed}, {"train_only", o.split.train_only}};
   save_model_dir(dir, *net, pp, rec);
   if (metrics.contains("test"))
     std::printf("fold %d: test MAE %.2f BPM (best val MAE %.2f at epoch %d) -> %s\n", fold.index,
@@ -103,7 +97,7 @@ void run_train(const TrainOptions& o) {
   const auto spec = ModelSpec::parse(resolve_spec(o.model), pp.channels(), pp.length());
   CacheInfo info;
   const WindowSet ws = load_windows(o.data, pp, o.cache, &info);
-  const auto folds = make_folds(o, ws.subjects());
+  const auto folds = make_folds(o.split, ws.subjects());
   if (o.fold >= static_cast<int>(folds.size()))
     throw Error("train", "--fold " + std::to_string(o.fold) + " out of range (0.." +
                              std::to_string(folds.size() - 1) + ")");
@@ -124,7 +118,7 @@ void run_train(const TrainOptions& o) {
   nlohmann::json summary = {{"spec", spec.str()},
                             {"data", o.data},
                             {"data_fingerprint", info.fingerprint},
-                            {"split", o.loso ? "loso" : "kfold"},
+                            {"split", o.split.kind()},
                             {"folds", folds.size()},
                             {"training", o.cfg.to_json()},
                             {"folds_detail", per_fold},
@@ -151,7 +145,7 @@ void setup_train(CLI::App& app) {
   sub->add_option("--inputs", o->inputs, "Input channels")
       ->check(CLI::IsMember({"ppg", "ppg+acc"}))
       ->capture_default_str();
-  add_fold_options(sub, "Train", o->folds, o->fold, o->loso, o->split_seed);
+  add_fold_options(sub, "Train", o->split, o->fold);
   add_train_config_options(sub, o->cfg);
   sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoints");
   sub->callback([o] { run_train(*o); });

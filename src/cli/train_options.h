@@ -6,20 +6,30 @@
 #include <cstdint>
 #include <string>
 
+#include "train/folds.h"
 #include "train/trainer.h"
 
 namespace ppgkd::cli {
 
-// --folds --fold --loso --split-seed. `what` names the work done per fold ("Train", "Distil").
-inline void add_fold_options(CLI::App* sub, const std::string& what, int& folds, int& fold,
-                             bool& loso, uint64_t& split_seed) {
-  auto* k = sub->add_option("--folds", folds, "Subject-wise folds (1: train on all)")
+// --folds --fold --loso --leave-dataset-out --train-only --split-seed, bound to `plan` and
+// `fold`. `what` names the work done per fold ("Train", "Distil").
+inline void add_fold_options(CLI::App* sub, const std::string& what, FoldPlan& plan, int& fold) {
+  auto* k = sub->add_option("--folds", plan.folds, "Subject-wise folds (1: train on all)")
                 ->check(CLI::Range(1, 1000))
                 ->capture_default_str();
   sub->add_option("--fold", fold, what + " only this fold (0-based) into --out")
       ->check(CLI::NonNegativeNumber);
-  sub->add_flag("--loso", loso, "Leave-one-subject-out folds")->excludes(k);
-  sub->add_option("--split-seed", split_seed, "Seed of the fold assignment")->capture_default_str();
+  auto* loso = sub->add_flag("--loso", plan.loso, "Leave-one-subject-out folds")->excludes(k);
+  sub->add_flag("--leave-dataset-out", plan.leave_dataset_out,
+                "One fold per dataset, that dataset being the test set")
+      ->excludes(k)
+      ->excludes(loso);
+  sub->add_option("--train-only", plan.train_only,
+                  "Datasets whose subjects join every fold's training set and are never tested "
+                  "(e.g. bami2,bidmc)")
+      ->delimiter(',');
+  sub->add_option("--split-seed", plan.split_seed, "Seed of the fold assignment")
+      ->capture_default_str();
 }
 
 // --epochs --batch --lr --wd --warmup --label-smoothing --augment --patience --val-fraction
@@ -35,6 +45,13 @@ inline void add_train_config_options(CLI::App* sub, TrainConfig& cfg) {
                   "Label smoothing of the ground-truth cross-entropy")
       ->capture_default_str();
   sub->add_flag("--augment", cfg.augment, "Amplitude, shift and noise augmentation");
+  sub->add_option("--motion-augment", cfg.motion_augment,
+                  "Motion-artefact augmentation (train/augment.h)")
+      ->check(CLI::IsMember({"none", "synthetic", "transfer", "both"}))
+      ->capture_default_str();
+  sub->add_option("--motion-prob", cfg.motion_prob, "Share of windows given a motion artefact")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   sub->add_option("--patience", cfg.patience, "Early-stopping patience in epochs (0: off)")
       ->capture_default_str();
   sub->add_option("--val-fraction", cfg.val_fraction,

@@ -86,6 +86,58 @@ std::vector<Fold> loso_folds(const std::vector<std::string>& subjects_in) {
   return folds;
 }
 
+std::string subject_dataset(const std::string& subject) {
+  return subject.substr(0, subject.find('/'));
+}
+
+std::string FoldPlan::kind() const {
+  if (leave_dataset_out) return "ldo";
+  if (loso) return "loso";
+  return folds == 1 ? "none" : "kfold";
+}
+
+std::vector<Fold> make_folds(const FoldPlan& plan, const std::vector<std::string>& subjects_in) {
+  const auto subjects = sorted_unique(subjects_in);
+  const std::set<std::string> only(plan.train_only.begin(), plan.train_only.end());
+  std::vector<std::string> pool, extra;
+  for (const auto& s : subjects) (only.count(subject_dataset(s)) ? extra : pool).push_back(s);
+  for (const auto& d : only) {
+    if (std::none_of(extra.begin(), extra.end(),
+                     [&](const std::string& s) { return subject_dataset(s) == d; }))
+      throw Error("folds", fmt::format("train-only dataset '{}' has no subject in the data", d));
+  }
+  if (pool.empty()) throw Error("folds", "every subject is train-only: nothing left to test");
+
+  std::vector<Fold> folds;
+  if (plan.leave_dataset_out) {
+    std::vector<std::string> datasets;
+    for (const auto& s : pool) datasets.push_back(subject_dataset(s));
+    datasets = sorted_unique(datasets);
+    if (datasets.size() < 2)
+      throw Error("folds", fmt::format("leave-dataset-out needs >= 2 datasets to test, got {}",
+                                       datasets.size()));
+    for (size_t d = 0; d < datasets.size(); ++d) {
+      Fold f;
+      f.index = static_cast<int>(d);
+      f.count = static_cast<int>(datasets.size());
+      for (const auto& s : pool)
+        (subject_dataset(s) == datasets[d] ? f.test_subjects : f.train_subjects).push_back(s);
+      folds.push_back(std::move(f));
+    }
+  } else if (plan.loso) {
+    folds = loso_folds(pool);
+  } else if (plan.folds == 1) {
+    folds = {Fold{0, 1, pool, {}}};  // all subjects train; no test
+  } else {
+    folds = kfold_by_subject(pool, plan.folds, plan.split_seed);
+  }
+  for (auto& f : folds) {
+    f.train_subjects.insert(f.train_subjects.end(), extra.begin(), extra.end());
+    std::sort(f.train_subjects.begin(), f.train_subjects.end());
+  }
+  return folds;
+}
+
 void split_validation(const std::vector<std::string>& train_in, double fraction, uint64_t seed,
                       std::vector<std::string>* fit, std::vector<std::string>* val) {
   const auto train = sorted_unique(train_in);

@@ -22,6 +22,27 @@ std::vector<Fold> kfold_by_subject(const std::vector<std::string>& subjects, int
 // One fold per subject (sorted order), that subject being the test set.
 std::vector<Fold> loso_folds(const std::vector<std::string>& subjects);
 
+// The dataset of a subject id ("bami1/03" -> "bami1"): the part before the first '/', or the
+// whole id when it has none.
+std::string subject_dataset(const std::string& subject);
+
+// How `train` and `distill` split subjects, from their shared options.
+//   kfold / loso / none (folds == 1): over the subjects of every dataset not in train_only;
+//   leave_dataset_out: one fold per such dataset, that dataset's subjects being the test set.
+// Subjects of the train_only datasets join every fold's training subjects and are never tested,
+// so adding them leaves the test subjects of every fold unchanged.
+struct FoldPlan {
+  int folds = 4;
+  bool loso = false;
+  bool leave_dataset_out = false;
+  uint64_t split_seed = 1;
+  std::vector<std::string> train_only;  // dataset names, e.g. {"bami2"}
+  std::string kind() const;             // "kfold", "loso", "ldo" or "none" (for model.json)
+};
+// Throws Error("folds", ...) when a train_only dataset has no subject, when no subject is left
+// to test, or when leave_dataset_out finds fewer than two datasets.
+std::vector<Fold> make_folds(const FoldPlan& plan, const std::vector<std::string>& subjects);
+
 // Splits a fold's training subjects into fit and validation subjects: round(fraction * n)
 // validation subjects, at least 1 when fraction > 0, and at least one subject left to fit.
 // fraction = 0 gives no validation subjects. Deterministic in (subjects, seed).

@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/progress.h"
+#include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/folds.h"
 #include "train/inference.h"
@@ -39,6 +40,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"min_lr_ratio", min_lr_ratio},
           {"label_smoothing", label_smoothing},
           {"augment", augment},
+          {"motion_augment", motion_augment},
+          {"motion_prob", motion_prob},
           {"patience", patience},
           {"val_fraction", val_fraction},
           {"seed", seed}};
@@ -54,6 +57,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   c.min_lr_ratio = j.value("min_lr_ratio", c.min_lr_ratio);
   c.label_smoothing = j.value("label_smoothing", c.label_smoothing);
   c.augment = j.value("augment", c.augment);
+  c.motion_augment = j.value("motion_augment", c.motion_augment);
+  c.motion_prob = j.value("motion_prob", c.motion_prob);
   c.patience = j.value("patience", c.patience);
   c.val_fraction = j.value("val_fraction", c.val_fraction);
   c.seed = j.value("seed", c.seed);
@@ -72,6 +77,9 @@ void TrainConfig::validate() const {
     bad(fmt::format("min_lr_ratio must be in [0, 1], got {}", min_lr_ratio));
   if (!(label_smoothing >= 0 && label_smoothing < 1))
     bad(fmt::format("label_smoothing must be in [0, 1), got {}", label_smoothing));
+  check_motion_mode(motion_augment);
+  if (!(motion_prob >= 0 && motion_prob <= 1))
+    bad(fmt::format("motion_prob must be in [0, 1], got {}", motion_prob));
   if (patience < 0) bad(fmt::format("patience must be >= 0, got {}", patience));
   if (!(val_fraction >= 0 && val_fraction < 1))
     bad(fmt::format("val_fraction must be in [0, 1), got {}", val_fraction));
@@ -110,26 +118,6 @@ double lr_at(const TrainConfig& cfg, int64_t t, int64_t total, int64_t steps_per
   const double floor = cfg.lr * cfg.min_lr_ratio;
   return floor + (cfg.lr - floor) * 0.5 * (1.0 + std::cos(M_PI * progress));
 }
-
-// ------------------------------------------------------------------------------- augmentation
-// Transformations that keep the heart rate: amplitude scaling, a circular time shift of up to
-// 0.5 s, and white noise. Time stretching is deliberately absent: it would change the HR.
-namespace {
-constexpr double kScaleLo = 0.8, kScaleHi = 1.2;
-constexpr int64_t kMaxShift = 12;   // samples (0.48 s at 25 Hz)
-constexpr double kNoiseStd = 0.05;  // windows are standardised, so this is 5% of their SD
-
-// (B, C, L) -> (B, C, L)
-torch::Tensor augment(const torch::Tensor& x, uint64_t seed) {
-  auto gen = at::detail::createCPUGenerator(seed);
-  const int64_t B = x.size(0), C = x.size(1), L = x.size(2);
-  auto scale = kScaleLo + (kScaleHi - kScaleLo) * torch::rand({B, 1, 1}, gen);
-  auto shift = torch::randint(-kMaxShift, kMaxShift + 1, {B, 1, 1}, gen, torch::kInt64);
-  auto idx = torch::remainder(torch::arange(L, torch::kInt64).view({1, 1, L}) - shift, L);
-  auto shifted = x.gather(2, idx.expand({B, C, L}));
-  return shifted * scale + kNoiseStd * torch::randn({B, C, L}, gen);
-}
-}  // namespace
 
 // ------------------------------------------------------------------------------- evaluation
 
@@ -193,7 +181,9 @@ void train_epoch(Run& r, RunState& st) {
       auto [xe, ye] = r.hooks.extra_windows(st.global_step);
       if (xe.defined() && xe.size(0) > 0) x = torch::cat({x, xe}), y = torch::cat({y, ye});
     }
-    if (r.cfg.augment) x = augment(x, derive_seed(r.cfg.seed ^ 0x617567ull, st.global_step));
+    if (r.cfg.augment) x = augment_basic(x, derive_seed(r.cfg.seed ^ 0x617567ull, st.global_step));
+    x = augment_motion(x, r.cfg.motion_augment, r.cfg.motion_prob, r.ws.length / kWindowSeconds,
+                       derive_seed(r.cfg.seed ^ 0x6d6f74ull, st.global_step));
 
     const double lr = lr_at(r.cfg, st.global_step, r.total_steps, r.steps_per_epoch);
     for (auto& g : r.opt.param_groups())

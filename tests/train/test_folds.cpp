@@ -91,5 +91,75 @@ TEST(Folds, PermutationIsAPermutation) {
   EXPECT_NE(p, permutation(1000, 10));
 }
 
+// Subjects of three datasets: a/0..5, b/0..3, x/0..2.
+std::vector<std::string> pooled() {
+  std::vector<std::string> v;
+  for (int i = 0; i < 6; ++i) v.push_back("a/" + std::to_string(i));
+  for (int i = 0; i < 4; ++i) v.push_back("b/" + std::to_string(i));
+  for (int i = 0; i < 3; ++i) v.push_back("x/" + std::to_string(i));
+  return v;
+}
+
+TEST(Folds, SubjectDatasetIsThePrefix) {
+  EXPECT_EQ(subject_dataset("bami1/03"), "bami1");
+  EXPECT_EQ(subject_dataset("spc2015/train01"), "spc2015");
+  EXPECT_EQ(subject_dataset("plain"), "plain");
+}
+
+TEST(Folds, TrainOnlyDatasetsJoinEveryFoldAndLeaveTestSubjectsUnchanged) {
+  FoldPlan plain;
+  std::vector<std::string> ab;
+  for (const auto& s : pooled())
+    if (subject_dataset(s) != "x") ab.push_back(s);
+  const auto before = make_folds(plain, ab);
+  FoldPlan with_x;
+  with_x.train_only = {"x"};
+  const auto after = make_folds(with_x, pooled());
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t f = 0; f < after.size(); ++f) {
+    EXPECT_EQ(after[f].test_subjects, before[f].test_subjects);
+    std::vector<std::string> want = before[f].train_subjects;
+    want.insert(want.end(), {"x/0", "x/1", "x/2"});
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(after[f].train_subjects, want);
+  }
+  EXPECT_EQ(with_x.kind(), "kfold");
+}
+
+TEST(Folds, LeaveDatasetOutTestsEachDatasetOnce) {
+  FoldPlan p;
+  p.leave_dataset_out = true;
+  p.train_only = {"x"};
+  const auto folds = make_folds(p, pooled());
+  ASSERT_EQ(folds.size(), 2u);
+  EXPECT_EQ(p.kind(), "ldo");
+  EXPECT_EQ(folds[0].test_subjects,
+            (std::vector<std::string>{"a/0", "a/1", "a/2", "a/3", "a/4", "a/5"}));
+  EXPECT_EQ(folds[0].train_subjects,
+            (std::vector<std::string>{"b/0", "b/1", "b/2", "b/3", "x/0", "x/1", "x/2"}));
+  EXPECT_EQ(folds[1].test_subjects, (std::vector<std::string>{"b/0", "b/1", "b/2", "b/3"}));
+  EXPECT_EQ(folds[1].train_subjects.size(), 9u);
+  for (const auto& f : folds) EXPECT_EQ(f.count, 2);
+}
+
+TEST(Folds, BadPlansAreRefused) {
+  FoldPlan missing;
+  missing.train_only = {"nope"};
+  EXPECT_THROW(make_folds(missing, pooled()), Error);
+  FoldPlan everything;
+  everything.train_only = {"a", "b", "x"};
+  EXPECT_THROW(make_folds(everything, pooled()), Error);
+  FoldPlan one_dataset;
+  one_dataset.leave_dataset_out = true;
+  one_dataset.train_only = {"a", "b"};
+  EXPECT_THROW(make_folds(one_dataset, pooled()), Error);
+  FoldPlan loso;
+  loso.loso = true;
+  loso.train_only = {"x"};
+  const auto folds = make_folds(loso, pooled());
+  EXPECT_EQ(folds.size(), 10u);
+  for (const auto& f : folds) EXPECT_EQ(f.train_subjects.size(), 12u);
+}
+
 }  // namespace
 }  // namespace ppgkd

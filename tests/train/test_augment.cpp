@@ -1,0 +1,98 @@
+// Motion-artefact augmentation: what it adds is explained by what it adds to the accelerometer.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "common/error.h"
+#include "train/augment.h"
+
+namespace ppgkd {
+namespace {
+
+constexpr double kFs = 25.0;
+constexpr int64_t kL = 200;
+
+// Frequency (Hz) of the largest DFT magnitude of a row, over bins 1..L/2.
+double peak_hz(const torch::Tensor& row) {
+  auto mag = torch::fft::rfft(row.to(torch::kFloat64)).abs();
+  mag.index_put_({0}, 0.0);
+  return mag.argmax().item<int64_t>() * kFs / row.size(0);
+}
+
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).abs().max().item<double>();
+}
+
+TEST(Augment, LeavesPpgOnlyWindowsAndNoneModeAlone) {
+  torch::manual_seed(0);
+  auto ppg_only = torch::randn({5, 1, kL});
+  EXPECT_TRUE(torch::equal(augment_motion(ppg_only, "both", 1.0, kFs, 3), ppg_only));
+  auto x = torch::randn({5, 4, kL});
+  EXPECT_TRUE(torch::equal(augment_motion(x, "none", 1.0, kFs, 3), x));
+  EXPECT_TRUE(torch::equal(augment_motion(x, "both", 0.0, kFs, 3), x));
+  EXPECT_THROW(augment_motion(x, "wobble", 1.0, kFs, 3), Error);
+}
+
+TEST(Augment, SyntheticArtefactSharesItsCadenceWithTheAccelerometer) {
+  // Empty windows: after augmentation each channel holds only the added motion.
+  const int64_t B = 64;
+  auto out = augment_motion(torch::zeros({B, 4, kL}), "synthetic", 1.0, kFs, 11);
+  int agree = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    const double f_ppg = peak_hz(out[b][0]);
+    auto acc_power = torch::zeros({kL / 2 + 1}, torch::kFloat64);
+    for (int c = 1; c < 4; ++c)
+      acc_power += torch::fft::rfft(out[b][c].to(torch::kFloat64)).abs().pow(2);
+    acc_power.index_put_({0}, 0.0);
+    const double f_acc = acc_power.argmax().item<int64_t>() * kFs / kL;
+    EXPECT_GE(f_ppg, 0.8 * 0.95 - 0.125) << b;
+    EXPECT_LE(f_ppg, 3.2 * 1.05 + 0.125) << b;
+    if (std::fabs(f_ppg - f_acc) <= 0.125 + 1e-9) ++agree;
+    // Standardised again: zero mean, unit SD on every channel.
+    for (int c = 0; c < 4; ++c) {
+      EXPECT_NEAR(out[b][c].mean().item<double>(), 0.0, 1e-5);
+      EXPECT_NEAR(out[b][c].pow(2).mean().item<double>(), 1.0, 1e-4);
+    }
+  }
+  // The fundamental dominates both traces (harmonic amplitudes < 1), so they agree within one
+  // 0.125 Hz bin; random phases on three axes can rarely tip the sum to a neighbour bin.
+  EXPECT_GE(agree, B - 2);
+}
+
+TEST(Augment, TransferMovesTheAccelerometerExplainedPartOfTheDonor) {
+  // Window 1 is the donor: its PPG is 2 acc_x + 0.5 diff(acc_y) + 3, exactly. Window 0 is empty,
+  // so afterwards its PPG is the standardised artefact and its acc the standardised donor acc.
+  torch::manual_seed(1);
+  auto acc = torch::randn({3, kL}, torch::kFloat32);
+  auto dy = torch::cat({torch::zeros({1}), acc[1].diff()});
+  auto ppg = 2 * acc[0] + 0.5 * dy + 3;
+  auto x = torch::zeros({2, 4, kL});
+  x[1][0] = ppg;
+  x[1].slice(0, 1, 4) = acc;
+  auto out = augment_motion(x, "transfer", 1.0, kFs, 5);
+  auto standardise = [](const torch::Tensor& r) {
+    auto c = r - r.mean();
+    return c / c.pow(2).mean().sqrt();
+  };
+  EXPECT_LT(max_abs_diff(out[0][0], standardise(ppg)), 1e-2);
+  for (int c = 1; c < 4; ++c) EXPECT_LT(max_abs_diff(out[0][c], standardise(acc[c - 1])), 1e-4);
+}
+
+TEST(Augment, DeterministicInItsSeed) {
+  torch::manual_seed(2);
+  auto x = torch::randn({16, 4, kL});
+  auto a = augment_motion(x, "both", 0.5, kFs, 7);
+  auto b = augment_motion(x, "both", 0.5, kFs, 7);
+  auto c = augment_motion(x, "both", 0.5, kFs, 8);
+  EXPECT_TRUE(torch::equal(a, b));
+  EXPECT_FALSE(torch::equal(a, c));
+  // prob = 0.5: some windows are changed and some are not.
+  int changed = 0;
+  for (int64_t i = 0; i < 16; ++i) changed += !torch::equal(a[i], x[i]);
+  EXPECT_GT(changed, 0);
+  EXPECT_LT(changed, 16);
+}
+
+}  // namespace
+}  // namespace ppgkd
