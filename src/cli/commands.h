@@ -11,6 +11,7 @@ void setup_demo(CLI::App& app);
 #ifdef PPGKD_WITH_TORCH
 void setup_models(CLI::App& app);
 void setup_train(CLI::App& app);
+void setup_pretrain(CLI::App& app);
 void setup_eval(CLI::App& app);
 void setup_predict(CLI::App& app);
 void setup_validate(CLI::App& app);

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
 #ifdef PPGKD_WITH_TORCH
   ppgkd::cli::setup_models(app);
   ppgkd::cli::setup_train(app);
+  ppgkd::cli::setup_pretrain(app);
   ppgkd::cli::setup_eval(app);
   ppgkd::cli::setup_predict(app);
   ppgkd::cli::setup_validate(app);

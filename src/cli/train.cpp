@@ -2,6 +2,7 @@
 // one model per subject-wise fold. With --fold i one fold is trained into OUT; without it every
 // fold is trained into OUT/fold-i in turn and OUT/summary.json holds the test metrics. The work is
 // in train/ (trainer, folds, model_dir); this file wires options to it.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "data/cache.h"
 #include "train/folds.h"
 #include "train/inference.h"
+#include "train/init_from.h"
 #include "train/interrupt.h"
 #include "train/metrics.h"
 #include "train/model_dir.h"
@@ -30,6 +32,7 @@ struct TrainOptions {
   int fold = -1;  // -1: all folds
   bool resume = false;
   TrainConfig cfg;
+  std::string init;  // --init: a model dir whose weights the run starts from
 };
 
 
@@ -45,6 +48,23 @@ nlohmann::json train_one(const TrainOptions& o, const WindowSet& ws, const Cache
                fold.index + 1, fold.count, fit_rows.size(), val_rows.size(), test_rows.size(),
                spec.str().c_str(), static_cast<long long>(spec.num_params()));
   auto net = init_model(spec, o.cfg.seed);
+  nlohmann::json init_json;
+  if (!o.init.empty()) {
+    const auto init = init_from_model_dir(o.init, *net);
+    std::fprintf(
+        stderr, "init: %d tensors from %s%s\n", init.tensors_loaded, o.init.c_str(),
+        init.head_loaded ? "" : ("; head freshly initialised: " + init.head_reason).c_str());
+    init_json = init.to_json();
+    std::vector<std::string> seen;  // test subjects the init model trained on
+    for (const auto& s : fold.test_subjects)
+      if (std::count(init.seen_subjects.begin(), init.seen_subjects.end(), s)) seen.push_back(s);
+    if (!seen.empty())
+      std::fprintf(stderr,
+                   "warning: the init model trained on %zu of this fold's %zu test subjects (%s, "
+                   "...): its test metrics are optimistic\n",
+                   seen.size(), fold.test_subjects.size(), seen[0].c_str());
+    init_json["test_subjects_seen_by_init"] = seen;
+  }
   TrainHooks hooks;
   hooks.progress_label = "fold " + std::to_string(fold.index + 1);
   auto res = train_model(*net, ws, fit_rows, val_rows, o.cfg, dir, o.resume, hooks);
@@ -76,6 +96,7 @@ nlohmann::json train_one(const TrainOptions& o, const WindowSet& ws, const Cache
   rec.metrics = metrics;
   rec.history = res.history_json();
   rec.extra = {{"split_seed", o.split.split_seed}, {"train_only", o.split.train_only}};
+  if (!init_json.is_null()) rec.extra["init"] = init_json;
   save_model_dir(dir, *net, pp, rec);
   if (metrics.contains("test"))
     std::printf("fold %d: test MAE %.2f BPM (best val MAE %.2f at epoch %d) -> %s\n", fold.index,
@@ -148,6 +169,9 @@ void setup_train(CLI::App& app) {
   add_fold_options(sub, "Train", o->split, o->fold);
   add_train_config_options(sub, o->cfg);
   sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoints");
+  sub->add_option("--init", o->init,
+                  "Start from the weights of this model dir (same spec; the head is replaced "
+                  "when the class map differs)");
   sub->callback([o] { run_train(*o); });
 }
 
