@@ -71,6 +71,8 @@ ExportResult export_net(NetImpl& net, const ExportOptions& opt, const torch::Ten
   if (opt.quant != "f32" && opt.quant != "int8")
     throw Error(where, fmt::format("unknown quantisation '{}' (expected f32 or int8)", opt.quant));
   const bool s8 = opt.quant == "int8";
+  // Refused before any work, named by the model (directory) rather than only by its spec.
+  if (net.spec().spectral > 0) throw Error(where, spectral_refusal(net.spec()));
   ExportResult r;
   r.graph = lower_net(net);
   if (s8) {

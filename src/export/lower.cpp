@@ -136,7 +136,16 @@ EdgeGraph lower_mlp(MlpImpl& net) {
 
 }  // namespace
 
+std::string spectral_refusal(const ModelSpec& spec) {
+  return fmt::format(
+      "cannot export {}: its spectral branch (spectral={}) needs an FFT and the C "
+      "runtime has no FFT op (teachers with spectral input are distilled, not "
+      "exported)",
+      spec.str(), spec.spectral);
+}
+
 EdgeGraph lower_net(NetImpl& net) {
+  if (net.spec().spectral > 0) throw Error(net.spec().str(), spectral_refusal(net.spec()));
   EdgeGraph g;
   if (auto* r = dynamic_cast<ResNet1dImpl*>(&net)) {
     g = lower_resnet(*r);

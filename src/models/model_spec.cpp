@@ -4,11 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <map>
 
 #include "common/error.h"
 #include "data/dsp/class_map.h"
+#include "data/recording.h"
 
 namespace ppgkd {
 
@@ -35,6 +37,15 @@ int parse_positive(const std::string& spec, const std::string& key, const std::s
   long n = v.empty() ? 0 : std::strtol(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0' || n <= 0 || n > 1000000)
     throw Error(kWhere, fmt::format("'{}': {} must be a positive integer, got '{}'", spec, key, v));
+  return static_cast<int>(n);
+}
+
+int parse_non_negative(const std::string& spec, const std::string& key, const std::string& v) {
+  char* end = nullptr;
+  long n = v.empty() ? -1 : std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 0 || n > 1000000)
+    throw Error(kWhere,
+                fmt::format("'{}': {} must be a non-negative integer, got '{}'", spec, key, v));
   return static_cast<int>(n);
 }
 
@@ -82,7 +93,7 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
   };
   if (m.family == "resnet1d") {
     std::string stem = take("stem"), stages = take("stages"), blocks = take("blocks"),
-                k = take("k");
+                k = take("k"), spectral = take("spectral");
     if (stages.empty()) throw Error(kWhere, fmt::format("'{}': resnet1d needs stages=", s));
     m.stages = parse_widths(s, "stages", stages);
     if (!stem.empty()) m.stem = parse_positive(s, "stem", stem);
@@ -90,6 +101,14 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
     if (!k.empty()) m.kernel = parse_positive(s, "k", k);
     if (m.kernel % 2 == 0)
       throw Error(kWhere, fmt::format("'{}': k must be odd, got {}", s, m.kernel));
+    if (!spectral.empty()) m.spectral = parse_non_negative(s, "spectral", spectral);
+    // The band's last bin must exist in the one-sided spectrum (n / 2 + 1 bins): fs >= 7 Hz.
+    if (m.spectral > 0 &&
+        (m.length > kSpectralFftSize ||
+         m.spectral_first_bin() + m.spectral_num_bins() > kSpectralFftSize / 2 + 1))
+      throw Error(kWhere, fmt::format("'{}': spectral needs 56 <= L <= {} (8 s windows at 7 Hz or "
+                                      "more, an FFT of {}), got L={}",
+                                      s, kSpectralFftSize, kSpectralFftSize, m.length));
   } else if (m.family == "mlp") {
     std::string hidden = take("hidden");
     if (hidden.empty()) throw Error(kWhere, fmt::format("'{}': mlp needs hidden=", s));
@@ -106,8 +125,8 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
 
 std::string ModelSpec::str() const {
   if (family == "resnet1d")
-    return fmt::format("resnet1d:stem={},stages={},blocks={},k={}", stem, join(stages), blocks,
-                       kernel);
+    return fmt::format("resnet1d:stem={},stages={},blocks={},k={}{}", stem, join(stages), blocks,
+                       kernel, spectral > 0 ? fmt::format(",spectral={}", spectral) : "");
   return "mlp:hidden=" + join(hidden);
 }
 
@@ -122,8 +141,46 @@ bool ModelSpec::operator==(const ModelSpec& o) const {
 //              conv w_in->w (k, stride s, no bias) + BN(w), conv w->w (k, no bias) + BN(w),
 //              shortcut conv w_in->w (1 tap, stride s, no bias) + BN(w) when w_in != w or s != 1
 //   head     global average pool, linear w_last->K (+ bias)
+//   spectral (N = spectral > 0, F = spectral_num_bins(), k_s = kSpectralKernel):
+//            conv C->N (k_s, no bias) + BN(N), conv N->N (k_s, no bias) + BN(N),
+//            conv N->1 (1 tap, no bias), scale (1); the interpolation is a buffer, not a parameter
 // MACs count the convolution and linear multiply-accumulates only: folded BN becomes a bias, and
-// the residual adds, ReLUs and the pooling sums are additions.
+// the residual adds, ReLUs and the pooling sums are additions. The spectral branch adds its three
+// convolutions over the F bins and 2 MACs per class for the interpolation (the scale folds into
+// it); the window, FFT, magnitude, log1p and normalisation are not counted.
+
+double ModelSpec::sample_rate_hz() const {
+  return length / kWindowSeconds;
+}
+
+namespace {
+// Fractional FFT bin of class c's centre: (30.5 + c) BPM / 60 -> Hz, times n / fs.
+double class_bin(int c, double fs) {
+  return (kMinBpm + c + 0.5) / 60.0 * ModelSpec::kSpectralFftSize / fs;
+}
+}  // namespace
+
+int ModelSpec::spectral_first_bin() const {
+  return static_cast<int>(std::floor(class_bin(0, sample_rate_hz())));
+}
+
+int ModelSpec::spectral_num_bins() const {
+  const int last = static_cast<int>(std::floor(class_bin(kNumClasses - 1, sample_rate_hz()))) + 1;
+  return last - spectral_first_bin() + 1;
+}
+
+std::vector<float> ModelSpec::spectral_interp() const {
+  const int first = spectral_first_bin(), nb = spectral_num_bins();
+  std::vector<float> w(static_cast<size_t>(nb) * kNumClasses, 0.0f);
+  for (int c = 0; c < kNumClasses; ++c) {
+    const double p = class_bin(c, sample_rate_hz()) - first;
+    const int j = static_cast<int>(std::floor(p));
+    const double t = p - j;  // in [0, 1); j + 1 < nb by construction of spectral_num_bins()
+    w[static_cast<size_t>(j) * kNumClasses + c] = static_cast<float>(1.0 - t);
+    w[static_cast<size_t>(j + 1) * kNumClasses + c] = static_cast<float>(t);
+  }
+  return w;
+}
 
 int ModelSpec::stage_length(int stage) const {
   int len = length;
@@ -163,6 +220,10 @@ int64_t ModelSpec::num_params() const {
       }
     }
     n += w_in * K + K;
+    if (spectral > 0) {
+      const int64_t N = spectral, ks = kSpectralKernel;
+      n += int64_t{in_channels} * N * ks + 2 * N + N * N * ks + 2 * N + N + 1;
+    }
   } else {
     int64_t d = int64_t{in_channels} * length;
     for (int h : hidden) {
@@ -192,6 +253,10 @@ int64_t ModelSpec::macs() const {
       }
     }
     m += w_in * K;
+    if (spectral > 0) {
+      const int64_t N = spectral, ks = kSpectralKernel, F = spectral_num_bins();
+      m += (int64_t{in_channels} * N * ks + N * N * ks + N) * F + 2 * K;
+    }
   } else {
     int64_t d = int64_t{in_channels} * length;
     for (int h : hidden) {
@@ -248,12 +313,34 @@ const std::vector<LadderRung>& mlp_ladder() {
 
 std::string resolve_spec(const std::string& name_or_spec) {
   if (name_or_spec.find(':') != std::string::npos) return name_or_spec;
+  // "r6,spectral=16": a rung and overrides.
+  const size_t comma = name_or_spec.find(',');
+  const std::string name = name_or_spec.substr(0, comma);
+  const LadderRung* rung = nullptr;
   for (const auto* ladder : {&resnet_ladder(), &mlp_ladder()})
     for (const auto& r : *ladder)
-      if (r.name == name_or_spec) return r.spec;
-  if (name_or_spec == "resnet1d" || name_or_spec == "mlp") return name_or_spec;  // parse explains
-  throw Error(kWhere, fmt::format("unknown rung '{}' (expected r1..r{}, m1..m{} or a spec)",
-                                  name_or_spec, resnet_ladder().size(), mlp_ladder().size()));
+      if (r.name == name) rung = &r;
+  if (!rung) {
+    if (name_or_spec == "resnet1d" || name_or_spec == "mlp") return name_or_spec;  // parse explains
+    throw Error(kWhere, fmt::format("unknown rung '{}' (expected r1..r{}, m1..m{} or a spec)", name,
+                                    resnet_ladder().size(), mlp_ladder().size()));
+  }
+  if (comma == std::string::npos) return rung->spec;
+  const size_t colon = rung->spec.find(':');
+  std::vector<std::string> items = split(rung->spec.substr(colon + 1), ',');
+  for (const auto& o : split(name_or_spec.substr(comma + 1), ',')) {
+    const std::string key = o.substr(0, o.find('='));
+    bool replaced = false;
+    for (auto& item : items)
+      if (item.substr(0, item.find('=')) == key) {
+        item = o;
+        replaced = true;
+      }
+    if (!replaced) items.push_back(o);
+  }
+  std::string out = rung->spec.substr(0, colon + 1);
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  return out;
 }
 
 }  // namespace ppgkd

@@ -2,6 +2,7 @@
 // multiply-accumulate count and weight bytes are computed from it without building the model.
 //
 //   resnet1d:stem=16,stages=16-32-64,blocks=1,k=5      ResNet1D
+//   resnet1d:stem=16,stages=16-32-64,k=5,spectral=16   ResNet1D plus a spectral branch of width 16
 //   mlp:hidden=256-128                                  MLP on the flattened window
 //
 // Both take (B, C, L) windows (C input channels, L = 200 samples) and return (B, K = 180) logits.
@@ -24,6 +25,17 @@ struct ModelSpec {
   std::vector<int> stages;
   int blocks = 1;
   int kernel = 5;
+  // resnet1d: channel width N of the optional spectral branch (0 = none, the default; str() then
+  // omits the key). The branch (networks.h) takes the magnitude spectrum of every input channel
+  // over the heart-rate band and adds 180 spectral logits to the head's. Geometry:
+  //   fs = length / 8 s (the 8 s window; 25 Hz for L = 200), FFT size n = kSpectralFftSize
+  //   (the Hann-windowed input zero-padded to 1024: bin j is at j * fs / n Hz, 0.0244 Hz at 25 Hz),
+  //   bins spectral_first_bin() .. + spectral_num_bins() - 1: the smallest run of bins whose span
+  //   contains every class centre (30.5 .. 209.5 BPM); at 25 Hz bins 20..144 (29.3-210.9 BPM).
+  //   Layers over the F bins: conv C->N (kSpectralKernel taps, "same", no bias) + BN + ReLU,
+  //   conv N->N (same) + BN + ReLU, conv N->1 (1 tap, no bias), a fixed linear interpolation from
+  //   the bins onto the class centres (spectral_interp()), times a learnable scalar.
+  int spectral = 0;
   // mlp: hidden widths (at least one).
   std::vector<int> hidden;
   // Input shape, filled from the preprocessing config (not part of the string).
@@ -37,6 +49,19 @@ struct ModelSpec {
   int64_t num_params() const;
   int64_t macs() const;  // multiply-accumulates for one window, inference (BN folded)
   int64_t weight_bytes_f32() const { return 4 * num_params(); }
+
+  // Spectral branch geometry (meaningful for any length <= kSpectralFftSize; see `spectral`).
+  static constexpr int kSpectralFftSize = 1024;
+  static constexpr int kSpectralKernel = 7;
+  double sample_rate_hz() const;  // length / 8 s
+  int spectral_first_bin() const;
+  int spectral_num_bins() const;  // F
+  // The fixed interpolation, (F, K) row-major: spectral logit c = sum_j s[j] * W[j][c]. Class c's
+  // centre (30.5 + c) BPM is the frequency (30.5 + c) / 60 Hz, i.e. the fractional bin
+  // p_c = (30.5 + c) / 60 * n / fs; column c holds 1 - t at bin floor(p_c) and t = p_c - floor(p_c)
+  // at the next bin (relative to spectral_first_bin()), so a spectrum peaked at f Hz gives its
+  // largest logit to the class whose centre is nearest 60 f BPM, i.e. class floor(60 f - 30).
+  std::vector<float> spectral_interp() const;
 
   // Number of feature stages: ResNet stages, or MLP hidden layers.
   int num_stages() const;
@@ -58,7 +83,9 @@ struct LadderRung {
 // The documented ladders, log-spaced in parameters (see model_spec.cpp for the reasoning).
 const std::vector<LadderRung>& resnet_ladder();
 const std::vector<LadderRung>& mlp_ladder();
-// A rung name ("r3") or a spec string -> spec string. Unknown rung names throw Error.
+// A rung name ("r3") or a spec string -> spec string. Unknown rung names throw Error. A rung may
+// carry overrides after a comma, "r6,spectral=16" or "r6,k=5": each key=value replaces the rung's
+// own value of that key or is appended (the parser checks the result).
 std::string resolve_spec(const std::string& name_or_spec);
 
 }  // namespace ppgkd

@@ -57,6 +57,35 @@ ResNet1dImpl::ResNet1dImpl(const ModelSpec& s) : NetImpl(s) {
     }
   }
   head = register_module("head", nn::Linear(in, kNumClasses));
+  if (s.spectral > 0) {
+    const int n = s.spectral, ks = ModelSpec::kSpectralKernel;
+    spec_conv1 = register_module("spec_conv1", conv(s.in_channels, n, ks, 1));
+    spec_bn1 = register_module("spec_bn1", nn::BatchNorm1d(n));
+    spec_conv2 = register_module("spec_conv2", conv(n, n, ks, 1));
+    spec_bn2 = register_module("spec_bn2", nn::BatchNorm1d(n));
+    spec_out = register_module("spec_out", conv(n, 1, 1, 1));
+    spec_scale = register_parameter("spec_scale", torch::ones({1}));
+    spec_window = register_buffer(
+        "spec_window", torch::hann_window(s.length, /*periodic=*/false, torch::kFloat32));
+    std::vector<float> w = s.spectral_interp();
+    spec_interp = register_buffer(
+        "spec_interp", torch::from_blob(w.data(), {s.spectral_num_bins(), kNumClasses}).clone());
+  }
+}
+
+torch::Tensor ResNet1dImpl::spectrum(const torch::Tensor& x) {
+  if (!spec_conv1) throw Error(spec().str(), "has no spectral branch");
+  const auto& s = spec();
+  auto f = torch::fft::rfft(x * spec_window, ModelSpec::kSpectralFftSize, -1);  // (B, C, n/2+1)
+  auto lg = torch::log1p(f.narrow(-1, s.spectral_first_bin(), s.spectral_num_bins()).abs());
+  return lg / std::get<0>(lg.max(-1, true)).clamp_min(1e-6);
+}
+
+torch::Tensor ResNet1dImpl::spectral_logits(const torch::Tensor& x) {
+  auto h = torch::relu(spec_bn1(spec_conv1(spectrum(x))));  // (B, N, F)
+  h = torch::relu(spec_bn2(spec_conv2(h)));                 // (B, N, F)
+  auto z = spec_out(h).squeeze(1);                          // (B, F)
+  return z.matmul(spec_interp) * spec_scale;                // (B, K)
 }
 
 ModelOutput ResNet1dImpl::forward_with_feature(const torch::Tensor& x, int stage) {
@@ -72,6 +101,7 @@ ModelOutput ResNet1dImpl::forward_with_feature(const torch::Tensor& x, int stage
     if (i == want) out.feature = h;
   }
   out.logits = head(h.mean(2));  // global average pool (B, C_last) -> (B, K)
+  if (spec_conv1) out.logits = out.logits + spectral_logits(x);
   return out;
 }
 

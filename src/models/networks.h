@@ -15,6 +15,8 @@
 //   stem_conv.weight, stem_bn.{weight,bias,running_mean,running_var}
 //   s{i}b{j}.{conv1,bn1,conv2,bn2}.*, s{i}b{j}.{down_conv,down_bn}.* (when the shortcut is a conv)
 //   head.{weight,bias}
+//   spectral branch (spec.spectral > 0 only): spec_conv1.weight, spec_bn1.*, spec_conv2.weight,
+//   spec_bn2.*, spec_out.weight, spec_scale (1); buffers spec_window (L), spec_interp (F, K)
 // MLP: fc{i}.{weight,bias} for hidden layer i, head.{weight,bias}.
 // Convolutions have no bias (BN follows). This file is not the trainer and does no I/O.
 #pragma once
@@ -69,15 +71,35 @@ class BasicBlock1dImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BasicBlock1d);
 
+// With spec.spectral = N > 0 a spectral branch runs beside the time-domain network (issue 11:
+// wrist-PPG models lock onto the motion cadence; the PPG and acc spectra side by side let the
+// branch learn to cancel PPG peaks that coincide with acc peaks):
+//   spectrum(x)         (B, C, L) -> (B, C, F): |rfft(x * Hann, n = 1024)| over the bins of
+//                       ModelSpec::spectral_first_bin() .. + F - 1 (the HR band), log1p, divided
+//                       by its maximum over the F bins per window and channel (a flat channel
+//                       stays zero)
+//   spectral_logits(x)  (B, C, L) -> (B, K): conv C->N + BN + ReLU, conv N->N + BN + ReLU ("same"
+//                       padding over frequency), conv N->1, then the fixed interpolation onto
+//                       the class centres (spec_interp; see ModelSpec::spectral_interp for the
+//                       exact class <-> frequency alignment), times spec_scale (initially 1)
+// forward adds spectral_logits to the head's logits. Features stay the time-domain stages'.
 class ResNet1dImpl : public NetImpl {
  public:
   explicit ResNet1dImpl(const ModelSpec& spec);
   ModelOutput forward_with_feature(const torch::Tensor& x, int stage) override;
+  torch::Tensor spectrum(const torch::Tensor& x);         // spectral > 0 only
+  torch::Tensor spectral_logits(const torch::Tensor& x);  // spectral > 0 only
 
   torch::nn::Conv1d stem_conv{nullptr};
   torch::nn::BatchNorm1d stem_bn{nullptr};
   std::vector<std::vector<BasicBlock1d>> blocks;  // [stage][block]
   torch::nn::Linear head{nullptr};
+  // Spectral branch; null / undefined when spec.spectral == 0.
+  torch::nn::Conv1d spec_conv1{nullptr}, spec_conv2{nullptr}, spec_out{nullptr};
+  torch::nn::BatchNorm1d spec_bn1{nullptr}, spec_bn2{nullptr};
+  torch::Tensor spec_scale;   // parameter (1)
+  torch::Tensor spec_window;  // buffer (L), symmetric Hann
+  torch::Tensor spec_interp;  // buffer (F, K)
 };
 TORCH_MODULE(ResNet1d);
 

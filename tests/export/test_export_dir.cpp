@@ -23,6 +23,7 @@
 #include "data/dsp/class_map.h"
 #include "export/edge_runner.h"
 #include "export/exporter.h"
+#include "export/lower.h"
 #include "export/measure.h"
 #include "ppgkd_edge.h"
 #include "test_util.h"
@@ -180,10 +181,11 @@ TEST(Int8, RefusesALayerWhoseAccumulatorCanOverflow) {
 
 // A saved model directory of a small random (BN-randomised) ResNet with the synthetic data
 // recorded as its training data.
-std::string make_model_dir(const std::string& root, const std::string& data_root = "synthetic") {
+std::string make_model_dir(const std::string& root, const std::string& data_root = "synthetic",
+                           const std::string& spec = "resnet1d:stem=8,stages=8-16,blocks=1,k=5") {
   const Split& s = synthetic_split();
   torch::manual_seed(9);
-  Net net = make_net(ModelSpec::parse("resnet1d:stem=8,stages=8-16,blocks=1,k=5", 4, 200));
+  Net net = make_net(ModelSpec::parse(spec, 4, 200));
   randomise_batchnorm(*net, 10);
   ModelRecord rec;
   rec.data_root = data_root;
@@ -363,6 +365,37 @@ TEST(ExportDir, BadRequestsAreRefusedWithExactMessages) {
   req.calib_method = "minmax";
   req.calib_data = "synthetic";
   EXPECT_EQ(export_model_dir(req)["calibration"]["data"]["root"], "synthetic");
+}
+
+TEST(ExportDir, SpectralTeacherIsRefusedInOneLine) {
+  const std::string root = testing::scratch_dir();
+  const std::string spec = "resnet1d:stem=8,stages=8-16,blocks=1,k=5,spectral=4";
+  ExportRequest req;
+  req.model_dir = make_model_dir(root, "synthetic", spec);
+  req.out_dir = root + "/out";
+  const std::string reason =
+      "cannot export " + spec +
+      ": its spectral branch (spectral=4) needs an FFT and the C runtime has no FFT op (teachers "
+      "with spectral input are distilled, not exported)";
+  for (const std::string quant : {"f32", "int8"}) {
+    req.quant = quant;
+    try {
+      export_model_dir(req);
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), req.model_dir + ": " + reason);
+    }
+  }
+  EXPECT_FALSE(fs::exists(req.out_dir));
+  // Lowering refuses on its own too, named by the spec.
+  torch::manual_seed(1);
+  Net net = make_net(ModelSpec::parse(spec, 4, 200));
+  try {
+    lower_net(*net);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), spec + ": " + reason);
+  }
 }
 
 TEST(ExportCli, SubcommandWritesTheArtefacts) {

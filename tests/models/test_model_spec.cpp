@@ -2,6 +2,9 @@
 // out below, not against the code's own arithmetic.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/error.h"
 #include "models/model_spec.h"
 
@@ -24,6 +27,65 @@ TEST(ModelSpec, ResNetHandCount) {
   EXPECT_EQ(m.feature_shape(0), (std::vector<int64_t>{8, 200}));
   EXPECT_EQ(m.feature_shape(1), (std::vector<int64_t>{16, 100}));
   EXPECT_EQ(m.feature_shape(-1), (std::vector<int64_t>{16, 100}));
+}
+
+TEST(ModelSpec, SpectralHandCount) {
+  auto m = ModelSpec::parse("resnet1d:stem=8,stages=8-16,blocks=1,k=3,spectral=4", kC, kL);
+  // The time-domain network is ResNetHandCount's: 4964 parameters, 226880 MACs. Spectral branch,
+  // N = 4, 7 taps, over F bins:
+  //   conv 4->4: 4*4*7 = 112, BN 8; conv 4->4: 112, BN 8; conv 4->1 (1 tap): 4; scale 1 -> 245
+  // F: the HR band at fs = 200 / 8 s = 25 Hz and n = 1024 (bin j at j * 25 / 1024 Hz = j * 1.46484
+  // BPM): class centres 30.5 BPM = bin 20.82 and 209.5 BPM = bin 143.02, so bins 20..144: F = 125.
+  EXPECT_EQ(m.spectral_first_bin(), 20);
+  EXPECT_EQ(m.spectral_num_bins(), 125);
+  EXPECT_EQ(m.num_params(), 4964 + 245);
+  // MACs: (112 + 112 + 4) per bin * 125 bins, plus 2 per class for the interpolation.
+  EXPECT_EQ(m.macs(), 226880 + 228 * 125 + 2 * 180);
+  EXPECT_EQ(m.weight_bytes_f32(), 4 * 5209);
+  // Features are the time-domain ones.
+  EXPECT_EQ(m.feature_shape(-1), (std::vector<int64_t>{16, 100}));
+  // One channel, N = 16: conv 1*16*7 = 112, BN 32, conv 16*16*7 = 1792, BN 32, 16, scale 1.
+  auto p = ModelSpec::parse("resnet1d:stem=8,stages=8-16,blocks=1,k=3,spectral=16", 1, kL);
+  auto p0 = ModelSpec::parse("resnet1d:stem=8,stages=8-16,blocks=1,k=3", 1, kL);
+  EXPECT_EQ(p.num_params() - p0.num_params(), 112 + 32 + 1792 + 32 + 16 + 1);
+  // spectral=0 is the plain network.
+  EXPECT_EQ(ModelSpec::parse("resnet1d:stem=8,stages=8-16,k=3,spectral=0", kC, kL).num_params(),
+            4964);
+}
+
+TEST(ModelSpec, SpectralInterpolationAlignsBinsWithClasses) {
+  auto m = ModelSpec::parse("resnet1d:stages=8,spectral=8", kC, kL);
+  const int first = m.spectral_first_bin(), nb = m.spectral_num_bins(), K = 180;
+  const std::vector<float> w = m.spectral_interp();
+  ASSERT_EQ(w.size(), static_cast<size_t>(nb) * K);
+  const double bin_hz = 25.0 / 1024;
+  for (int c = 0; c < K; ++c) {
+    // Each class reads two neighbouring bins with weights summing to 1, centred on its centre:
+    // the weighted bin frequency is exactly (30.5 + c) BPM.
+    double sum = 0, bpm = 0;
+    int nonzero = 0;
+    for (int j = 0; j < nb; ++j) {
+      const double v = w[j * K + c];
+      sum += v;
+      bpm += v * (first + j) * bin_hz * 60;
+      nonzero += v != 0;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-6) << c;
+    EXPECT_NEAR(bpm, 30.5 + c, 1e-4) << c;
+    EXPECT_LE(nonzero, 2) << c;
+  }
+  // A spectrum that is a single peak at bin j (f = j * 25 / 1024 Hz) gives its largest logit to
+  // class floor(60 f - 30), for every bin whose frequency is inside 30..210 BPM.
+  int checked = 0;
+  for (int j = 0; j < nb; ++j) {
+    const double f = (first + j) * bin_hz;
+    if (60 * f < 30 || 60 * f >= 210) continue;
+    const float* row = w.data() + j * K;
+    const int argmax = static_cast<int>(std::max_element(row, row + K) - row);
+    EXPECT_EQ(argmax, static_cast<int>(std::floor(60 * f - 30))) << "bin " << first + j;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 123);  // bins 21..143; 20 (29.3 BPM) and 144 (210.9 BPM) lie outside
 }
 
 TEST(ModelSpec, MlpHandCount) {
@@ -55,6 +117,14 @@ TEST(ModelSpec, RoundTrip) {
             "resnet1d:stem=16,stages=8,blocks=1,k=5");
   EXPECT_EQ(ModelSpec::parse("resnet1d:k=3,stages=8-8,stem=4,blocks=2", kC, kL).str(),
             "resnet1d:stem=4,stages=8-8,blocks=2,k=3");
+  // The spectral key: spelled out when on, omitted when 0 (the plain network's string).
+  auto sp = ModelSpec::parse("resnet1d:spectral=16,stages=8", kC, kL);
+  EXPECT_EQ(sp.spectral, 16);
+  EXPECT_EQ(sp.str(), "resnet1d:stem=16,stages=8,blocks=1,k=5,spectral=16");
+  EXPECT_EQ(ModelSpec::parse(sp.str(), kC, kL), sp);
+  EXPECT_NE(ModelSpec::parse("resnet1d:stages=8", kC, kL), sp);
+  EXPECT_EQ(ModelSpec::parse("resnet1d:stages=8,spectral=0", kC, kL).str(),
+            "resnet1d:stem=16,stages=8,blocks=1,k=5");
 }
 
 void expect_error(const std::string& spec, const std::string& message) {
@@ -85,6 +155,22 @@ TEST(ModelSpec, BadSpecsSayWhy) {
                "twice");
   expect_error("mlp:hidden", "model spec: 'mlp:hidden': expected key=value, got 'hidden'");
   expect_error("mlp", "model spec: 'mlp': mlp needs hidden=");
+  expect_error("resnet1d:stages=8,spectral=-1",
+               "model spec: 'resnet1d:stages=8,spectral=-1': spectral must be a non-negative "
+               "integer, got '-1'");
+  expect_error("mlp:hidden=8,spectral=4",
+               "model spec: 'mlp:hidden=8,spectral=4': unknown key 'spectral' for mlp");
+  try {  // 8 s at 5 Hz: 209.5 BPM is past the FFT's Nyquist bin
+    ModelSpec::parse("resnet1d:stages=8,spectral=4", kC, 40);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "model spec: 'resnet1d:stages=8,spectral=4': spectral needs 56 <= L <= 1024 (8 s "
+              "windows at 7 Hz or more, an FFT of 1024), got L=40");
+  }
+  const auto low = ModelSpec::parse("resnet1d:stages=8,spectral=4", kC, 56);  // 7 Hz: still fits
+  EXPECT_EQ(low.spectral_first_bin() + low.spectral_num_bins(), 512);  // bins up to 511 of 0..512
+  EXPECT_THROW(ModelSpec::parse("resnet1d:stages=8,spectral=4", kC, 55), Error);
 }
 
 TEST(ModelSpec, Ladders) {
@@ -108,6 +194,19 @@ TEST(ModelSpec, Ladders) {
   EXPECT_EQ(resolve_spec("r3"), r[2].spec);
   EXPECT_EQ(resolve_spec("m2"), m[1].spec);
   EXPECT_EQ(resolve_spec("mlp:hidden=7"), "mlp:hidden=7");
+  // Rung overrides: appended, or replacing the rung's own value.
+  EXPECT_EQ(resolve_spec("r6,spectral=16"), r[5].spec + ",spectral=16");
+  EXPECT_EQ(resolve_spec("r3,k=5,spectral=8"),
+            "resnet1d:stem=4,stages=4-6-8-12-12,blocks=1,k=5,"
+            "spectral=8");
+  EXPECT_EQ(ModelSpec::parse(resolve_spec("r6,spectral=16"), kC, kL).str(),
+            r[5].spec + ",spectral=16");
+  try {
+    resolve_spec("r99,spectral=4");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("model spec: unknown rung 'r99' (expected", 0), 0u);
+  }
   try {
     resolve_spec("r99");
     ADD_FAILURE();

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "common/error.h"
 #include "models/networks.h"
 
@@ -20,6 +22,84 @@ TEST(Networks, ClosedFormCountMatchesEveryRung) {
   // One channel too, and blocks > 1.
   auto spec = ModelSpec::parse("resnet1d:stem=4,stages=6-8-8,blocks=3,k=7", 1, kL);
   EXPECT_EQ(count_parameters(*make_net(spec)), spec.num_params());
+}
+
+TEST(Networks, SpectralBranchCountsAndShapes) {
+  torch::manual_seed(1);
+  for (int c : {kC, 1}) {
+    auto spec = ModelSpec::parse("resnet1d:stem=8,stages=8-16-24,blocks=2,k=5,spectral=16", c, kL);
+    auto net = std::dynamic_pointer_cast<ResNet1dImpl>(make_net(spec));
+    ASSERT_TRUE(net);
+    EXPECT_EQ(count_parameters(*net), spec.num_params()) << c;
+    // The interpolation and the window are buffers, not parameters.
+    EXPECT_EQ(net->spec_interp.sizes(), (std::vector<int64_t>{spec.spectral_num_bins(), kK}));
+    EXPECT_FALSE(net->spec_interp.requires_grad());
+    // 15 time-domain BNs (stem; 2 + 2; 3 + 2; 3 + 2) and 2 spectral ones, 3 buffers each, plus
+    // spec_window and spec_interp.
+    EXPECT_EQ(net->named_buffers().size(), 17u * 3 + 2);
+    auto x = torch::randn({kB, c, kL});
+    EXPECT_EQ(net->spectrum(x).sizes(), (std::vector<int64_t>{kB, c, spec.spectral_num_bins()}));
+    auto out = net->forward_with_feature(x, 1);
+    EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{kB, kK}));
+    EXPECT_EQ(out.feature.sizes(), (std::vector<int64_t>{kB, 16, 100}));  // time domain
+    // Gradients reach the branch through the FFT-fed convolutions and the scale.
+    out.logits.square().sum().backward();
+    EXPECT_TRUE(net->spec_conv1->weight.grad().defined());
+    EXPECT_GT(net->spec_conv1->weight.grad().abs().sum().item<double>(), 0.0);
+    EXPECT_GT(net->spec_scale.grad().abs().item<double>(), 0.0);
+  }
+  // spectral=16 on r6 adds exactly the branch; the plain rung builds no branch.
+  auto r6 = ModelSpec::parse(resolve_spec("r6"), kC, kL);
+  auto r6s = ModelSpec::parse(resolve_spec("r6,spectral=16"), kC, kL);
+  EXPECT_EQ(count_parameters(*make_net(r6s)), r6s.num_params());
+  EXPECT_EQ(r6s.num_params() - r6.num_params(), 4 * 16 * 7 + 32 + 16 * 16 * 7 + 32 + 16 + 1);
+  auto plain = std::dynamic_pointer_cast<ResNet1dImpl>(make_net(r6));
+  EXPECT_FALSE(plain->spec_conv1);
+  EXPECT_FALSE(plain->spec_interp.defined());
+}
+
+// With identity-like weights (every conv passes channel 0's centre tap, BN at its initial running
+// statistics is ~identity in eval(), the scale is 1), the spectral logits are the interpolated
+// PPG spectrum: a pure sinusoid at f Hz in the PPG channel puts the largest spectral logit on
+// class floor(60 f - 30), whatever the accelerometer channels hold.
+TEST(Networks, SpectralLogitsPeakAtTheSinusoidsClass) {
+  torch::manual_seed(2);
+  auto spec = ModelSpec::parse("resnet1d:stem=4,stages=4,k=3,spectral=4", kC, kL);
+  auto net = std::dynamic_pointer_cast<ResNet1dImpl>(make_net(spec));
+  ASSERT_TRUE(net);
+  net->eval();
+  {
+    torch::NoGradGuard no_grad;
+    const int mid = ModelSpec::kSpectralKernel / 2;
+    for (auto* conv : {net->spec_conv1.get(), net->spec_conv2.get(), net->spec_out.get()}) {
+      conv->weight.zero_();
+      conv->weight[0][0][conv->weight.size(2) == 1 ? 0 : mid] = 1.0f;
+    }
+    net->head->weight.zero_();
+    net->head->bias.zero_();
+  }
+  torch::NoGradGuard no_grad;
+  const double pi = std::acos(-1.0);
+  auto t = torch::arange(kL, torch::kFloat64) / 25.0;  // s
+  int checked = 0;
+  // Frequencies across the band, at class centres and off them (but >= 0.2 BPM from a class
+  // boundary: the 1024-point grid places the peak within 0.73 BPM of f, and linear interpolation
+  // picks the class whose centre is nearest that peak).
+  for (double bpm = 31.0; bpm < 209.5; bpm += 2.9) {
+    const double frac = bpm - std::floor(bpm);
+    if (frac < 0.2 || frac > 0.8) continue;
+    const double f = bpm / 60.0;
+    auto ppg = torch::sin(2 * pi * f * t + 0.3).to(torch::kFloat32);
+    auto x = torch::randn({1, kC, kL});
+    x[0][0] = (ppg - ppg.mean()) / ppg.std();
+    const auto spectral = net->spectral_logits(x);
+    const int want = static_cast<int>(std::floor(60 * f - 30));
+    EXPECT_EQ(spectral.argmax(1).item<int64_t>(), want) << f << " Hz";
+    // The head is zero here, so forward is the spectral logits alone.
+    EXPECT_TRUE(torch::allclose(net->forward(x), spectral));
+    ++checked;
+  }
+  EXPECT_GT(checked, 30);
 }
 
 TEST(Networks, ResNetShapes) {
