@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "data/dsp/class_map.h"
+#include "train/data_parallel.h"
 #include "train/folds.h"
 #include "train/ssl.h"
 
@@ -55,11 +56,18 @@ void PretrainOptions::validate() const {
   if (ssl_projection < 1) bad(fmt::format("ssl projection must be >= 1, got {}", ssl_projection));
 }
 
+void PretrainOptions::check_ranks(int ranks) const {
+  if (real_per_batch() % ranks != 0 || synthetic_per_batch() % ranks != 0)
+    throw Error("pretrain", fmt::format("{} labelled and {} synthetic windows a step do not divide "
+                                        "among {} ranks",
+                                        real_per_batch(), synthetic_per_batch(), ranks));
+}
+
 PretrainResult pretrain(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& fit_rows,
                         const std::vector<size_t>& val_rows, const PreprocessConfig& pp,
                         const PretrainOptions& o, const std::string& state_dir, bool resume,
                         const std::function<void(int64_t)>& on_step,
-                        const std::string& progress_label) {
+                        const std::string& progress_label, DataParallel* dp) {
   o.validate();
   if (fit_rows.empty()) throw Error("pretrain", "no labelled training windows");
   if (pp.channels() != ws.channels || pp.length() != ws.length)
@@ -77,6 +85,10 @@ PretrainResult pretrain(NetImpl& net, const WindowSet& ws, const std::vector<siz
   if (want_steps > 0) res.cfg.epochs = static_cast<int>((want_steps + spe - 1) / spe);
   res.steps = spe * res.cfg.epochs;
 
+  const int world = dp ? dp->world() : 1, rank = dp ? dp->rank() : 0;
+  o.check_ranks(world);
+  const int syn_here = syn / world;  // this rank's synthetic windows a step
+
   SyntheticStream stream(o.stream, pp, syn > 0 ? o.prefetch_chunks : 0);
   int64_t current_step = 0;  // the step being taken (the loss hook has no step argument)
   TrainHooks hooks;
@@ -84,14 +96,20 @@ PretrainResult pretrain(NetImpl& net, const WindowSet& ws, const std::vector<siz
   hooks.on_step = on_step;
   hooks.checkpoint_every = o.checkpoint_every;
   hooks.identity = {{"pretrain", o.to_json()}};
+  if (dp) {
+    hooks.identity["ranks"] = world;
+    hooks.shard_rank = rank;
+    hooks.shard_count = world;
+  }
   hooks.extra_windows = [&](int64_t step) -> std::pair<torch::Tensor, torch::Tensor> {
     current_step = step;
-    if (syn == 0) return {};
-    auto x = torch::empty({syn, ws.channels, ws.length}, torch::kFloat32);
-    std::vector<float> hr(syn);
-    stream.get(static_cast<uint64_t>(step) * syn, syn, x.data_ptr<float>(), hr.data());
-    std::vector<int64_t> cls(syn);
-    for (int i = 0; i < syn; ++i) cls[i] = bpm_to_class(hr[i]);
+    if (syn_here == 0) return {};
+    auto x = torch::empty({syn_here, ws.channels, ws.length}, torch::kFloat32);
+    std::vector<float> hr(syn_here);
+    stream.get(static_cast<uint64_t>(step) * syn + static_cast<uint64_t>(rank) * syn_here, syn_here,
+               x.data_ptr<float>(), hr.data());
+    std::vector<int64_t> cls(syn_here);
+    for (int i = 0; i < syn_here; ++i) cls[i] = bpm_to_class(hr[i]);
     return {x, torch::tensor(cls, torch::kInt64)};
   };
   ProjectionHead proj{nullptr};
@@ -111,6 +129,16 @@ PretrainResult pretrain(NetImpl& net, const WindowSet& ws, const std::vector<siz
       auto ssl =
           nt_xent_loss(proj(pool_embedding(o1.feature)), proj(pool_embedding(o2.feature)), T);
       return ce + w * ssl;
+    };
+  }
+  if (dp) {
+    hooks.after_backward = [&] {
+      auto params = net.parameters();
+      if (proj) {
+        auto more = proj->parameters();
+        params.insert(params.end(), more.begin(), more.end());
+      }
+      dp->average_gradients(params);
     };
   }
   res.train = train_model(net, ws, fit_rows, val_rows, res.cfg, state_dir, resume, hooks);

@@ -18,6 +18,8 @@
 
 namespace ppgkd {
 
+class DataParallel;
+
 struct PretrainOptions {
   TrainConfig cfg;               // cfg.batch = windows per step, labelled + synthetic
   double synthetic_share = 0.5;  // share of every batch drawn from the stream, in [0, 1)
@@ -35,6 +37,8 @@ struct PretrainOptions {
   // The options that change the result (the TrainConfig is recorded on its own).
   nlohmann::json to_json() const;
   void validate() const;  // throws Error("pretrain", ...)
+  // Throws Error("pretrain", ...) unless both per-step counts divide among `ranks` processes.
+  void check_ranks(int ranks) const;
 };
 
 struct PretrainResult {
@@ -48,10 +52,14 @@ struct PretrainResult {
 // Pre-trains `net` on rows `fit_rows` of `ws` plus the stream (preprocessed with `pp`, which must
 // give ws's channels and length), early-stopping on `val_rows` as train_model does. `state_dir`,
 // `resume` and interrupts behave as in train_model; on_step (may be empty) sees each global step.
+// With `dp` (data_parallel.h) this process is one of dp->world() ranks: it trains on its slice of
+// every batch (labelled and synthetic windows alike; both counts must divide by the world size)
+// and averages gradients with the others; every rank must be given the same arguments, except
+// state_dir, which must differ between ranks on a shared file system.
 PretrainResult pretrain(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& fit_rows,
                         const std::vector<size_t>& val_rows, const PreprocessConfig& pp,
                         const PretrainOptions& o, const std::string& state_dir, bool resume,
                         const std::function<void(int64_t)>& on_step = {},
-                        const std::string& progress_label = "pretrain");
+                        const std::string& progress_label = "pretrain", DataParallel* dp = nullptr);
 
 }  // namespace ppgkd

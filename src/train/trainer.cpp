@@ -174,6 +174,10 @@ void train_epoch(Run& r, RunState& st) {
     const size_t hi = std::min(r.fit_rows.size(), lo + r.cfg.batch);
     std::vector<size_t> rows(hi - lo);
     for (size_t i = lo; i < hi; ++i) rows[i - lo] = r.fit_rows[order[i]];
+    if (r.hooks.shard_count > 1) {  // data parallelism: this rank's contiguous slice
+      const size_t n = rows.size(), k = r.hooks.shard_count, i = r.hooks.shard_rank;
+      rows = std::vector<size_t>(rows.begin() + n * i / k, rows.begin() + n * (i + 1) / k);
+    }
     auto x = gather_windows(r.ws, rows);  // (B, C, L)
     auto y = gather_targets(r.ws, rows);  // (B)
     // Extra windows go after the rows: (B + E, C, L), (B + E).
@@ -201,6 +205,7 @@ void train_epoch(Run& r, RunState& st) {
     }
     r.opt.zero_grad();
     loss.backward();
+    if (r.hooks.after_backward) r.hooks.after_backward();
     r.opt.step();
 
     st.loss_sum += loss.item<double>();

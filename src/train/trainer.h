@@ -83,6 +83,10 @@ struct TrainHooks {
   int64_t checkpoint_every = 0;  // also checkpoint every this many steps (0: epoch ends only)
   // More that a checkpoint must match to be resumed (e.g. the synthetic stream's config).
   nlohmann::json identity;
+  // Data parallelism (data_parallel.h): this process trains on slice shard_rank of shard_count of
+  // every batch's rows, and after_backward (the gradient all-reduce) runs before each step.
+  int shard_rank = 0, shard_count = 1;
+  std::function<void()> after_backward;
 };
 
 // Builds the network for `spec` with its initial weights drawn from `seed`.
