@@ -11,6 +11,7 @@
 #include "cli/train_options.h"
 #include "common/error.h"
 #include "data/cache.h"
+#include "train/data_parallel.h"
 #include "train/folds.h"
 #include "train/init_from.h"
 #include "train/interrupt.h"
@@ -22,6 +23,7 @@ namespace {
 
 struct PretrainCliOptions {
   std::string data, model, out, cache, inputs = "ppg+acc", init;
+  std::string dist_store = "tcp:127.0.0.1:29517";
   bool resume = false;
   uint64_t synthetic_seed = 0;  // 0: --seed
   PretrainOptions p;
@@ -32,6 +34,12 @@ void run_pretrain(PretrainCliOptions o) {
   if (o.synthetic_seed == 0) o.synthetic_seed = o.p.cfg.seed;
   o.p.stream.seed = o.synthetic_seed;
   o.p.validate();
+  int rank = 0, world = 1;  // under mpirun: one data-parallel rank per process
+  rank_from_env(&rank, &world);
+  o.p.check_ranks(world);
+  std::unique_ptr<DataParallel> dp;
+  if (world > 1) dp = std::make_unique<DataParallel>(rank, world, o.dist_store);
+  const std::string state_dir = rank == 0 ? o.out : o.out + "/rank-" + std::to_string(rank);
   PreprocessConfig pp;
   pp.inputs = o.inputs;
   pp.validate();
@@ -41,11 +49,12 @@ void run_pretrain(PretrainCliOptions o) {
   std::vector<std::string> fit, val;
   split_validation(ws.subjects(), o.p.cfg.val_fraction, o.p.cfg.seed, &fit, &val);
   const auto fit_rows = ws.rows_of_subjects(fit), val_rows = ws.rows_of_subjects(val);
-  std::fprintf(stderr,
-               "pretrain: %zu labelled fit / %zu val windows; %d labelled + %d synthetic a step; "
-               "%s (%lld params)\n",
-               fit_rows.size(), val_rows.size(), o.p.real_per_batch(), o.p.synthetic_per_batch(),
-               spec.str().c_str(), static_cast<long long>(spec.num_params()));
+  if (rank == 0)
+    std::fprintf(stderr,
+                 "pretrain: %zu labelled fit / %zu val windows; %d labelled + %d synthetic a step; "
+                 "%s (%lld params)\n",
+                 fit_rows.size(), val_rows.size(), o.p.real_per_batch(), o.p.synthetic_per_batch(),
+                 spec.str().c_str(), static_cast<long long>(spec.num_params()));
 
   auto net = init_model(spec, o.p.cfg.seed);
   nlohmann::json extra = nlohmann::json::object();
@@ -53,7 +62,9 @@ void run_pretrain(PretrainCliOptions o) {
     const auto init = init_from_model_dir(o.init, *net);
     extra["init"] = init.to_json();
   }
-  const auto res = pretrain(*net, ws, fit_rows, val_rows, pp, o.p, o.out, o.resume);
+  const auto res = pretrain(*net, ws, fit_rows, val_rows, pp, o.p, state_dir, o.resume, {},
+                            rank == 0 ? "pretrain" : "", dp.get());
+  if (rank != 0) return;  // rank 0 writes the model dir
   const auto& g = res.synthetic;
   std::fprintf(stderr,
                "synthetic: %lld windows seen by training; generated %llu windows in %.1f s of "
@@ -80,6 +91,7 @@ void run_pretrain(PretrainCliOptions o) {
                        {"synthetic_windows_seen", res.synthetic_windows_seen},
                        {"synthetic_windows_per_second", g.windows_per_second()},
                        {"synthetic_wait_seconds", g.wait_seconds}};
+  extra["pretrain"]["ranks"] = world;
   rec.extra = extra;
   save_model_dir(o.out, *net, pp, rec);
   std::printf("pretrain: %lld steps, %lld synthetic windows, best val MAE %.2f at epoch %d -> %s\n",
@@ -130,6 +142,9 @@ void setup_pretrain(CLI::App& app) {
   sub->add_option("--ssl-temperature", p.ssl_temperature, "NT-Xent temperature")
       ->capture_default_str();
   sub->add_option("--init", o->init, "Start from the weights of this model dir");
+  sub->add_option("--dist-store", o->dist_store,
+                  "Under mpirun: rendezvous store, tcp:HOST:PORT (rank 0 serves) or file:PATH")
+      ->capture_default_str();
   sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoint");
   sub->callback([o] { run_pretrain(*o); });
 }
