@@ -20,6 +20,7 @@ namespace dataset {
 constexpr const char* kSpc2015 = "spc2015";      // train, extra and test layouts
 constexpr const char* kBami1 = "bami1";          // beat-to-beat ECG labels
 constexpr const char* kBamiWindowed = "bami_w";  // one ECG label per window
+constexpr const char* kBami2 = "bami2";          // BAMI-2: rawPPG/rawAcc, bpm_ecg per window
 constexpr const char* kBidmc = "bidmc";
 constexpr const char* kSynthetic = "synthetic";
 }  // namespace dataset
@@ -31,12 +32,12 @@ struct WindowLabel {
 };
 
 struct Recording {
-  std::string dataset;  // one of dataset::k*
-  std::string name;     // recording name, unique within the dataset (e.g. "DATA_01_TYPE01")
-  std::string subject;  // subject id, unique across datasets (e.g. "spc2015/train01")
-  std::string path;     // the signal file it came from
+  std::string dataset;     // one of dataset::k*
+  std::string name;        // recording name, unique within the dataset (e.g. "DATA_01_TYPE01")
+  std::string subject;     // subject id, unique across datasets (e.g. "spc2015/train01")
+  std::string path;        // the signal file it came from
   std::string label_path;  // the label file (may equal path)
-  double fs = 0;        // native sampling rate, Hz
+  double fs = 0;           // native sampling rate, Hz
   // Channels x samples. ppg has >= 1 channel; acc has 3 channels or is empty (BIDMC).
   std::vector<std::vector<float>> ppg;
   std::vector<std::vector<float>> acc;

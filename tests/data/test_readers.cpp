@@ -404,6 +404,141 @@ TEST(BamiWindowed, TimesOffTheGridAreBeatTimes) {
   EXPECT_DOUBLE_EQ(r.windows[0].hr_bpm, 105.0);
 }
 
+// ---------------------------------------------------------------------------- BAMI-2
+// rawPPG / rawAcc at 50 Hz and bpm_ecg with no times: value k is window k. The same 1000 samples
+// hold W = 7 windows; the published files have K = W - 1 labels (36500 samples, 362 windows, 361
+// labels).
+
+double bami2_ppg(size_t r, size_t i) {
+  return 2000.0 + r * 300.0 + static_cast<double>(i % 41);
+}
+double bami2_acc(size_t r, size_t i) {
+  return 32768.0 - 500.0 + r * 700.0 + static_cast<double>(i % 13);  // some below the offset
+}
+
+std::vector<Var> bami2_file(const std::vector<double>& bpm, size_t n = kBamiN) {
+  return {make_var("rawPPG", 3, n, bami2_ppg, /*as_uint16=*/true),
+          make_var("rawAcc", 3, n, bami2_acc, /*as_uint16=*/true), column("bpm_ecg", bpm),
+          // The authors' own estimate, deliberately different: it must never become a label.
+          column("bpm_proposed", std::vector<double>(bpm.size(), 999.0))};
+}
+
+TEST(Bami2, LabelKIsBpmEcgKAndTheLastWindowIsUnlabelled) {
+  const std::string dir = scratch_dir();
+  const std::vector<double> bpm = {81.5, 82.25, 90, 95.125, 100, 101};  // K = W - 1
+  write_mat(dir + "/BAMI-2/BAMI2_4.mat", bami2_file(bpm), /*compress=*/true);
+  const Recording r = read_bami2(dir + "/BAMI-2/BAMI2_4.mat");
+  EXPECT_EQ(r.dataset, "bami2");
+  EXPECT_EQ(r.name, "BAMI2_4");
+  EXPECT_EQ(r.subject, "bami2/04");
+  EXPECT_EQ(r.path, dir + "/BAMI-2/BAMI2_4.mat");
+  EXPECT_EQ(r.label_path, r.path);
+  EXPECT_EQ(r.fs, 50.0);
+  ASSERT_EQ(r.ppg.size(), 3u);
+  ASSERT_EQ(r.acc.size(), 3u);
+  ASSERT_EQ(r.num_samples(), kBamiN);
+  for (size_t i : {size_t{0}, size_t{123}, kBamiN - 1}) {
+    EXPECT_EQ(r.ppg[0][i], static_cast<float>(bami2_ppg(0, i)));
+    EXPECT_EQ(r.ppg[2][i], static_cast<float>(bami2_ppg(2, i)));
+    // Offset removed: channel 0 holds counts below 32768, i.e. negative accelerations.
+    EXPECT_EQ(r.acc[0][i], static_cast<float>(-500.0 + static_cast<double>(i % 13)));
+    EXPECT_EQ(r.acc[2][i], static_cast<float>(900.0 + static_cast<double>(i % 13)));
+  }
+  ASSERT_EQ(r.windows.size(), 6u);
+  for (size_t k = 0; k < 6; ++k) {
+    EXPECT_EQ(r.windows[k].index, static_cast<int>(k));
+    EXPECT_EQ(r.windows[k].t_start_s, 2.0 * k);
+    EXPECT_EQ(r.windows[k].hr_bpm, bpm[k]);  // never bpm_proposed's 999
+  }
+  ASSERT_EQ(r.dropped.size(), 1u);
+  EXPECT_EQ(r.dropped.at("no ECG label"), 1u);
+}
+
+TEST(Bami2, AsManyLabelsAsWindowsLabelsEveryWindow) {
+  const std::string dir = scratch_dir();
+  const std::vector<double> bpm = {61, 62.5, 63, 64, 65, 66, 67.75};
+  write_mat(dir + "/BAMI2_12.mat", bami2_file(bpm));
+  const Recording r = read_bami2(dir + "/BAMI2_12.mat");
+  EXPECT_EQ(r.subject, "bami2/12");
+  ASSERT_EQ(r.windows.size(), 7u);
+  for (size_t k = 0; k < 7; ++k) EXPECT_EQ(r.windows[k].hr_bpm, bpm[k]);
+  EXPECT_TRUE(r.dropped.empty());
+}
+
+TEST(Bami2, OneLabelPastTheSignalIsDroppedMoreIsAnError) {
+  const std::string dir = scratch_dir();
+  write_mat(dir + "/BAMI2_1.mat", bami2_file({1, 2, 3, 4, 5, 6, 7, 8}));
+  const Recording r = read_bami2(dir + "/BAMI2_1.mat");
+  ASSERT_EQ(r.windows.size(), 7u);
+  EXPECT_EQ(r.windows.back().index, 6);
+  EXPECT_EQ(r.windows.back().hr_bpm, 7.0);
+  ASSERT_EQ(r.dropped.size(), 1u);
+  EXPECT_EQ(r.dropped.at("label past signal end"), 1u);
+
+  write_mat(dir + "/BAMI2_2.mat", bami2_file({1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_2.mat"); }),
+            dir +
+                "/BAMI2_2.mat: label count 9 does not match signal length 1000 (expected 7 "
+                "windows)");
+}
+
+TEST(Bami2, NonFiniteLabelsDropTheirWindowsOnly) {
+  const std::string dir = scratch_dir();
+  write_mat(dir + "/BAMI2_3.mat",
+            bami2_file({70, kNaN, 72, std::numeric_limits<double>::infinity(), 74}));
+  const Recording r = read_bami2(dir + "/BAMI2_3.mat");
+  std::vector<int> idx;
+  std::vector<double> hr;
+  for (const WindowLabel& w : r.windows) {
+    idx.push_back(w.index);
+    hr.push_back(w.hr_bpm);
+  }
+  EXPECT_EQ(idx, (std::vector<int>{0, 2, 4}));
+  EXPECT_EQ(hr, (std::vector<double>{70, 72, 74}));
+  EXPECT_EQ(r.dropped.at("non-finite label"), 2u);
+  EXPECT_EQ(r.dropped.at("no ECG label"), 2u);  // windows 5 and 6
+}
+
+TEST(Bami2, MissingVariablesAndBadShapesNameTheFile) {
+  const std::string dir = scratch_dir();
+  const std::vector<double> bpm = {80, 81};
+  std::vector<Var> vars = bami2_file(bpm);
+  vars.erase(vars.begin() + 1);  // no rawAcc
+  write_mat(dir + "/BAMI2_5.mat", vars);
+  EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_5.mat"); }),
+            dir + "/BAMI2_5.mat: missing variable 'rawAcc'");
+
+  vars = bami2_file(bpm);
+  vars.erase(vars.begin() + 2);  // no bpm_ecg (bpm_proposed is no substitute)
+  write_mat(dir + "/BAMI2_6.mat", vars);
+  EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_6.mat"); }),
+            dir + "/BAMI2_6.mat: missing variable 'bpm_ecg'");
+
+  vars = bami2_file(bpm);
+  vars[1] = make_var("rawAcc", 2, kBamiN, bami2_acc, /*as_uint16=*/true);
+  write_mat(dir + "/BAMI2_7.mat", vars);
+  EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_7.mat"); }),
+            dir + "/BAMI2_7.mat: variable 'rawAcc' has shape 2x1000, expected 3x1000");
+
+  vars = bami2_file(bpm);
+  vars[1] = make_var("rawAcc", 3, kBamiN - 1, bami2_acc, /*as_uint16=*/true);
+  write_mat(dir + "/BAMI2_8.mat", vars);
+  EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_8.mat"); }),
+            dir + "/BAMI2_8.mat: variable 'rawAcc' has shape 3x999, expected 3x1000");
+
+  vars = bami2_file(bpm);
+  vars[0] = make_var("rawPPG", 40, 30, bami2_ppg, /*as_uint16=*/true);
+  write_mat(dir + "/BAMI2_9.mat", vars);
+  EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_9.mat"); }),
+            dir + "/BAMI2_9.mat: variable 'rawPPG' has shape 40x30, expected CxN (PPG channels)");
+
+  vars = bami2_file(bpm);
+  vars[2] = make_var("bpm_ecg", 2, 2, bami2_ppg);
+  write_mat(dir + "/BAMI2_10.mat", vars);
+  EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_10.mat"); }),
+            dir + "/BAMI2_10.mat: variable 'bpm_ecg' has shape 2x2, expected Kx1");
+}
+
 // ---------------------------------------------------------------------------- BIDMC
 // 2500 rows at 125 Hz hold 7 windows starting at 0, 2, ..., 12 s. HR(t) = 60 + t except a NaN at
 // t = 9 (windows 1-4 contain it) and an empty field at t = 19 (window 6 [12, 20) contains it).
@@ -504,6 +639,8 @@ TEST(LoadRecordings, FindsEveryLayoutPairsLabelsAndSorts) {
   write_mat(root + "/bami1/BAMI-1/Subject_10.mat", bami);
   write_mat(root + "/bami1/BAMI-1/Subject_2.mat", bami);
   write_mat(root + "/gaussian/S1.mat", windowed_file({1, 2, 3, 4, 5, 6, 7}));
+  write_mat(root + "/bami2/BAMI-2/BAMI2_10.mat", bami2_file({1, 2, 3, 4, 5, 6}));
+  write_mat(root + "/bami2/BAMI-2/BAMI2_9.mat", bami2_file({1, 2, 3, 4, 5, 6}));
   write_text(root + "/bidmc/bidmc_csv/bidmc_01_Signals.csv",
              bidmc_signals_csv(1000, "Time [s], PLETH, II, V"));
   write_text(root + "/bidmc/bidmc_csv/bidmc_01_Numerics.csv", bidmc_numerics_csv(8));
@@ -519,6 +656,8 @@ TEST(LoadRecordings, FindsEveryLayoutPairsLabelsAndSorts) {
   const std::vector<std::string> expected = {
       "bami1:Subject_2:bami1/02",
       "bami1:Subject_10:bami1/10",
+      "bami2:BAMI2_9:bami2/09",
+      "bami2:BAMI2_10:bami2/10",
       "bami_w:S1:bami_w/S1",
       "bidmc:bidmc_01:bidmc/01",
       "spc2015:DATA_01_TYPE01:spc2015/train01",
@@ -530,6 +669,7 @@ TEST(LoadRecordings, FindsEveryLayoutPairsLabelsAndSorts) {
   EXPECT_EQ(recs.back().windows[2].hr_bpm, 92.0);
   // A dataset root on its own works too.
   EXPECT_EQ(load_recordings(root + "/bami1").size(), 2u);
+  EXPECT_EQ(load_recordings(root + "/bami2").size(), 2u);
 }
 
 TEST(LoadRecordings, NearestLabelFileWinsWhenNamesRepeat) {
@@ -606,9 +746,22 @@ TEST(ReadUnlabelled, CsvAndMatInputs) {
   const Recording bami = read_unlabelled(dir + "/Subject_1.mat", 0.0);
   EXPECT_EQ(bami.fs, 50.0);
   EXPECT_EQ(bami.acc[0][3], static_cast<float>(bami_acc(0, 3) - 32768.0));
+  std::vector<Var> b2 = bami2_file({});
+  b2.resize(2);  // signals only: no bpm_ecg, no bpm_proposed
+  write_mat(dir + "/BAMI2_5.mat", b2);
+  const Recording bami2 = read_unlabelled(dir + "/BAMI2_5.mat", 0.0);
+  EXPECT_EQ(bami2.dataset, "bami2");
+  EXPECT_EQ(bami2.fs, 50.0);
+  ASSERT_EQ(bami2.ppg.size(), 3u);
+  ASSERT_EQ(bami2.acc.size(), 3u);
+  EXPECT_EQ(bami2.ppg[1][3], static_cast<float>(bami2_ppg(1, 3)));
+  EXPECT_EQ(bami2.acc[0][3], static_cast<float>(bami2_acc(0, 3) - 32768.0));
+  EXPECT_TRUE(bami2.windows.empty());
   write_mat(dir + "/none.mat", {column("x", {1})});
   EXPECT_EQ(error_of([&] { read_unlabelled(dir + "/none.mat", 0.0); }),
-            dir + "/none.mat: no signal variable ('sig' of IEEE SPC 2015 or 'sigPPG' of BAMI)");
+            dir +
+                "/none.mat: no signal variable ('sig' of IEEE SPC 2015, 'sigPPG' of BAMI or "
+                "'rawPPG' of BAMI-2)");
 }
 
 }  // namespace

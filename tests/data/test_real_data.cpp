@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 #include <matio.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -164,6 +166,56 @@ TEST(RealData, Bami1HasTwentyFourRecordingsWithBeatMeanLabels) {
   }
 }
 
+// BAMI-2 as published (../shared/data/bami2, PROVENANCE.md): 23 recordings of 36500 samples at
+// 50 Hz, 362 windows each of which the first 361 carry bpm_ecg; 8303 labels in 37.1-192.3 BPM.
+TEST(RealData, Bami2HasTwentyThreeRecordingsLabelledByBpmEcg) {
+  PPGKD_NEED_REAL_DATA(root);
+  const std::string dir = root + "/bami2";
+  if (!fs::is_directory(dir)) {
+    const char* req = std::getenv("PPGKD_REQUIRE_DATA");
+    if (req && std::string(req) == "1") FAIL() << "real data required but absent at " << dir;
+    GTEST_SKIP() << "BAMI-2 absent at " << dir << "; skipping";
+  }
+  const std::vector<Recording> recs = load_recordings(dir);
+  const auto bami2 = matching(recs, "bami2", R"(BAMI2_\d+)");
+  ASSERT_EQ(recs.size(), 23u);
+  ASSERT_EQ(bami2.size(), 23u);
+  std::set<std::string> subjects;
+  size_t windows = 0;
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < bami2.size(); ++i) {
+    const Recording& r = *bami2[i];
+    EXPECT_EQ(r.name, "BAMI2_" + std::to_string(i + 1));  // natural order
+    EXPECT_EQ(r.subject, std::string(i + 1 < 10 ? "bami2/0" : "bami2/") + std::to_string(i + 1));
+    subjects.insert(r.subject);
+    EXPECT_EQ(r.fs, 50.0);
+    EXPECT_EQ(r.num_samples(), 36500u);
+    EXPECT_EQ(r.ppg.size(), 3u);
+    EXPECT_EQ(r.acc.size(), 3u);
+    ASSERT_EQ(r.windows.size(), 361u) << r.name;
+    EXPECT_EQ(r.windows.front().index, 0);
+    EXPECT_EQ(r.windows.back().index, 360);
+    ASSERT_EQ(r.dropped.size(), 1u) << r.name;
+    EXPECT_EQ(r.dropped.at("no ECG label"), 1u);  // window 361 of 362
+    windows += r.windows.size();
+    for (const WindowLabel& w : r.windows) {
+      lo = std::min(lo, w.hr_bpm);
+      hi = std::max(hi, w.hr_bpm);
+    }
+  }
+  EXPECT_EQ(subjects.size(), 23u);
+  EXPECT_EQ(windows, 8303u);
+  EXPECT_NEAR(lo, 37.1, 0.05);
+  EXPECT_NEAR(hi, 192.3, 0.05);
+  // bpm_ecg(1) of BAMI2_1.mat as read by a 30-line pure-Python MAT v5 parser (struct + zlib, no
+  // libmatio, no scipy) printing it with %.17g; 97.402597... = 7500 / 77.
+  EXPECT_EQ(bami2[0]->windows[0].hr_bpm, 97.402597402597408);
+  // ... and the whole series against libmatio.
+  const std::vector<double> bpm = matio_vector(bami2[0]->path, "bpm_ecg");
+  ASSERT_EQ(bpm.size(), 361u);
+  for (size_t k = 0; k < bpm.size(); ++k) EXPECT_EQ(bami2[0]->windows[k].hr_bpm, bpm[k]);
+}
+
 TEST(RealData, BidmcHasFiftyThreeRecordingsWithMeanHrLabels) {
   PPGKD_NEED_REAL_DATA(root);
   const auto bidmc = matching(all_recordings(root), "bidmc", R"(bidmc_\d+)");
@@ -211,6 +263,9 @@ TEST(RealData, WholeRootIsSortedByDatasetThenName) {
   std::map<std::string, size_t> per_dataset;
   for (const Recording& r : recs) per_dataset[r.dataset] += 1;
   EXPECT_GE(per_dataset["bami1"], 24u);
+  if (fs::is_directory(root + "/bami2")) {
+    EXPECT_GE(per_dataset["bami2"], 23u);
+  }
   EXPECT_GE(per_dataset["bidmc"], 53u);
   EXPECT_GE(per_dataset["spc2015"], 12u);
   for (size_t i = 1; i < recs.size(); ++i) EXPECT_LE(recs[i - 1].dataset, recs[i].dataset);

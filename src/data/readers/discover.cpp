@@ -7,6 +7,7 @@
 //   TEST_Sxx_Tyy.mat    + True_Sxx_Tyy.mat              IEEE SPC 2015 test
 //   bidmc_NN_Signals.csv + bidmc_NN_Numerics.csv        BIDMC
 //   any other .mat holding sigPPG                       BAMI-1 or its windowed variant
+//   any other .mat holding rawPPG (e.g. BAMI2_N.mat)    BAMI-2
 // A label file is looked for in the signal file's folder first, then anywhere under the root
 // (the one sharing the longest folder prefix), since archives put TestData/ and TrueBPM/ side by
 // side. A signal file without its label file is an error, as is a .mat file that cannot be read.
@@ -159,7 +160,11 @@ std::vector<Recording> load_recordings(const std::string& root) {
         out.push_back(read_bidmc(path.string(), label.string()));
       } else if (has_extension(lname, ".mat") && !is_spc_label(lname)) {
         const MatFile file(path.string());
-        if (file.has("sigPPG")) out.push_back(readers::read_bami_file(file));
+        if (file.has("sigPPG")) {
+          out.push_back(readers::read_bami_file(file));
+        } else if (file.has("rawPPG")) {
+          out.push_back(readers::read_bami2_file(file));
+        }
       }
     }
   }
@@ -196,8 +201,13 @@ Recording read_unlabelled(const std::string& path, double fs_for_csv) {
     } else if (file.has("sigPPG")) {
       rec.dataset = dataset::kBami1;
       readers::read_bami_signals(file, rec);
+    } else if (file.has("rawPPG")) {
+      rec.dataset = dataset::kBami2;
+      readers::read_bami2_signals(file, rec);
     } else {
-      throw Error(path, "no signal variable ('sig' of IEEE SPC 2015 or 'sigPPG' of BAMI)");
+      throw Error(path,
+                  "no signal variable ('sig' of IEEE SPC 2015, 'sigPPG' of BAMI or 'rawPPG' of "
+                  "BAMI-2)");
     }
   } else if (has_extension(lname, ".csv")) {
     if (!(fs_for_csv > 0)) throw Error(path, "a CSV input needs its sampling rate (fs > 0)");

@@ -23,6 +23,12 @@ void read_bami_signals(const MatFile& file, Recording& rec);
 // read_bami on a file already open (discovery opens each .mat once to learn its layout).
 Recording read_bami_file(const MatFile& file);
 
+// BAMI-2 `rawPPG` (C x N) and `rawAcc` (3 x N, +32768 offset removed): sets fs, ppg and acc.
+void read_bami2_signals(const MatFile& file, Recording& rec);
+
+// read_bami2 on a file already open.
+Recording read_bami2_file(const MatFile& file);
+
 // ---------------------------------------------------------------------------- CSV (bidmc.cpp)
 // Numeric columns of a CSV file with a header line. Columns are matched by name with surrounding
 // spaces and quotes stripped, case-insensitively; an empty, "NaN" or "NA" field reads as NaN.

@@ -20,10 +20,12 @@ std::vector<Recording> load_recordings(const std::string& root);
 Recording read_spc2015(const std::string& sig_path, const std::string& label_path);
 // BAMI-1 or its windowed variant (detected from timeECG: 0, 2, 4, ... s means windowed).
 Recording read_bami(const std::string& path);
+// BAMI-2: BAMI2_N.mat with rawPPG / rawAcc (50 Hz) and bpm_ecg, one label per window.
+Recording read_bami2(const std::string& path);
 // BIDMC CSV: bidmc_NN_Signals.csv + bidmc_NN_Numerics.csv (columns found by stripped name).
 Recording read_bidmc(const std::string& signals_csv, const std::string& numerics_csv);
 
-// A recording without labels for prediction: .mat (SPC or BAMI layout) or CSV with columns
+// A recording without labels for prediction: .mat (SPC, BAMI or BAMI-2 layout) or CSV with columns
 // ppg[,acc_x,acc_y,acc_z] and a header; `fs` is required for CSV.
 Recording read_unlabelled(const std::string& path, double fs_for_csv);
 
