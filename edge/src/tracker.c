@@ -1,6 +1,7 @@
 /* tracker.c — the online HR tracker (see ppgkd_tracker.h): Laplacian transition prior, tempered
- * and floored emission, forward filter normalised each step, decoding of the filtered belief.
- * Not here: running a model (graph.c) or decoding a single window's logits (decode.c).
+ * and floored emission (optionally penalised at the motion cadence, cadence.c), forward filter
+ * normalised each step, decoding of the filtered belief. Not here: running a model (graph.c) or
+ * decoding a single window's logits (decode.c).
  *
  * Every float operation is a plain +, -, *, / in a fixed loop order, and exp/log come from
  * nolibm_math.c (bit manipulation and polynomials) instead of libm, whose expf/logf/powf differ
@@ -49,6 +50,9 @@ ppgkd_status ppgkd_tracker_init(ppgkd_tracker* t, float scale_bpm, uint32_t max_
   t->gamma = gamma;
   t->floor = floor;
   t->max_delta = max_delta_bins;
+  t->cadence_depth = 0.0f;
+  t->cadence_width = PPGKD_CADENCE_WIDTH_BPM;
+  t->cadence_half = 0;
   for (d = 0; d < K; ++d)
     t->kernel[d] = d <= max_delta_bins ? ppgkd_exp_nonpos(-(float)d / scale_bpm) : 0;
   /* Row i of the transition is kernel[|j - i|] / row_sum[i] over the classes j: the host's
@@ -82,11 +86,34 @@ static void decode_belief(const float* b, float* bpm, float* confidence) {
   *confidence = mass;
 }
 
+ppgkd_status ppgkd_tracker_set_cadence_penalty(ppgkd_tracker* t, float depth, float width_bpm,
+                                               uint32_t half_harmonic) {
+  if (!t || !t->ready) return PPGKD_ERR_ARG;
+  if (!(depth >= 0.0f && depth < 1.0f)) return PPGKD_ERR_DECODE;
+  if (!(is_finite(width_bpm) && width_bpm > 0.0f)) return PPGKD_ERR_DECODE;
+  if (half_harmonic > 1) return PPGKD_ERR_DECODE;
+  if (!(pow_unit(t->floor / K, t->gamma) * (1.0f - depth) >= PPGKD_TRACKER_MIN_EMISSION))
+    return PPGKD_ERR_DECODE;
+  t->cadence_depth = depth;
+  t->cadence_width = width_bpm;
+  t->cadence_half = half_harmonic;
+  return PPGKD_OK;
+}
+
 ppgkd_status ppgkd_tracker_update(ppgkd_tracker* t, const float* posterior, float* tracked_bpm,
                                   float* confidence) {
+  return ppgkd_tracker_update_cadence(t, posterior, 0.0f, tracked_bpm, confidence);
+}
+
+ppgkd_status ppgkd_tracker_update_cadence(ppgkd_tracker* t, const float* posterior,
+                                          float cadence_bpm, float* tracked_bpm,
+                                          float* confidence) {
   uint32_t i, j;
   float c = 0.0f, uniform_part;
+  int penalise;
   if (!t || !t->ready || !posterior || !tracked_bpm || !confidence) return PPGKD_ERR_ARG;
+  if (!(is_finite(cadence_bpm) && cadence_bpm >= 0.0f)) return PPGKD_ERR_INPUT;
+  penalise = cadence_bpm > 0.0f && t->cadence_depth > 0.0f;
   /* Validate everything before touching the state, so an error leaves it unchanged. */
   for (j = 0; j < K; ++j)
     if (!(posterior[j] >= 0.0f && posterior[j] <= 1.0f)) return PPGKD_ERR_INPUT; /* NaN too */
@@ -108,12 +135,19 @@ ppgkd_status ppgkd_tracker_update(ppgkd_tracker* t, const float* posterior, floa
     for (j = 0; j < K; ++j) t->belief[j] = 1.0f / K;
   }
 
-  /* Absorb the evidence e = ((1 - floor) p + floor / K)^gamma and normalise. Every e >= the
-   * minimum checked at init and the prediction sums to ~1, so c is a positive normal float. */
+  /* Absorb the evidence e = ((1 - floor) p + floor / K)^gamma, times the cadence penalty when
+   * there is one, and normalise. Every e >= the minimum checked at init (and by the penalty's
+   * setter) and the prediction sums to ~1, so c is a positive normal float. */
   uniform_part = t->floor / K;
   for (j = 0; j < K; ++j) {
     const float v = (1.0f - t->floor) * posterior[j] + uniform_part;
-    t->belief[j] *= pow_unit(v, t->gamma);
+    float e = pow_unit(v, t->gamma);
+    if (penalise) {
+      const float centre = PPGKD_TRACKER_BPM_LO + ((float)j + 0.5f) * PPGKD_TRACKER_BPM_STEP;
+      e *= ppgkd_cadence_factor(centre, cadence_bpm, t->cadence_depth, t->cadence_width,
+                                t->cadence_half);
+    }
+    t->belief[j] *= e;
     c += t->belief[j];
   }
   for (j = 0; j < K; ++j) t->belief[j] /= c;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <set>
 
 #include "baseline/spectral.h"
@@ -66,6 +68,8 @@ Estimates spectral_estimates(const EstimateRequest& req) {
     throw Error(kSpectral,
                 "--decode needs class posteriors; the spectral tracker does its own "
                 "tracking (use --decode window)");
+  if (req.acc.enabled)
+    throw Error(kSpectral, "--acc-aware needs class posteriors (the spectral tracker has none)");
   const std::vector<Recording> recs = load_data(req.data);
   std::set<std::string> all;
   for (const auto& r : recs) all.insert(r.subject);
@@ -135,15 +139,87 @@ double decode_row(const double* p, double* confidence) {
 
 }  // namespace
 
+// ---------------------------------------------------------------------------- acc-aware
+
+nlohmann::json AccAwareOptions::to_json() const {
+  return {{"enabled", enabled},
+          {"depth", depth},
+          {"width_bpm", width_bpm},
+          {"min_share", min_share},
+          {"half_harmonic", half}};
+}
+
+void add_acc_options(CLI::App* sub, AccAwareOptions* a) {
+  sub->add_flag("--acc-aware", a->enabled,
+                "Accelerometer-aware decoding: lower the evidence for HR classes at each window's "
+                "motion cadence (acc spectral peak) and its 2nd harmonic");
+  sub->add_option("--acc-depth", a->depth,
+                  "Cadence penalty depth in [0, 1): emission x (1 - depth) at the cadence")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->capture_default_str();
+  sub->add_option("--acc-width", a->width_bpm, "Cadence penalty width (gaussian sigma), BPM")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--acc-min-share", a->min_share,
+                  "A cadence counts only when its acc spectral peak (+-6 BPM) holds this share "
+                  "of the 30-210 BPM power (white noise stays below 0.3)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_flag("--acc-half", a->half, "Also penalise half the cadence");
+}
+
+std::vector<double> row_cadences(const WindowSet& ws, const std::vector<size_t>& rows,
+                                 const WindowSet* acc_ws, double fs, double min_share,
+                                 std::string* from) {
+  std::vector<double> out(rows.size(), 0.0);
+  if (ws.channels >= 4) {
+    if (from) *from = "the model's input windows";
+    for (size_t i = 0; i < rows.size(); ++i)
+      out[i] = window_cadence(ws.window_ptr(rows[i]), ws.channels, ws.length, fs, min_share).bpm;
+    return out;
+  }
+  if (!acc_ws || acc_ws->channels < 4) {
+    if (from) *from = "none (no accelerometer windows)";
+    return out;
+  }
+  if (from) *from = "ppg+acc windows of the same data (the model reads PPG only)";
+  auto key = [](const WindowSet& w, size_t r) {
+    const auto& rec = w.recordings[w.recording[r]];
+    return std::make_pair(rec.dataset + "/" + rec.name, w.window[r]);
+  };
+  std::map<std::pair<std::string, int>, size_t> index;
+  for (size_t r = 0; r < acc_ws->size(); ++r) index[key(*acc_ws, r)] = r;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto it = index.find(key(ws, rows[i]));
+    if (it != index.end())
+      out[i] = window_cadence(acc_ws->window_ptr(it->second), acc_ws->channels, acc_ws->length, fs,
+                              min_share)
+                   .bpm;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------- decode_rows
+
 // The Laplacian's scale grows about linearly with the horizon, hence widening by the gap.
 void decode_rows(const std::string& how, double scale, double temperature, const WindowSet& ws,
                  const std::vector<size_t>& rows, const std::vector<double>& prob,
-                 std::vector<double>* bpm, std::vector<double>* conf) {
+                 std::vector<double>* bpm, std::vector<double>* conf,
+                 const std::vector<double>& cadence, const CadencePenalty& penalty) {
   const size_t K = kNumClasses;
+  if (!cadence.empty() && cadence.size() != rows.size())
+    throw Error("decode", "internal: one cadence per row needed");
+  check_penalty(penalty);
+  const bool penalise = !cadence.empty() && penalty.active();
   bpm->assign(rows.size(), 0);
   conf->assign(rows.size(), 0);
   if (how == "window") {
-    for (size_t i = 0; i < rows.size(); ++i) (*bpm)[i] = decode_row(&prob[i * K], &(*conf)[i]);
+    std::vector<double> p(K);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      p.assign(prob.begin() + i * K, prob.begin() + (i + 1) * K);
+      if (penalise) penalise_posterior(p.data(), kNumClasses, cadence[i], penalty);
+      (*bpm)[i] = decode_row(p.data(), &(*conf)[i]);
+    }
     return;
   }
   const Transition tr = laplacian_transition(kNumClasses, scale);
@@ -158,6 +234,10 @@ void decode_rows(const std::string& how, double scale, double temperature, const
     opt.widen.assign(T, 1.0);
     for (int t = 1; t < T; ++t)
       opt.widen[t] = std::max(1, ws.window[rows[a + t]] - ws.window[rows[a + t - 1]]);
+    if (penalise) {
+      opt.cadence = penalty;
+      opt.cadence_bpm.assign(cadence.begin() + a, cadence.begin() + b);
+    }
     const std::vector<double> chain(prob.begin() + a * K, prob.begin() + b * K);
     if (how == "viterbi") {
       const auto path = viterbi(chain, T, tr, opt);
@@ -254,8 +334,25 @@ Estimates model_estimates(const EstimateRequest& req) {
     out.about["transition_scale_bpm"] = scale;
     out.about["temperature"] = req.temperature;
   }
+  std::vector<double> cadence;
+  nlohmann::json acc = req.acc.to_json();
+  if (req.acc.enabled) {
+    std::unique_ptr<WindowSet> acc_ws;
+    if (ws.channels < 4) {  // a PPG-only model: window the accelerometer separately
+      PreprocessConfig acc_cfg = cfg;
+      acc_cfg.inputs = "ppg+acc";
+      acc_ws = std::make_unique<WindowSet>(load_windows(req.data, acc_cfg, req.cache, nullptr));
+    }
+    std::string from;
+    cadence = row_cadences(ws, rows, acc_ws.get(), cfg.fs, req.acc.min_share, &from);
+    acc["cadence_from"] = from;
+    acc["windows_with_cadence"] =
+        std::count_if(cadence.begin(), cadence.end(), [](double f) { return f > 0; });
+  }
+  out.about["acc_aware"] = acc;
   std::vector<double> bpm, conf;
-  decode_rows(req.decode, scale, req.temperature, ws, rows, prob, &bpm, &conf);
+  decode_rows(req.decode, scale, req.temperature, ws, rows, prob, &bpm, &conf, cadence,
+              req.acc.penalty());
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = ws.recordings[ws.recording[rows[i]]];
     const int k = ws.window[rows[i]];
@@ -302,6 +399,7 @@ void add_estimate_options(CLI::App* sub, EstimateRequest* r) {
   sub->add_option("--cache", r->cache, "Window cache directory (none: no cache)");
   sub->add_option("--threads", r->threads, "Torch threads")->capture_default_str();
   sub->add_option("--batch", r->batch, "Inference batch size")->capture_default_str();
+  add_acc_options(sub, &r->acc);
 }
 
 }  // namespace ppgkd::cli

@@ -9,8 +9,34 @@
 #include <vector>
 
 #include "data/preprocess.h"
+#include "decode/cadence.h"
 
 namespace ppgkd::cli {
+
+// Accelerometer-aware decoding (issue 11, decode/cadence.h): each window's motion cadence from
+// its acc channels (from a separate ppg+acc windowing when the model reads PPG only), and the
+// emission penalty at the cadence and its second harmonic in every decoder ("window" penalises
+// the posterior before decode_bpm). Off by default.
+struct AccAwareOptions {
+  bool enabled = false;
+  double depth = kCadenceDepth;         // penalty depth in [0, 1)
+  double width_bpm = kCadenceWidthBpm;  // gaussian width of the penalty, BPM
+  double min_share = kCadenceMinShare;  // cadence only when its peak holds this power share
+  bool half = false;                    // also penalise half the cadence
+  CadencePenalty penalty() const { return {enabled ? depth : 0.0, width_bpm, half}; }
+  nlohmann::json to_json() const;  // the settings, for "about"
+};
+
+// Registers --acc-aware, --acc-depth, --acc-width, --acc-min-share, --acc-half (eval, validate,
+// predict).
+void add_acc_options(CLI::App* sub, AccAwareOptions* acc);
+
+// Per-window cadences (BPM, 0 = none) of `rows` of ws; when ws has no acc channels, from
+// `acc_ws` (the same data windowed "ppg+acc"; null: none), matched by recording name and window
+// index. *from (optional) says which.
+std::vector<double> row_cadences(const WindowSet& ws, const std::vector<size_t>& rows,
+                                 const WindowSet* acc_ws, double fs, double min_share,
+                                 std::string* from = nullptr);
 
 struct EstimateRequest {
   std::string model;                  // model directory, or "spectral"
@@ -24,6 +50,7 @@ struct EstimateRequest {
   bool causal = false;            // causal filters (what the streaming predictor sees)
   std::string cache;              // window cache directory ("" = none)
   int threads = 1, batch = 256;
+  AccAwareOptions acc;
 };
 
 struct EstimateRow {
@@ -43,10 +70,12 @@ Estimates estimate(const EstimateRequest& req);
 // Decodes the (N, K) posteriors `prob` of `rows` of ws into BPM and confidence per row:
 // "window" per window (decode_bpm), "online" / "offline" the HMM filter / smoother marginal, or
 // "viterbi" the MAP path (confidence: the smoothed mass of the path's class). Each recording's
-// rows form one chain; a gap of g windows widens that step's Laplacian prior by g.
+// rows form one chain; a gap of g windows widens that step's Laplacian prior by g. cadence: one
+// value per row (BPM, 0 = none; empty = off) penalised as `penalty` says in every decoder.
 void decode_rows(const std::string& how, double scale, double temperature, const WindowSet& ws,
                  const std::vector<size_t>& rows, const std::vector<double>& prob,
-                 std::vector<double>* bpm, std::vector<double>* conf);
+                 std::vector<double>* bpm, std::vector<double>* conf,
+                 const std::vector<double>& cadence = {}, const CadencePenalty& penalty = {});
 
 // Registers the options above on a subcommand (shared by eval and validate).
 void add_estimate_options(CLI::App* sub, EstimateRequest* req);

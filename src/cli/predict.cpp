@@ -19,6 +19,12 @@
 //   is the online HMM filter's estimate. A window touching a missing sample gets hr_bpm = nan,
 //   confidence 0, and the tracker predicts through it.
 // With --causal offline and --stream give the same per-window hr_bpm (tested).
+//
+// --acc-aware (decode/cadence.h; options as in eval): each window's motion cadence from its
+// accelerometer channels (a second, ppg+acc windowing of the same samples when the model reads
+// PPG only) lowers the evidence at the cadence and its second harmonic, in hr_bpm (the
+// penalised posterior) and in tracked_bpm (the decoder's emissions); a last column
+// cadence_bpm (0 = none) is added.
 #include <torch/torch.h>
 
 #include <cctype>
@@ -35,6 +41,7 @@
 #include "common/error.h"
 #include "data/dsp/class_map.h"
 #include "data/readers/readers.h"
+#include "decode/cadence.h"
 #include "decode/stream_windows.h"
 #include "decode/temporal.h"
 #include "train/inference.h"
@@ -52,6 +59,7 @@ struct PredictOptions {
   double transition_scale = kDefaultTransitionScaleBpm;
   double temperature = 1.0;
   int threads = 1;
+  AccAwareOptions acc;
 };
 
 std::string lower_trim(std::string s) {
@@ -129,21 +137,57 @@ struct StreamState {
   OnlineFilter* filter;
   RowSink* sink;
   int channels, length;
+  const AccAwareOptions* acc;
+  PreprocessConfig acc_cfg;                // "ppg+acc" twin of the model's config (PPG-only models)
+  StreamWindower* acc_windower = nullptr;  // its windows, in lockstep (PPG-only models)
+};
+
+// A windower for `cfg` and, with --acc-aware and a PPG-only model, the ppg+acc twin.
+struct StreamWindowers {
+  std::unique_ptr<StreamWindower> main, acc;
+  StreamWindowers(StreamState& s, const PreprocessConfig& cfg, double fs, int ppg, bool has_acc) {
+    main = std::make_unique<StreamWindower>(cfg, fs, ppg, has_acc);
+    s.windower = main.get();
+    if (s.acc->enabled && cfg.channels() < 4 && has_acc) {
+      acc = std::make_unique<StreamWindower>(s.acc_cfg, fs, ppg, true);
+      s.acc_windower = acc.get();
+    }
+  }
+  void push(const float* const* ppg, const float* const* a, size_t n) {
+    main->push(ppg, a, n);
+    if (acc) acc->push(ppg, a, n);
+  }
+  void finish() {
+    main->finish();
+    if (acc) acc->finish();
+  }
 };
 
 void drain(StreamState& s) {
-  StreamWindow w;
+  StreamWindow w, wa;
   while (s.windower->pop(&w)) {
-    double hr = NAN, conf = 0, tracked;
+    double hr = NAN, conf = 0, tracked, cadence = 0;
+    // The twin releases the same windows at the same time (same rates and lengths).
+    const bool twin = s.acc_windower && s.acc_windower->pop(&wa);
     if (w.finite) {
-      const auto p = posterior_of(*s.model->net, w, s.channels, s.length);
+      auto p = posterior_of(*s.model->net, w, s.channels, s.length);
+      if (s.acc->enabled) {
+        const StreamWindow& src = twin ? wa : w;
+        if (src.finite)
+          cadence = window_cadence(src.x.data(), twin ? 4 : s.channels, s.length, s.acc_cfg.fs,
+                                   s.acc->min_share)
+                        .bpm;
+      }
+      tracked = decode_double(s.filter->update(p.data(), cadence), nullptr);
+      penalise_posterior(p.data(), kNumClasses, cadence, s.acc->penalty());
       hr = decode_double(p, &conf);
-      tracked = decode_double(s.filter->update(p.data()), nullptr);
     } else {
       tracked = decode_double(s.filter->predict_only(), nullptr);
     }
-    s.sink->write(fmt_num("%.2f", w.t_end_s) + "," + fmt_num("%.3f", hr) + "," +
-                  fmt_num("%.4f", conf) + "," + fmt_num("%.3f", tracked) + "\n");
+    std::string row = fmt_num("%.2f", w.t_end_s) + "," + fmt_num("%.3f", hr) + "," +
+                      fmt_num("%.4f", conf) + "," + fmt_num("%.3f", tracked);
+    if (s.acc->enabled) row += "," + fmt_num("%.1f", cadence);
+    s.sink->write(row + "\n");
   }
 }
 
@@ -164,8 +208,7 @@ void stream_csv(std::istream& in, const std::string& where, double fs, StreamSta
   const int acc_present = (acc[0] >= 0) + (acc[1] >= 0) + (acc[2] >= 0);
   if (acc_present != 0 && acc_present != 3)
     throw Error(where, "CSV has some but not all of the columns acc_x, acc_y, acc_z");
-  StreamWindower windower(cfg, fs, 1, acc_present == 3);
-  s.windower = &windower;
+  StreamWindowers windower(s, cfg, fs, 1, acc_present == 3);
   size_t line_no = 1;
   float v[4];
   while (std::getline(in, line)) {
@@ -197,9 +240,13 @@ void run_stream(const PredictOptions& o, LoadedModel& m, const PreprocessConfig&
   RowSink sink(o.out);
   DecodeOptions dopt;
   dopt.temperature = o.temperature;
+  dopt.cadence = o.acc.penalty();
   OnlineFilter filter(laplacian_transition(kNumClasses, o.transition_scale), dopt);
-  StreamState s{&m, nullptr, &filter, &sink, cfg.channels(), cfg.length()};
-  sink.write("t_s,hr_bpm,confidence,tracked_bpm\n");
+  PreprocessConfig acc_cfg = cfg;
+  acc_cfg.inputs = "ppg+acc";
+  StreamState s{&m, nullptr, &filter, &sink, cfg.channels(), cfg.length(), &o.acc, acc_cfg};
+  sink.write(o.acc.enabled ? "t_s,hr_bpm,confidence,tracked_bpm,cadence_bpm\n"
+                           : "t_s,hr_bpm,confidence,tracked_bpm\n");
   const bool is_csv = o.input == "-" || (o.input.size() > 4 &&
                                          lower_trim(o.input.substr(o.input.size() - 4)) == ".csv");
   if (is_csv) {
@@ -215,8 +262,7 @@ void run_stream(const PredictOptions& o, LoadedModel& m, const PreprocessConfig&
   }
   // A .mat file: replayed through the same causal path in 1 s chunks.
   const Recording rec = read_unlabelled(o.input, o.fs);
-  StreamWindower windower(cfg, rec.fs, static_cast<int>(rec.ppg.size()), !rec.acc.empty());
-  s.windower = &windower;
+  StreamWindowers windower(s, cfg, rec.fs, static_cast<int>(rec.ppg.size()), !rec.acc.empty());
   const size_t chunk = static_cast<size_t>(std::max(1.0, std::round(rec.fs)));
   for (size_t i = 0; i < rec.num_samples(); i += chunk) {
     const size_t n = std::min(chunk, rec.num_samples() - i);
@@ -249,16 +295,29 @@ void run_offline(const PredictOptions& o, LoadedModel& m, const PreprocessConfig
         torch::softmax(run_model(*m.net, ws, rows, 256).logits, 1).to(torch::kFloat64).contiguous();
     prob.assign(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
   }
+  std::vector<double> cadence;
+  if (o.acc.enabled) {
+    std::unique_ptr<WindowSet> acc_ws;
+    if (ws.channels < 4 && !rec.acc.empty()) {  // a PPG-only model: window the acc separately
+      PreprocessConfig acc_cfg = cfg;
+      acc_cfg.inputs = "ppg+acc";
+      acc_ws = std::make_unique<WindowSet>(make_windows({rec}, acc_cfg));
+    }
+    cadence = row_cadences(ws, rows, acc_ws.get(), cfg.fs, o.acc.min_share);
+  }
   std::vector<double> hr, conf, tracked, tconf;
-  decode_rows("window", 0, 1, ws, rows, prob, &hr, &conf);
+  decode_rows("window", 0, 1, ws, rows, prob, &hr, &conf, cadence, o.acc.penalty());
   const bool track = o.decode != "window";
   if (track && !rows.empty())
-    decode_rows(o.decode, o.transition_scale, o.temperature, ws, rows, prob, &tracked, &tconf);
-  std::string csv = track ? "t_s,hr_bpm,confidence,tracked_bpm\n" : "t_s,hr_bpm,confidence\n";
+    decode_rows(o.decode, o.transition_scale, o.temperature, ws, rows, prob, &tracked, &tconf,
+                cadence, o.acc.penalty());
+  std::string csv = track ? "t_s,hr_bpm,confidence,tracked_bpm" : "t_s,hr_bpm,confidence";
+  csv += o.acc.enabled ? ",cadence_bpm\n" : "\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     csv += fmt_num("%.2f", ws.window[i] * cfg.step_s) + "," + fmt_num("%.3f", hr[i]) + "," +
            fmt_num("%.4f", conf[i]);
     if (track) csv += "," + fmt_num("%.3f", tracked[i]);
+    if (o.acc.enabled) csv += "," + fmt_num("%.1f", cadence[i]);
     csv += "\n";
   }
   if (o.out.empty()) {
@@ -318,6 +377,7 @@ void setup_predict(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--out", o->out, "Write the CSV here instead of stdout");
   sub->add_option("--threads", o->threads, "Torch threads")->capture_default_str();
+  add_acc_options(sub, &o->acc);
   sub->callback([o] { run_predict(*o); });
 }
 

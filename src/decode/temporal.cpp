@@ -108,6 +108,14 @@ void check_sequence(const std::vector<double>& prob, int steps, const Transition
                                     prob.size(), steps, tr.states));
   if (!opt.widen.empty() && opt.widen.size() != static_cast<size_t>(steps))
     throw Error(kWhere, fmt::format("widen has {} factors for {} steps", opt.widen.size(), steps));
+  if (!opt.cadence_bpm.empty() && opt.cadence_bpm.size() != static_cast<size_t>(steps))
+    throw Error(kWhere,
+                fmt::format("cadence has {} values for {} steps", opt.cadence_bpm.size(), steps));
+}
+
+void check_cadence(double f) {
+  if (!(std::isfinite(f) && f >= 0))
+    throw Error(kWhere, fmt::format("cadence must be finite and >= 0 BPM (got {})", f));
 }
 
 void check_options(const DecodeOptions& opt) {
@@ -120,11 +128,20 @@ void check_options(const DecodeOptions& opt) {
       throw Error(kWhere, fmt::format("widening factors must be >= 1 (got {})", w));
   if (!opt.widen.empty() && opt.kernel == DecodeOptions::Kernel::kNone)
     throw Error(kWhere, "widening needs a laplacian or gaussian kernel and its scale");
+  check_penalty(opt.cadence);
 }
 
-// e = ((1 - floor) * p + floor / S)^gamma. Negative or non-finite inputs are errors: they can
-// only come from a bug upstream.
-void emission(const double* p, int s, const DecodeOptions& opt, std::vector<double>* out) {
+// Step t's cadence (0 without a cadence vector).
+double step_cadence(const DecodeOptions& opt, int t) {
+  if (opt.cadence_bpm.empty()) return 0;
+  check_cadence(opt.cadence_bpm[t]);
+  return opt.cadence_bpm[t];
+}
+
+// e = ((1 - floor) * p + floor / S)^gamma, then times the cadence penalty at `cadence` (BPM,
+// 0 = none). Negative or non-finite inputs are errors: they can only come from a bug upstream.
+void emission(const double* p, int s, const DecodeOptions& opt, double cadence,
+              std::vector<double>* out) {
   out->resize(s);
   for (int j = 0; j < s; ++j) {
     if (!(std::isfinite(p[j]) && p[j] >= 0))
@@ -132,6 +149,7 @@ void emission(const double* p, int s, const DecodeOptions& opt, std::vector<doub
     const double v = (1 - opt.floor) * p[j] + opt.floor / s;
     (*out)[j] = opt.temperature == 1.0 ? v : std::pow(v, opt.temperature);
   }
+  apply_cadence_penalty(out->data(), s, cadence, opt.cadence);
 }
 
 // The transition for step t (the one into state s_t), rebuilt when a widening factor applies.
@@ -184,9 +202,10 @@ OnlineFilter::OnlineFilter(Transition tr, DecodeOptions opt)
   check_options(opt_);
 }
 
-const std::vector<double>& OnlineFilter::update(const double* prob) {
+const std::vector<double>& OnlineFilter::update(const double* prob, double cadence_bpm) {
   const int s = tr_.states;
-  emission(prob, s, opt_, &emit_);
+  check_cadence(cadence_bpm);
+  emission(prob, s, opt_, cadence_bpm, &emit_);
   if (t_ == 0) {
     pred_.assign(s, 1.0 / s);
   } else {
@@ -221,7 +240,7 @@ std::vector<double> forward_filter(const std::vector<double>& prob, int steps, c
   std::vector<double> out(prob.size());
   OnlineFilter f(tr, opt);
   for (int t = 0; t < steps; ++t) {
-    const auto& a = f.update(prob.data() + static_cast<size_t>(t) * s);
+    const auto& a = f.update(prob.data() + static_cast<size_t>(t) * s, step_cadence(opt, t));
     std::copy(a.begin(), a.end(), out.begin() + static_cast<size_t>(t) * s);
   }
   return out;
@@ -240,7 +259,7 @@ std::vector<double> forward_backward(const std::vector<double>& prob, int steps,
   Transition scratch;
   double factor = 0;
   for (int t = 0; t < steps; ++t) {
-    emission(prob.data() + t * S, s, opt, &e);
+    emission(prob.data() + t * S, s, opt, step_cadence(opt, t), &e);
     std::copy(e.begin(), e.end(), emit.begin() + t * S);
     if (t == 0) {
       pred.assign(s, 1.0 / s);
@@ -289,7 +308,7 @@ std::vector<int> viterbi(const std::vector<double>& prob, int steps, const Trans
   Transition scratch;
   double factor = 0;
   for (int t = 0; t < steps; ++t) {
-    emission(prob.data() + t * S, s, opt, &e);
+    emission(prob.data() + t * S, s, opt, step_cadence(opt, t), &e);
     if (t == 0) {
       for (size_t j = 0; j < S; ++j) delta[j] = safe_log(e[j]);
     } else {

@@ -19,6 +19,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "decode/cadence.h"
+
 namespace ppgkd {
 
 // A row-stochastic transition matrix over `states` states.
@@ -66,6 +68,12 @@ struct DecodeOptions {
   std::vector<double> widen;
   enum class Kernel { kNone, kLaplacian, kGaussian } kernel = Kernel::kNone;
   double scale = 0;
+  // Accelerometer-aware decoding (decode/cadence.h): when non-empty (length T), step t's
+  // emission, after tempering and flooring, is multiplied by 1 - depth * m(c) around the motion
+  // cadence cadence_bpm[t] (0 = none at that step). Empty or depth 0: exactly the plain decoders.
+  // OnlineFilter takes the cadence per update() instead and ignores this vector.
+  std::vector<double> cadence_bpm;
+  CadencePenalty cadence;
 };
 
 // Filtered marginals (T, S): alpha_t = normalise(e_t * (A^T alpha_t-1)), alpha_0 = normalise(e_0)
@@ -88,8 +96,9 @@ std::vector<int> viterbi(const std::vector<double>& prob, int steps, const Trans
 class OnlineFilter {
  public:
   OnlineFilter(Transition tr, DecodeOptions opt);
-  // prob: S entries. Returns the filtered marginal after this step (S entries).
-  const std::vector<double>& update(const double* prob);
+  // prob: S entries. Returns the filtered marginal after this step (S entries). cadence_bpm:
+  // the step's motion cadence (0 = none), penalised as DecodeOptions::cadence says.
+  const std::vector<double>& update(const double* prob, double cadence_bpm = 0);
   // A step without evidence (e.g. a window that could not be evaluated): prediction only.
   const std::vector<double>& predict_only();
   const std::vector<double>& marginal() const { return alpha_; }

@@ -41,9 +41,12 @@ RunResult run(const std::string& args, const std::string& err_file) {
 }
 
 // An untrained 4-channel MLP saved as a model directory; fold: train s01, test s02.
-std::string make_model_dir(const std::string& dir, bool with_fold) {
+// inputs = "ppg": a 1-channel model instead.
+std::string make_model_dir(const std::string& dir, bool with_fold,
+                           const std::string& inputs = "ppg+acc") {
   torch::manual_seed(1);
   PreprocessConfig pp;
+  pp.inputs = inputs;
   auto net = make_net(ModelSpec::parse("mlp:hidden=16", pp.channels(), pp.length()));
   ModelRecord rec;
   if (with_fold) {
@@ -139,6 +142,58 @@ TEST(CliPredict, StreamMatchesOfflineCausalAndIgnoresTheFuture) {
   EXPECT_EQ(piped.out, st.out);
 }
 
+// --acc-aware: offline (causal) and streaming give the same cadences (the windows are
+// bit-identical) and the same rows; a PPG-only model gets the same cadences from its ppg+acc
+// twin windowing; depth 0 leaves hr_bpm as without the flag.
+TEST(CliPredict, AccAwareStreamMatchesOfflineAndDepthZeroIsPlain) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", false);
+  const std::string ppg_model = make_model_dir(dir + "/ppg_model", false, "ppg");
+  write_csv(synthetic_recording(40), dir + "/a.csv");
+  const std::string err = dir + "/err.txt";
+  const std::string in = " --input " + dir + "/a.csv --fs 125 ";
+  const std::string acc = " --acc-aware --acc-min-share 0 --acc-depth 0.9 --acc-width 3 ";
+
+  auto off = run("predict --model " + model + in + "--causal --decode online" + acc, err);
+  ASSERT_EQ(off.status, 0) << read_file(err);
+  auto st = run("predict --model " + model + in + "--stream" + acc, err);
+  ASSERT_EQ(st.status, 0) << read_file(err);
+  auto ppg = run("predict --model " + ppg_model + in + "--stream" + acc, err);
+  ASSERT_EQ(ppg.status, 0) << read_file(err);
+  const auto o = read_csv(off.out), s = read_csv(st.out), q = read_csv(ppg.out);
+  const std::vector<std::string> header = {"t_s", "hr_bpm", "confidence", "tracked_bpm",
+                                           "cadence_bpm"};
+  ASSERT_EQ(o[0], header);
+  ASSERT_EQ(s[0], header);
+  ASSERT_EQ(q[0], header);
+  ASSERT_EQ(o.size(), 18u);
+  ASSERT_EQ(s.size(), o.size());
+  ASSERT_EQ(q.size(), o.size());
+  for (size_t i = 1; i < o.size(); ++i) {
+    EXPECT_EQ(s[i][4], o[i][4]) << "window " << i - 1;
+    EXPECT_EQ(q[i][4], o[i][4]) << "window " << i - 1;
+    EXPECT_GT(std::stod(o[i][4]), 30.0);  // min share 0: every window with acc power has one
+    EXPECT_NEAR(std::stod(s[i][1]), std::stod(o[i][1]), 0.0011) << "window " << i - 1;
+    EXPECT_NEAR(std::stod(s[i][3]), std::stod(o[i][3]), 0.0011) << "window " << i - 1;
+  }
+
+  auto plain = run("predict --model " + model + in + "--causal", err);
+  ASSERT_EQ(plain.status, 0) << read_file(err);
+  auto zero = run("predict --model " + model + in + "--causal --acc-aware --acc-depth 0", err);
+  ASSERT_EQ(zero.status, 0) << read_file(err);
+  const auto p = read_csv(plain.out), z = read_csv(zero.out);
+  ASSERT_EQ(z.size(), p.size());
+  bool penalty_changes_something = false;
+  for (size_t i = 1; i < p.size(); ++i) {
+    EXPECT_EQ(std::vector<std::string>(z[i].begin(), z[i].begin() + 3), p[i]);
+    penalty_changes_something = penalty_changes_something || o[i][2] != p[i][2];
+  }
+  EXPECT_TRUE(penalty_changes_something);
+
+  auto bad = run("predict --model " + model + in + "--acc-aware --acc-depth 1", err);
+  EXPECT_NE(bad.status, 0);
+}
+
 TEST(CliPredict, Errors) {
   const std::string dir = testing::scratch_dir();
   const std::string model = make_model_dir(dir + "/model", false);
@@ -212,6 +267,23 @@ TEST(CliEval, ModelHeldOutLabellingAndDecoders) {
   EXPECT_EQ(read_file(err), "ppgkd: error: " + plain +
                                 "/model.json: records no test subjects (trained on all data); "
                                 "--fold-test needs a model trained on a cross-validation fold\n");
+  // Accelerometer-aware decoding is recorded in "about".
+  auto acc = run("eval --model " + model +
+                     " --data synthetic --fold-test --decode viterbi --acc-aware --acc-min-share 0",
+                 err);
+  ASSERT_EQ(acc.status, 0) << read_file(err);
+  j = nlohmann::json::parse(acc.out);
+  EXPECT_TRUE(j["acc_aware"]["enabled"].get<bool>());
+  EXPECT_EQ(j["acc_aware"]["min_share"].get<double>(), 0.0);
+  EXPECT_EQ(j["acc_aware"]["cadence_from"], "the model's input windows");
+  EXPECT_EQ(j["acc_aware"]["windows_with_cadence"].get<int>(), j["windows"].get<int>());
+  EXPECT_FALSE(nlohmann::json::parse(test.out)["acc_aware"]["enabled"].get<bool>());
+  auto spectral_acc = run("eval --model spectral --data synthetic --acc-aware", err);
+  EXPECT_EQ(spectral_acc.status, 1);
+  EXPECT_EQ(read_file(err),
+            "ppgkd: error: spectral: --acc-aware needs class posteriors (the spectral tracker "
+            "has none)\n");
+
   auto unknown = run("eval --model spectral --data synthetic --subjects nobody", err);
   EXPECT_EQ(unknown.status, 1);
   EXPECT_EQ(read_file(err), "ppgkd: error: synthetic: subject 'nobody' is not in the data\n");
