@@ -28,14 +28,16 @@ levers=${LEVERS:-"baseline:;motion-synthetic:--motion-augment synthetic;motion-t
 train() {
   local name=$1 fold=$2 seed=$3 flags=$4 dir="$out/$1/fold$2-seed$3"
   [[ -f "$dir/model.json" ]] && return 0
+  local m=(--model "$model")
+  [[ " $flags " == *" --model "* ]] && m=()  # a lever may name its own model (e.g. r6,spectral=16)
   # shellcheck disable=SC2086
-  "$ppgkd" train --data "$pool" --cache "$out/cache" --model "$model" --leave-dataset-out \
+  "$ppgkd" train --data "$pool" --cache "$out/cache" "${m[@]}" --leave-dataset-out \
     --fold "$fold" --epochs "$epochs" --seed "$seed" --threads 1 $flags --out "$dir" \
     >"$dir.log" 2>&1 || { echo "FAILED: $dir (see $dir.log)" >&2; return 1; }
 }
 
 # What the pool holds, for the record.
-"$ppgkd" data summary --data "$pool" >"$out/data_summary.txt"
+"$ppgkd" data summary --data "$data" >"$out/data_summary.txt"
 queue=()
 IFS=';' read -ra entries <<<"$levers"
 for fold in 1 2; do

@@ -35,7 +35,6 @@ struct TrainOptions {
   std::string init;  // --init: a model dir whose weights the run starts from
 };
 
-
 // Trains one fold into `dir` and returns its model.json metrics.
 nlohmann::json train_one(const TrainOptions& o, const WindowSet& ws, const CacheInfo& info,
                          const PreprocessConfig& pp, const ModelSpec& spec, const Fold& fold,
@@ -136,14 +135,10 @@ void run_train(const TrainOptions& o) {
   double mean = 0, sd = 0;
   for (double v : maes) mean += v / maes.size();
   for (double v : maes) sd += (v - mean) * (v - mean) / std::max<size_t>(1, maes.size() - 1);
-  nlohmann::json summary = {{"spec", spec.str()},
-                            {"data", o.data},
-                            {"data_fingerprint", info.fingerprint},
-                            {"split", o.split.kind()},
-                            {"folds", folds.size()},
-                            {"training", o.cfg.to_json()},
-                            {"folds_detail", per_fold},
-                            {"context", run_context()}};
+  nlohmann::json summary = {
+      {"spec", spec.str()},       {"data", o.data},          {"data_fingerprint", info.fingerprint},
+      {"split", o.split.kind()},  {"folds", folds.size()},   {"training", o.cfg.to_json()},
+      {"folds_detail", per_fold}, {"context", run_context()}};
   if (!maes.empty()) {
     summary["test_mae_bpm_mean"] = mean;
     summary["test_mae_bpm_sd"] = std::sqrt(sd);
