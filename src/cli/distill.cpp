@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/estimates.h"
 #include "cli/train_options.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -66,7 +67,9 @@ nlohmann::json distill_one(const DistillOptions& o, const DistillData& data,
   job.resume = o.resume;
   job.cache_dir = o.cache;
   job.progress_label = "fold " + std::to_string(fold.index + 1) + " " + dc.strategy;
-  job.extra = {{"split_seed", o.split.split_seed}, {"train_only", o.split.train_only}};
+  job.extra = {{"split_seed", o.split.split_seed},
+               {"train_only", o.split.train_only},
+               {"transition_scale_bpm", transition_scale_of(*data.ws, fold.train_subjects)}};
   std::fprintf(stderr, "fold %d/%d: %s student %s (%lld params)%s%s\n", fold.index + 1, fold.count,
                dc.strategy.c_str(), spec.str().c_str(), static_cast<long long>(spec.num_params()),
                dc.needs_teacher() ? " from " : "", job.teacher_dir.c_str());

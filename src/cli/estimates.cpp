@@ -257,25 +257,46 @@ void decode_rows(const std::string& how, double scale, double temperature, const
 
 namespace {
 
-// The Laplacian scale from the labels of the model's training subjects present in the data.
+// The Laplacian scale from the labels of the model's training subjects present in the data, else
+// the one recorded with the model.
 double fitted_scale(const WindowSet& ws, const std::vector<std::string>& train,
-                    nlohmann::json* about) {
-  const auto rows = ws.rows_of_subjects(train);
+                    const nlohmann::json& model_info, nlohmann::json* about) {
+  if (ws.rows_of_subjects(train).empty()) {
+    std::string source;
+    const double scale = recorded_transition_scale(model_info, &source);
+    (*about)["transition_scale_source"] =
+        source + " (the model's training subjects are not in this data)";
+    return scale;
+  }
+  (*about)["transition_scale_source"] = "fitted on the training subjects' labels";
+  return transition_scale_of(ws, train);
+}
+
+}  // namespace
+
+double transition_scale_of(const WindowSet& ws, const std::vector<std::string>& subjects) {
   std::vector<int> rec, win;
   std::vector<double> hr;
-  for (size_t r : rows) {
+  for (size_t r : ws.rows_of_subjects(subjects)) {
     rec.push_back(ws.recording[r]);
     win.push_back(ws.window[r]);
     hr.push_back(ws.hr[r]);
   }
-  if (rows.empty()) {
-    (*about)["transition_scale_source"] =
-        "default (the model's training subjects are not in this data)";
-    return kDefaultTransitionScaleBpm;
-  }
-  (*about)["transition_scale_source"] = "fitted on the training subjects' labels";
   return fit_laplacian_scale(rec, win, hr);
 }
+
+double recorded_transition_scale(const nlohmann::json& model_info, std::string* source) {
+  const nlohmann::json extra = model_info.value("extra", nlohmann::json::object());
+  const auto it = extra.find("transition_scale_bpm");
+  if (it != extra.end() && it->is_number() && it->get<double>() > 0) {
+    if (source) *source = "recorded with the model (fitted on its training labels)";
+    return it->get<double>();
+  }
+  if (source) *source = "default (the model records no scale)";
+  return kDefaultTransitionScaleBpm;
+}
+
+namespace {
 
 // ---------------------------------------------------------------------------- model path
 
@@ -330,7 +351,7 @@ Estimates model_estimates(const EstimateRequest& req) {
                                                           : edge_posteriors(req, m, ws, rows);
   double scale = req.transition_scale;
   if (req.decode != "window") {
-    if (scale <= 0) scale = fitted_scale(ws, {seen.begin(), seen.end()}, &out.about);
+    if (scale <= 0) scale = fitted_scale(ws, {seen.begin(), seen.end()}, m.info, &out.about);
     out.about["transition_scale_bpm"] = scale;
     out.about["temperature"] = req.temperature;
   }

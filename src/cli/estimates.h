@@ -77,6 +77,17 @@ void decode_rows(const std::string& how, double scale, double temperature, const
                  std::vector<double>* bpm, std::vector<double>* conf,
                  const std::vector<double>& cadence = {}, const CadencePenalty& penalty = {});
 
+// The Laplacian transition scale (BPM per 2 s step) fitted on the labels of `subjects` in ws
+// (fit_laplacian_scale); `train` and `distill` record it in model.json as
+// extra.transition_scale_bpm, fitted on the fold's training subjects. Throws when none of them
+// has a pair of consecutive labelled windows.
+double transition_scale_of(const WindowSet& ws, const std::vector<std::string>& subjects);
+
+// The scale a model's decoder uses when the data at hand holds none of its training subjects:
+// the one recorded at training time, or kDefaultTransitionScaleBpm for a model that has none.
+// `source` (may be null) says which.
+double recorded_transition_scale(const nlohmann::json& model_info, std::string* source);
+
 // Registers the options above on a subcommand (shared by eval and validate).
 void add_estimate_options(CLI::App* sub, EstimateRequest* req);
 

@@ -56,7 +56,7 @@ struct PredictOptions {
   double fs = 0;
   bool stream = false, causal = false;
   std::string decode = "window";
-  double transition_scale = kDefaultTransitionScaleBpm;
+  double transition_scale = 0;  // 0: the scale recorded with the model
   double temperature = 1.0;
   int threads = 1;
   AccAwareOptions acc;
@@ -327,9 +327,13 @@ void run_offline(const PredictOptions& o, LoadedModel& m, const PreprocessConfig
   }
 }
 
-void run_predict(const PredictOptions& o) {
+void run_predict(const PredictOptions& given) {
+  PredictOptions o = given;
   torch::set_num_threads(o.threads);
   LoadedModel m = load_model_dir(o.model);
+  if (o.transition_scale < 0 || !std::isfinite(o.transition_scale))
+    throw Error("predict", "--transition-scale must be > 0 (or 0: the model's own)");
+  if (o.transition_scale == 0) o.transition_scale = recorded_transition_scale(m.info, nullptr);
   PreprocessConfig cfg = m.preprocess;
   std::vector<std::string> ignore;
   if (o.stream || o.causal) {
@@ -371,7 +375,8 @@ void setup_predict(CLI::App& app) {
       ->check(CLI::IsMember({"window", "online", "offline", "viterbi"}))
       ->capture_default_str();
   sub->add_option("--transition-scale", o->transition_scale,
-                  "Laplacian scale of the HR change per 2 s step, BPM")
+                  "Laplacian scale of the HR change per 2 s step, BPM (0: the one fitted on the "
+                  "model's training labels, recorded in model.json)")
       ->capture_default_str();
   sub->add_option("--temperature", o->temperature, "Emission tempering: posterior^T")
       ->capture_default_str();

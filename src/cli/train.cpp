@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/estimates.h"
 #include "cli/train_options.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -94,7 +95,9 @@ nlohmann::json train_one(const TrainOptions& o, const WindowSet& ws, const Cache
   rec.split = o.split.kind();
   rec.metrics = metrics;
   rec.history = res.history_json();
-  rec.extra = {{"split_seed", o.split.split_seed}, {"train_only", o.split.train_only}};
+  rec.extra = {{"split_seed", o.split.split_seed},
+               {"train_only", o.split.train_only},
+               {"transition_scale_bpm", transition_scale_of(ws, fold.train_subjects)}};
   if (!init_json.is_null()) rec.extra["init"] = init_json;
   save_model_dir(dir, *net, pp, rec);
   if (metrics.contains("test"))

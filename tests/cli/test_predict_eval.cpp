@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "analysis/gnuplot.h"
@@ -287,6 +288,61 @@ TEST(CliEval, ModelHeldOutLabellingAndDecoders) {
   auto unknown = run("eval --model spectral --data synthetic --subjects nobody", err);
   EXPECT_EQ(unknown.status, 1);
   EXPECT_EQ(read_file(err), "ppgkd: error: synthetic: subject 'nobody' is not in the data\n");
+}
+
+TEST(CliTrain, RecordsTheTransitionScaleOfItsTrainingLabelsAndDecodersUseIt) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  auto trained =
+      run("train --data synthetic --model mlp:hidden=8 --epochs 1 --folds 4 --fold 0 "
+          "--threads 1 --out " +
+              dir + "/m",
+          err);
+  ASSERT_EQ(trained.status, 0) << read_file(err);
+  const auto info = nlohmann::json::parse(read_file(dir + "/m/model.json"));
+  std::set<std::string> train;
+  for (const char* key : {"train_subjects", "val_subjects"})
+    for (const auto& s : info["split"][key]) train.insert(s.get<std::string>());
+  ASSERT_FALSE(train.empty());
+  // Independently: the mean |HR(k+1) - HR(k)| over consecutive labelled windows of the training
+  // subjects' recordings, straight from the generator's labels.
+  double sum = 0;
+  int pairs = 0;
+  for (const Recording& rec : make_synthetic(SyntheticConfig{})) {
+    if (!train.count(rec.subject)) continue;
+    for (size_t i = 1; i < rec.windows.size(); ++i) {
+      if (rec.windows[i].index != rec.windows[i - 1].index + 1) continue;
+      sum += std::fabs(rec.windows[i].hr_bpm - rec.windows[i - 1].hr_bpm);
+      ++pairs;
+    }
+  }
+  ASSERT_GT(pairs, 0);
+  // Windows carry their labels as float: agreement to float precision (~1e-7 relative).
+  EXPECT_NEAR(info["extra"]["transition_scale_bpm"].get<double>(), sum / pairs, 1e-6);
+
+  // Data without the model's training subjects: the recorded scale, else the default.
+  PreprocessConfig pp;
+  ModelRecord rec;
+  rec.train_subjects = {"bami1/01"};
+  rec.extra = {{"transition_scale_bpm", 2.5}};
+  torch::manual_seed(1);
+  save_model_dir(dir + "/recorded",
+                 *make_net(ModelSpec::parse("mlp:hidden=16", pp.channels(), pp.length())), pp, rec);
+  auto recorded = run("eval --model " + dir + "/recorded --data synthetic --decode online", err);
+  ASSERT_EQ(recorded.status, 0) << read_file(err);
+  auto j = nlohmann::json::parse(recorded.out);
+  EXPECT_EQ(j["transition_scale_bpm"].get<double>(), 2.5);
+  EXPECT_EQ(j["transition_scale_source"],
+            "recorded with the model (fitted on its training labels) (the model's training "
+            "subjects are not in this data)");
+  const std::string plain = make_model_dir(dir + "/plain", false);
+  auto fallback = run("eval --model " + plain + " --data synthetic --decode online", err);
+  ASSERT_EQ(fallback.status, 0) << read_file(err);
+  j = nlohmann::json::parse(fallback.out);
+  EXPECT_EQ(j["transition_scale_bpm"].get<double>(), 1.33);
+  EXPECT_EQ(j["transition_scale_source"],
+            "default (the model records no scale) (the model's training subjects are not in "
+            "this data)");
 }
 
 TEST(CliValidate, SpectralReportOnSynthetic) {
