@@ -126,6 +126,35 @@ TEST(SweepPlan, ArgumentsCarryFlagsTeacherAndOneThread) {
     }
 }
 
+// A plan takes a pre-trained teacher (teacher_train.init -> train --init) and train-only datasets
+// for teachers and students alike (train.train_only -> --train-only on train and distill).
+TEST(SweepPlan, PretrainedTeachersAndTrainOnlyDatasets) {
+  auto j = tiny_plan();
+  j["teacher_train"] = {{"init", "pre/r6"}};
+  j["train"]["train_only"] = "bami2";
+  const auto runs = expand_plan(SweepPlan::from_json(j, "plan.json"), "fp", "abc");
+  auto has = [](const std::vector<std::string>& a, const std::string& flag,
+                const std::string& value) {
+    auto it = std::find(a.begin(), a.end(), flag);
+    return it != a.end() && it + 1 != a.end() && *(it + 1) == value;
+  };
+  int teachers = 0, students = 0;
+  for (const auto& r : runs) {
+    const auto a = run_arguments(r, "OUT");
+    EXPECT_TRUE(has(a, "--train-only", "bami2")) << a[0];
+    if (a[0] == "train" && r.teacher_key.empty() && has(a, "--model", "r6")) {
+      EXPECT_TRUE(has(a, "--init", "pre/r6"));
+      ++teachers;
+    }
+    if (a[0] == "distill") {
+      EXPECT_EQ(std::find(a.begin(), a.end(), "--init"), a.end());
+      ++students;
+    }
+  }
+  EXPECT_GT(teachers, 0);
+  EXPECT_GT(students, 0);
+}
+
 TEST(SweepPlan, RejectsBadPlansWithExactMessages) {
   auto j = tiny_plan();
   j["folds"] = 0;
