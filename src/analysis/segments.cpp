@@ -44,6 +44,14 @@ Protocol recording_protocol(const std::string& dataset, const std::string& recor
                                    {"run 7 km/h", 180},
                                    {"walk 2.5 km/h", 120},
                                    {"rest", 60}});
+  } else if (dataset == "bami2") {
+    return make_protocol("bami2", {{"rest", 60},
+                                   {"walk 3-4 km/h", 120},
+                                   {"run 6-8 km/h", 120},
+                                   {"run holding the bar", 120},
+                                   {"walk", 120},
+                                   {"walk holding the bar", 120},
+                                   {"rest or walk", 60}});
   }
   return Protocol{dataset, {{"all", 0, std::numeric_limits<double>::infinity()}}};
 }

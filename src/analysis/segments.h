@@ -6,6 +6,9 @@
 //                        TYPE02: the same with 6 and 12 km/h
 //   BAMI-1: rest 1 min -> walk 2 min (2.5 km/h) -> run 3 min (6 km/h) -> walk 2 min (3 km/h) ->
 //           run 3 min (7 km/h) -> walk 2 min (2.5 km/h) -> rest 1 min
+//   BAMI-2: rest 1 min -> walk 2 min (3–4 km/h) -> run 2 min (6–8 km/h) -> run holding the
+//           treadmill bar 2 min -> walk 2 min -> walk holding the bar 2 min -> rest or walk 1 min
+//           (its PROVENANCE.md; 720 s of protocol in 730 s recordings)
 //   any other recording (SPC extra / test, BAMI windowed, BIDMC, synthetic): one segment "all".
 // A window belongs to the segment containing its centre (start + 4 s); a centre at or past the
 // protocol's end is in no segment (index -1: the protocol timing no longer says what happened).
@@ -22,7 +25,7 @@ struct ActivitySegment {
 };
 
 struct Protocol {
-  std::string name;  // "spc2015 TYPE01", "spc2015 TYPE02", "bami1", or the dataset name
+  std::string name;  // "spc2015 TYPE01", "spc2015 TYPE02", "bami1", "bami2", or the dataset name
   std::vector<ActivitySegment> segments;  // contiguous from 0 s; "all" spans [0, inf)
 };
 

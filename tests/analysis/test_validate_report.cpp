@@ -46,6 +46,15 @@ TEST(Segments, SpcAndBamiProtocols) {
   EXPECT_EQ(segment_index(b, 840), -1);
   EXPECT_EQ(b.segments[3].activity, "walk 3 km/h");
 
+  const Protocol b2 = recording_protocol("bami2", "BAMI2_3");
+  ASSERT_EQ(b2.segments.size(), 7u);
+  // Boundaries 60, 180, 300, 420, 540, 660, 720 s.
+  EXPECT_EQ(segment_index(b2, 179.9), 1);
+  EXPECT_EQ(segment_index(b2, 300), 3);
+  EXPECT_EQ(segment_label(b2, 3), "4. run holding the bar");
+  EXPECT_EQ(segment_index(b2, 719.9), 6);
+  EXPECT_EQ(segment_index(b2, 720), -1);
+
   // No documented protocol: one segment "all".
   for (const auto& [ds, name] :
        std::vector<std::pair<std::string, std::string>>{{"spc2015", "TEST_S01_T01"},
