@@ -13,9 +13,11 @@ namespace ppgkd {
 
 // The edge graph of a ResNet1D or MLP (models/networks.h). Throws Error(spec, ...) for a module
 // of another kind, and for a ResNet1D with a spectral branch (spec.spectral > 0): the C runtime
-// has no FFT op, so such teachers are distilled, not exported (message: spectral_refusal).
+// has no FFT op, so such teachers are distilled, not exported (message: spectral_refusal); and for
+// a seed ensemble, which is several networks (message: ensemble_refusal).
 EdgeGraph lower_net(NetImpl& net);
 std::string spectral_refusal(const ModelSpec& spec);
+std::string ensemble_refusal(const ModelSpec& spec);
 
 // One BatchNorm folded into a bias-free convolution: weight (C_out, C_in, K) -> folded weight
 // (same shape) and bias (C_out), as float tensors.

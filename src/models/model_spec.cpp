@@ -73,6 +73,18 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
   m.length = length;
   size_t colon = s.find(':');
   m.family = s.substr(0, colon);
+  if (m.family == "ensemble") {  // "ensemble:n=N;MEMBER"
+    const std::string rest = colon == std::string::npos ? "" : s.substr(colon + 1);
+    const size_t semi = rest.find(';');
+    if (semi == std::string::npos || rest.rfind("n=", 0) != 0)
+      throw Error(kWhere, fmt::format("'{}': expected ensemble:n=N;MEMBER_SPEC", s));
+    m.members = parse_positive(s, "n", rest.substr(2, semi - 2));
+    auto member = std::make_shared<ModelSpec>(parse(rest.substr(semi + 1), in_channels, length));
+    if (member->family == "ensemble")
+      throw Error(kWhere, fmt::format("'{}': an ensemble's members may not be ensembles", s));
+    m.member = std::move(member);
+    return m;
+  }
   std::map<std::string, std::string> kv;
   if (colon != std::string::npos) {
     for (const auto& item : split(s.substr(colon + 1), ',')) {
@@ -114,8 +126,9 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
     if (hidden.empty()) throw Error(kWhere, fmt::format("'{}': mlp needs hidden=", s));
     m.hidden = parse_widths(s, "hidden", hidden);
   } else {
-    throw Error(kWhere, fmt::format("'{}': unknown model family '{}' (expected resnet1d or mlp)", s,
-                                    m.family));
+    throw Error(kWhere, fmt::format("'{}': unknown model family '{}' (expected resnet1d, mlp or "
+                                    "ensemble)",
+                                    s, m.family));
   }
   if (!kv.empty())
     throw Error(kWhere,
@@ -124,6 +137,7 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
 }
 
 std::string ModelSpec::str() const {
+  if (member) return fmt::format("ensemble:n={};{}", members, member->str());
   if (family == "resnet1d")
     return fmt::format("resnet1d:stem={},stages={},blocks={},k={}{}", stem, join(stages), blocks,
                        kernel, spectral > 0 ? fmt::format(",spectral={}", spectral) : "");
@@ -189,6 +203,7 @@ int ModelSpec::stage_length(int stage) const {
 }
 
 int ModelSpec::num_stages() const {
+  if (member) return member->num_stages();
   return static_cast<int>(family == "resnet1d" ? stages.size() : hidden.size());
 }
 
@@ -198,11 +213,13 @@ std::vector<int64_t> ModelSpec::feature_shape(int stage) const {
   if (s < 0 || s >= n)
     throw Error(kWhere,
                 fmt::format("'{}': feature stage {} out of range (0..{})", str(), stage, n - 1));
+  if (member) return member->feature_shape(s);
   if (family == "resnet1d") return {stages[s], stage_length(s)};
   return {hidden[s]};
 }
 
 int64_t ModelSpec::num_params() const {
+  if (member) return members * member->num_params();
   const int64_t K = kNumClasses;
   int64_t n = 0;
   if (family == "resnet1d") {
@@ -236,6 +253,7 @@ int64_t ModelSpec::num_params() const {
 }
 
 int64_t ModelSpec::macs() const {
+  if (member) return members * member->macs();  // the averaging is not counted
   const int64_t K = kNumClasses;
   int64_t m = 0;
   if (family == "resnet1d") {

@@ -4,6 +4,12 @@
 //   resnet1d:stem=16,stages=16-32-64,blocks=1,k=5      ResNet1D
 //   resnet1d:stem=16,stages=16-32-64,k=5,spectral=16   ResNet1D plus a spectral branch of width 16
 //   mlp:hidden=256-128                                  MLP on the flattened window
+//   ensemble:n=3;resnet1d:stem=8,stages=8-16,k=5        seed ensemble: 3 members of one spec
+//
+// An ensemble's string is "ensemble:n=N;" followed by its member's spec (no other family uses ';',
+// so the two never collide). Members may not be ensembles. Its parameters, MACs and weight bytes
+// are N times the member's (the averaging of the posteriors is not counted); its feature stages
+// and shapes are the member's (the feature is the mean of the members' features).
 //
 // Both take (B, C, L) windows (C input channels, L = 200 samples) and return (B, K = 180) logits.
 // The architectures themselves are in networks.h; the counts here are tested against them.
@@ -11,13 +17,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace ppgkd {
 
 struct ModelSpec {
-  std::string family;  // "resnet1d" or "mlp"
+  std::string family;  // "resnet1d", "mlp" or "ensemble"
   // resnet1d: stem width, stage widths (each stage after the first halves the length with a
   // stride-2 first block), basic blocks per stage, kernel width (odd, so "same" padding k/2
   // keeps the length at stride 1).
@@ -38,6 +45,10 @@ struct ModelSpec {
   int spectral = 0;
   // mlp: hidden widths (at least one).
   std::vector<int> hidden;
+  // ensemble: the number of members (>= 1) and their one spec (never an ensemble; same input
+  // shape). Null for the other families.
+  int members = 0;
+  std::shared_ptr<const ModelSpec> member;
   // Input shape, filled from the preprocessing config (not part of the string).
   int in_channels = 4;
   int length = 200;

@@ -1,7 +1,9 @@
-// ResNet1D and MLP modules (see networks.h for shapes and names).
+// ResNet1D and MLP modules and seed ensembles of them (see networks.h for shapes and names).
 #include "models/networks.h"
 
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "common/error.h"
 #include "data/dsp/class_map.h"
@@ -133,11 +135,45 @@ ModelOutput MlpImpl::forward_with_feature(const torch::Tensor& x, int stage) {
   return out;
 }
 
+// ------------------------------------------------------------------------------- ensemble
+
+EnsembleImpl::EnsembleImpl(const ModelSpec& s) : EnsembleImpl(s, {}) {}
+
+EnsembleImpl::EnsembleImpl(const ModelSpec& s, std::vector<Net> members) : NetImpl(s) {
+  if (s.family != "ensemble" || !s.member) throw Error(s.str(), "not an ensemble spec");
+  if (members.empty())
+    for (int i = 0; i < s.members; ++i) members.push_back(make_net(*s.member));
+  if (static_cast<int>(members.size()) != s.members)
+    throw Error(s.str(), fmt::format("expected {} members, got {}", s.members, members.size()));
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (!members[i] || members[i]->spec() != *s.member)
+      throw Error(s.str(), fmt::format("member {} is {}, not the member spec", i,
+                                       members[i] ? members[i]->spec().str() : "null"));
+    nets.push_back(register_module(fmt::format("m{}", i), members[i]));
+  }
+}
+
+ModelOutput EnsembleImpl::forward_with_feature(const torch::Tensor& x, int stage) {
+  check_input(x);
+  std::vector<torch::Tensor> logp, features;
+  for (auto& net : nets) {
+    ModelOutput o = net->forward_with_feature(x, stage);
+    logp.push_back(torch::log_softmax(o.logits, 1));  // (B, K)
+    if (o.feature.defined()) features.push_back(o.feature);
+  }
+  const double n = static_cast<double>(nets.size());
+  ModelOutput out;
+  out.logits = torch::logsumexp(torch::stack(logp), 0) - std::log(n);  // (B, K)
+  if (!features.empty()) out.feature = torch::stack(features).mean(0);
+  return out;
+}
+
 // ------------------------------------------------------------------------------- factory
 
 Net make_net(const ModelSpec& spec) {
   if (spec.family == "resnet1d") return std::make_shared<ResNet1dImpl>(spec);
   if (spec.family == "mlp") return std::make_shared<MlpImpl>(spec);
+  if (spec.family == "ensemble") return std::make_shared<EnsembleImpl>(spec);
   throw Error(spec.str(), "unknown model family '" + spec.family + "'");
 }
 

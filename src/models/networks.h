@@ -18,6 +18,7 @@
 //   spectral branch (spec.spectral > 0 only): spec_conv1.weight, spec_bn1.*, spec_conv2.weight,
 //   spec_bn2.*, spec_out.weight, spec_scale (1); buffers spec_window (L), spec_interp (F, K)
 // MLP: fc{i}.{weight,bias} for hidden layer i, head.{weight,bias}.
+// Ensemble: m{i}.<the member's names> for member i = 0..n-1.
 // Convolutions have no bias (BN follows). This file is not the trainer and does no I/O.
 #pragma once
 
@@ -117,6 +118,26 @@ class MlpImpl : public NetImpl {
   torch::nn::Linear head{nullptr};
 };
 TORCH_MODULE(Mlp);
+
+// ------------------------------------------------------------------------------- ensemble
+
+// A seed ensemble (spec "ensemble:n=N;MEMBER"): N networks of the member spec, submodules
+// m0..m{N-1} (so parameter names are m{i}.<member names>).
+//   logits   log(mean_i softmax(member_i logits)) = logsumexp_i(log_softmax_i) - log N, (B, K):
+//            softmax of the ensemble's logits is the members' mean posterior (and the logits are
+//            already normalised log-probabilities)
+//   feature  the mean of the members' features of that stage (the member's shape)
+class EnsembleImpl : public NetImpl {
+ public:
+  // N freshly built members (make_net of the member spec, in order m0, m1, ...).
+  explicit EnsembleImpl(const ModelSpec& spec);
+  // The given members, which must all have spec.member's spec and be spec.members in number.
+  EnsembleImpl(const ModelSpec& spec, std::vector<Net> members);
+  ModelOutput forward_with_feature(const torch::Tensor& x, int stage) override;
+
+  std::vector<Net> nets;
+};
+TORCH_MODULE(Ensemble);
 
 // ------------------------------------------------------------------------------- factory
 

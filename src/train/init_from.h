@@ -6,7 +6,8 @@
 //     "classes") or a head of another shape: everything but the head (the final classifier
 //     layer, `head.*`) is copied and the head keeps the fresh initialisation the caller drew
 //     from its seed;
-//   - any other difference is refused with one Error naming DIR/model.json and the mismatch.
+//   - any other difference is refused with one Error naming DIR/model.json and the mismatch;
+//   - a seed ensemble (`ppgkd ensemble`) is refused: it is several networks (distil it instead).
 // Not here: training, or writing the new model's directory (the caller records to_json()).
 #pragma once
 

@@ -89,7 +89,8 @@ struct TrainHooks {
   std::function<void()> after_backward;
 };
 
-// Builds the network for `spec` with its initial weights drawn from `seed`.
+// Builds the network for `spec` with its initial weights drawn from `seed`. Refuses an ensemble
+// spec (members are trained one by one and combined by `ppgkd ensemble`, train/ensemble.h).
 Net init_model(const ModelSpec& spec, uint64_t seed);
 
 // Trains `net` on rows `fit_rows` of `ws`, early-stopping on the subject-averaged MAE of

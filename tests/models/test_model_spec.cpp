@@ -139,7 +139,7 @@ void expect_error(const std::string& spec, const std::string& message) {
 TEST(ModelSpec, BadSpecsSayWhy) {
   expect_error("cnn:stages=8",
                "model spec: 'cnn:stages=8': unknown model family 'cnn' (expected "
-               "resnet1d or mlp)");
+               "resnet1d, mlp or ensemble)");
   expect_error("resnet1d:stem=8", "model spec: 'resnet1d:stem=8': resnet1d needs stages=");
   expect_error("resnet1d:stages=8-x",
                "model spec: 'resnet1d:stages=8-x': stages must be a positive integer, got 'x'");

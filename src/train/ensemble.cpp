@@ -1,0 +1,165 @@
+// Seed ensembles as model directories (see ensemble.h): the members' checks, the record, the write.
+#include "train/ensemble.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "train/model_dir.h"
+
+namespace ppgkd {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string canonical_dir(const std::string& dir) {
+  return fs::weakly_canonical(fs::absolute(dir)).lexically_normal().string();
+}
+
+nlohmann::json split_of(const LoadedModel& m) {
+  return m.info.value("split", nlohmann::json::object());
+}
+
+std::vector<std::string> subjects_of(const LoadedModel& m, const char* key) {
+  std::vector<std::string> v;
+  for (const auto& s : split_of(m).value(key, nlohmann::json::array()))
+    v.push_back(s.get<std::string>());
+  return v;
+}
+
+// Refuses member `m` (directory `dir`) unless it matches the first member `first` (`first_dir`) in
+// spec, preprocessing, class map and test subjects.
+void check_same(const std::string& first_dir, const LoadedModel& first, const std::string& dir,
+                const LoadedModel& m) {
+  const std::string where = dir + "/model.json";
+  const ModelSpec &a = first.net->spec(), &b = m.net->spec();
+  if (a != b)
+    throw Error(where, fmt::format("spec {} on (C={}, L={}) differs from the first member's {} on "
+                                   "(C={}, L={}) ({})",
+                                   b.str(), b.in_channels, b.length, a.str(), a.in_channels,
+                                   a.length, first_dir));
+  const auto pa = first.preprocess.to_json(), pb = m.preprocess.to_json();
+  for (const auto* keys : {&pa, &pb})
+    for (const auto& item : keys->items()) {
+      const auto va = pa.value(item.key(), nlohmann::json()),
+                 vb = pb.value(item.key(), nlohmann::json());
+      if (va != vb)
+        throw Error(where, fmt::format("preprocessing {} = {} differs from the first member's {} "
+                                       "({})",
+                                       item.key(), vb.dump(), va.dump(), first_dir));
+    }
+  const auto ca = first.info.value("classes", nlohmann::json::object()),
+             cb = m.info.value("classes", nlohmann::json::object());
+  for (const char* key : {"count", "min_bpm", "bin_bpm"}) {
+    const auto va = ca.value(key, nlohmann::json()), vb = cb.value(key, nlohmann::json());
+    if (va != vb)
+      throw Error(where, fmt::format("class map {} = {} differs from the first member's {} ({})",
+                                     key, vb.dump(), va.dump(), first_dir));
+  }
+  auto ta = subjects_of(first, "test_subjects"), tb = subjects_of(m, "test_subjects");
+  std::sort(ta.begin(), ta.end());
+  std::sort(tb.begin(), tb.end());
+  if (ta != tb)
+    throw Error(where, fmt::format("test subjects [{}] differ from the first member's [{}] ({}); "
+                                   "the members of an ensemble come from one fold",
+                                   fmt::join(tb, ", "), fmt::join(ta, ", "), first_dir));
+}
+
+// Appends the elements of `add` not yet in `v` (keeping first-seen order).
+void append_new(std::vector<std::string>* v, const std::vector<std::string>& add) {
+  for (const auto& s : add)
+    if (std::find(v->begin(), v->end(), s) == v->end()) v->push_back(s);
+}
+
+}  // namespace
+
+nlohmann::json build_ensemble(const std::vector<std::string>& dirs, const std::string& out_dir) {
+  if (dirs.size() < 2)
+    throw Error("ensemble", fmt::format("needs at least 2 members, got {}", dirs.size()));
+  if (out_dir.empty()) throw Error("ensemble", "no output directory given");
+  const std::string out_path = canonical_dir(out_dir);
+  std::vector<LoadedModel> ms;
+  std::vector<std::string> paths;
+  for (const auto& dir : dirs) {
+    const std::string where = dir + "/model.json", path = canonical_dir(dir);
+    if (path == out_path)
+      throw Error(where, "is the output directory; write the ensemble elsewhere");
+    if (std::find(paths.begin(), paths.end(), path) != paths.end())
+      throw Error(where, "is given twice; an ensemble's members are distinct models");
+    paths.push_back(path);
+    LoadedModel m = load_model_dir(dir);
+    if (m.net->spec().member)
+      throw Error(where, "is itself an ensemble; members must be single networks");
+    if (!ms.empty()) check_same(dirs[0], ms[0], dir, m);
+    ms.push_back(std::move(m));
+  }
+
+  const ModelSpec& mspec = ms[0].net->spec();
+  const ModelSpec spec = ModelSpec::parse(fmt::format("ensemble:n={};{}", ms.size(), mspec.str()),
+                                          mspec.in_channels, mspec.length);
+  std::vector<Net> nets;
+  for (const auto& m : ms) nets.push_back(m.net);
+  auto ens = std::make_shared<EnsembleImpl>(spec, nets);
+  ens->eval();
+
+  ModelRecord rec;
+  const auto split0 = split_of(ms[0]);
+  rec.split = split0.value("kind", "none");
+  rec.fold = split0.value("fold", -1);
+  rec.folds = split0.value("folds", 0);
+  rec.test_subjects = subjects_of(ms[0], "test_subjects");
+  std::vector<std::string> val;
+  nlohmann::json members = nlohmann::json::array(), seeds = nlohmann::json::array();
+  double scale_sum = 0;
+  int scales = 0;
+  const auto data0 = ms[0].info.value("data", nlohmann::json::object());
+  bool same_data = true;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    const auto& info = ms[i].info;
+    append_new(&rec.train_subjects, subjects_of(ms[i], "train_subjects"));
+    append_new(&val, subjects_of(ms[i], "val_subjects"));
+    same_data = same_data && info.value("data", nlohmann::json::object()) == data0;
+    const auto training = info.value("training", nlohmann::json::object());
+    const auto seed =
+        training.is_object() ? training.value("seed", nlohmann::json()) : nlohmann::json();
+    seeds.push_back(seed);
+    nlohmann::json member = {{"dir", paths[i]},
+                             {"seed", seed},
+                             {"spec", info.value("spec", "")},
+                             {"fold", split_of(ms[i]).value("fold", -1)},
+                             {"metrics", info.value("metrics", nlohmann::json::object())}};
+    const auto extra = info.value("extra", nlohmann::json::object());
+    const auto scale = extra.is_object() ? extra.value("transition_scale_bpm", nlohmann::json())
+                                         : nlohmann::json();
+    if (scale.is_number() && scale.get<double>() > 0) {
+      member["transition_scale_bpm"] = scale;
+      scale_sum += scale.get<double>();
+      ++scales;
+    }
+    members.push_back(std::move(member));
+  }
+  for (const auto& s : val)  // a subject any member fitted on is a training subject
+    if (std::find(rec.train_subjects.begin(), rec.train_subjects.end(), s) ==
+        rec.train_subjects.end())
+      rec.val_subjects.push_back(s);
+  if (same_data) {
+    rec.data_root = data0.value("root", "");
+    rec.data_fingerprint = data0.value("fingerprint", "");
+  }
+  const char* combination =
+      "log of the mean of the members' softmax posteriors (softmax of the logits = mean posterior)";
+  rec.training = {{"kind", "seed ensemble"}, {"members", ms.size()}, {"seeds", seeds}};
+  rec.metrics = nlohmann::json::object();
+  rec.extra = {{"ensemble", {{"members", members}, {"combination", combination}}}};
+  if (scales > 0) rec.extra["transition_scale_bpm"] = scale_sum / scales;
+  fs::create_directories(out_dir);
+  save_model_dir(out_dir, *ens, ms[0].preprocess, rec);
+  return nlohmann::json::parse(read_file(out_dir + "/model.json"));
+}
+
+}  // namespace ppgkd
