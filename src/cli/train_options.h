@@ -11,19 +11,25 @@
 
 namespace ppgkd::cli {
 
-// --folds --fold --loso --leave-dataset-out --train-only --split-seed, bound to `plan` and
-// `fold`. `what` names the work done per fold ("Train", "Distil").
+// --folds --fold --loso --leave-dataset-out --inner-of --train-only --split-seed, bound to `plan`
+// and `fold`. `what` names the work done per fold ("Train", "Distil").
 inline void add_fold_options(CLI::App* sub, const std::string& what, FoldPlan& plan, int& fold) {
-  auto* k = sub->add_option("--folds", plan.folds, "Subject-wise folds (1: train on all)")
+  auto* k = sub->add_option("--folds", plan.folds,
+                            "Subject-wise folds (1: train on all; with --leave-dataset-out only "
+                            "the outer split of --inner-of)")
                 ->check(CLI::Range(1, 1000))
                 ->capture_default_str();
   sub->add_option("--fold", fold, what + " only this fold (0-based) into --out")
       ->check(CLI::NonNegativeNumber);
   auto* loso = sub->add_flag("--loso", plan.loso, "Leave-one-subject-out folds")->excludes(k);
-  sub->add_flag("--leave-dataset-out", plan.leave_dataset_out,
-                "One fold per dataset, that dataset being the test set")
-      ->excludes(k)
-      ->excludes(loso);
+  auto* ldo = sub->add_flag("--leave-dataset-out", plan.leave_dataset_out,
+                            "One fold per dataset, that dataset being the test set")
+                  ->excludes(loso);
+  sub->add_option("--inner-of", plan.inner_of,
+                  "Nested selection: leave-dataset-out within the training subjects of this "
+                  "fold of the --folds/--split-seed split")
+      ->needs(ldo)
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--train-only", plan.train_only,
                   "Datasets whose subjects join every fold's training set and are never tested "
                   "(e.g. bami2,bidmc)")

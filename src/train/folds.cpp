@@ -91,6 +91,7 @@ std::string subject_dataset(const std::string& subject) {
 }
 
 std::string FoldPlan::kind() const {
+  if (inner_of >= 0) return fmt::format("ldo-in-fold-{}", inner_of);
   if (leave_dataset_out) return "ldo";
   if (loso) return "loso";
   return folds == 1 ? "none" : "kfold";
@@ -107,6 +108,14 @@ std::vector<Fold> make_folds(const FoldPlan& plan, const std::vector<std::string
       throw Error("folds", fmt::format("train-only dataset '{}' has no subject in the data", d));
   }
   if (pool.empty()) throw Error("folds", "every subject is train-only: nothing left to test");
+  if (plan.inner_of >= 0) {
+    if (!plan.leave_dataset_out)
+      throw Error("folds", "a nested split (inner_of) needs leave-dataset-out");
+    if (plan.inner_of >= plan.folds)
+      throw Error("folds",
+                  fmt::format("inner_of {} is not a fold of {}", plan.inner_of, plan.folds));
+    pool = kfold_by_subject(pool, plan.folds, plan.split_seed)[plan.inner_of].train_subjects;
+  }
 
   std::vector<Fold> folds;
   if (plan.leave_dataset_out) {

@@ -31,16 +31,22 @@ std::string subject_dataset(const std::string& subject);
 //   leave_dataset_out: one fold per such dataset, that dataset's subjects being the test set.
 // Subjects of the train_only datasets join every fold's training subjects and are never tested,
 // so adding them leaves the test subjects of every fold unchanged.
+// inner_of = f >= 0 nests the split for selection: the subjects are first restricted to the
+// training subjects of fold f of the outer k-fold split (folds, split_seed, over the same pool),
+// and leave_dataset_out (required then) splits those, so an inner test set is never a test
+// subject of outer fold f.
 struct FoldPlan {
   int folds = 4;
   bool loso = false;
   bool leave_dataset_out = false;
+  int inner_of = -1;  // >= 0: nested leave-dataset-out within outer fold inner_of
   uint64_t split_seed = 1;
   std::vector<std::string> train_only;  // dataset names, e.g. {"bami2"}
-  std::string kind() const;             // "kfold", "loso", "ldo" or "none" (for model.json)
+  std::string kind() const;  // "kfold", "loso", "ldo", "ldo-in-fold-F" or "none" (model.json)
 };
 // Throws Error("folds", ...) when a train_only dataset has no subject, when no subject is left
-// to test, or when leave_dataset_out finds fewer than two datasets.
+// to test, when leave_dataset_out finds fewer than two datasets, or when inner_of is out of
+// range or given without leave_dataset_out.
 std::vector<Fold> make_folds(const FoldPlan& plan, const std::vector<std::string>& subjects);
 
 // Splits a fold's training subjects into fit and validation subjects: round(fraction * n)

@@ -142,6 +142,42 @@ TEST(Folds, LeaveDatasetOutTestsEachDatasetOnce) {
   for (const auto& f : folds) EXPECT_EQ(f.count, 2);
 }
 
+TEST(Folds, NestedLeaveDatasetOutStaysInsideTheOuterFoldsTrainingSubjects) {
+  FoldPlan outer;
+  outer.train_only = {"x"};
+  const auto outer_folds = make_folds(outer, pooled());
+  for (int f = 0; f < outer.folds; ++f) {
+    FoldPlan inner = outer;
+    inner.leave_dataset_out = true;
+    inner.inner_of = f;
+    EXPECT_EQ(inner.kind(), "ldo-in-fold-" + std::to_string(f));
+    const auto folds = make_folds(inner, pooled());
+    ASSERT_EQ(folds.size(), 2u);  // datasets a and b; x is train-only
+    const auto& test = outer_folds[f].test_subjects;
+    std::set<std::string> allowed(outer_folds[f].train_subjects.begin(),
+                                  outer_folds[f].train_subjects.end());
+    for (const auto& fold : folds) {
+      for (const auto& s : fold.test_subjects) EXPECT_TRUE(allowed.count(s)) << s;
+      for (const auto& s : fold.train_subjects) EXPECT_TRUE(allowed.count(s)) << s;
+      for (const auto& s : test) {
+        EXPECT_EQ(std::count(fold.test_subjects.begin(), fold.test_subjects.end(), s), 0);
+        EXPECT_EQ(std::count(fold.train_subjects.begin(), fold.train_subjects.end(), s), 0);
+      }
+    }
+    // Inner fold 0 tests dataset a's subjects of the outer training set, trains on b's and x.
+    for (const auto& s : folds[0].test_subjects) EXPECT_EQ(subject_dataset(s), "a");
+    EXPECT_EQ(folds[0].test_subjects.size() + folds[1].test_subjects.size(),
+              outer_folds[f].train_subjects.size() - 3);
+  }
+  FoldPlan no_ldo;
+  no_ldo.inner_of = 0;
+  EXPECT_THROW(make_folds(no_ldo, pooled()), Error);
+  FoldPlan out_of_range;
+  out_of_range.leave_dataset_out = true;
+  out_of_range.inner_of = 4;
+  EXPECT_THROW(make_folds(out_of_range, pooled()), Error);
+}
+
 TEST(Folds, BadPlansAreRefused) {
   FoldPlan missing;
   missing.train_only = {"nope"};
