@@ -1,6 +1,5 @@
-// The window cadence and the emission penalty (see cadence.h). window_cadence mirrors
-// edge/src/cadence.c operation for operation in float (compiled with -ffp-contract=off, see
-// CMakeLists.txt): change both together; tests/decode/test_cadence.cpp compares their bits.
+// The window cadence and the emission penalty (see cadence.h). window_cadence calls the edge
+// runtime's ppgkd_cadence_estimate, so there is one implementation of the estimate.
 #include "decode/cadence.h"
 
 #include <fmt/format.h>
@@ -9,34 +8,16 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "ppgkd_cadence.h"
 
 namespace ppgkd {
 
 namespace {
-
-constexpr int kClasses = 180;
-constexpr float kMinFsHz = 8.0f;
-
-// cos(x) for 0 <= x <= pi, exactly as cos_0_pi in edge/src/cadence.c.
-float cos_0_pi(float x) {
-  float sign = 1.0f;
-  if (x > 1.57079633f) {
-    x = 3.14159265f - x;
-    sign = -1.0f;
-  }
-  const float x2 = x * x;
-  return sign *
-         (1.0f -
-          x2 * (1.0f / 2 -
-                x2 * (1.0f / 24 -
-                      x2 * (1.0f / 720 -
-                            x2 * (1.0f / 40320 -
-                                  x2 * (1.0f / 3628800 - x2 * (1.0f / 479001600 -
-                                                               x2 * (1.0f / 87178291200.0f))))))));
-}
-
+constexpr float kMinFsHz = PPGKD_CADENCE_MIN_FS_HZ;
 }  // namespace
 
+// The edge runtime's estimate itself (edge/src/cadence.c), so host and device decide identically
+// by construction; this wrapper turns its status codes into errors that say what is wrong.
 Cadence window_cadence(const float* window, int channels, int length, double fs_hz,
                        double min_share) {
   const float fs = static_cast<float>(fs_hz), min_sh = static_cast<float>(min_share);
@@ -45,54 +26,15 @@ Cadence window_cadence(const float* window, int channels, int length, double fs_
     throw Error("cadence", fmt::format("sampling rate {} Hz is below {} Hz", fs_hz, kMinFsHz));
   if (!(min_sh >= 0.0f && min_sh <= 1.0f))
     throw Error("cadence", fmt::format("min share {} is not in [0, 1]", min_share));
-  Cadence out;
-  if (channels < 4) return out;
-  const size_t L = static_cast<size_t>(length);
-  const float* acc[3];
-  float mean[3];
-  for (int a = 0; a < 3; ++a) {
-    float sum = 0.0f;
-    acc[a] = window + (a + 1) * L;
-    for (size_t n = 0; n < L; ++n) {
-      if (!std::isfinite(acc[a][n]))
-        throw Error("cadence", fmt::format("acc channel {} sample {} is not finite", a, n));
-      sum += acc[a][n];
-    }
-    mean[a] = sum / static_cast<float>(length);
-  }
-  const float taper_step = 2.0f / static_cast<float>(length - 1);
-  float power[kClasses], total = 0.0f;
-  int peak = 0;
-  for (int c = 0; c < kClasses; ++c) {
-    const float omega = 6.28318531f * ((30.5f + static_cast<float>(c)) / (60.0f * fs));
-    const float coeff = 2.0f * cos_0_pi(omega);
-    float s1[3] = {0.0f, 0.0f, 0.0f}, s2[3] = {0.0f, 0.0f, 0.0f}, p = 0.0f;
-    for (size_t n = 0; n < L; ++n) {
-      const float u = static_cast<float>(n) * taper_step - 1.0f;
-      float w = 1.0f - u * u;
-      w = w * w;
-      for (int a = 0; a < 3; ++a) {
-        const float s0 = (w * (acc[a][n] - mean[a]) + coeff * s1[a]) - s2[a];
-        s2[a] = s1[a];
-        s1[a] = s0;
-      }
-    }
-    for (int a = 0; a < 3; ++a) {
-      const float q = (s1[a] * s1[a] + s2[a] * s2[a]) - coeff * s1[a] * s2[a];
-      p += q > 0.0f ? q : 0.0f;
-    }
-    power[c] = p;
-    total += p;
-    if (p > power[peak]) peak = c;
-  }
-  if (!(total > 0.0f) || !std::isfinite(total)) return out;
-  const int lo = std::max(0, peak - kCadenceLobe), hi = std::min(kClasses - 1, peak + kCadenceLobe);
-  float lobe = 0.0f;
-  for (int c = lo; c <= hi; ++c) lobe += power[c];
-  const float share = lobe / total;
-  out.share = share;
-  if (share >= min_sh && share > 0.0f) out.bpm = 30.5f + static_cast<float>(peak);
-  return out;
+  if (channels < 0) throw Error("cadence", fmt::format("{} channels", channels));
+  float bpm = 0.0f, share = 0.0f;
+  const ppgkd_status st =
+      ppgkd_cadence_estimate(window, static_cast<uint32_t>(channels), static_cast<uint32_t>(length),
+                             fs, min_sh, &bpm, &share);
+  if (st == PPGKD_ERR_INPUT)
+    throw Error("cadence", "an accelerometer sample of the window is not finite");
+  if (st != PPGKD_OK) throw Error("cadence", fmt::format("cadence estimate failed ({})", int(st)));
+  return {bpm, share};
 }
 
 std::vector<double> window_cadences(const float* x, size_t windows, int channels, int length,

@@ -4,9 +4,8 @@
 // the motion frequency as the heart rate; classical trackers remove the accelerometer's spectral
 // peaks from the PPG spectrum, this softer version lowers the evidence there.
 //
-// Cadence: the same algorithm as the edge runtime's ppgkd_cadence_estimate (edge/include/
-// ppgkd_cadence.h), written here in C++ with the same single-precision operations in the same
-// order, so host and device decide identically (tested bit for bit): each acc axis minus its
+// Cadence: the edge runtime's ppgkd_cadence_estimate (edge/include/ppgkd_cadence.h) itself, so
+// host and device decide identically by construction: each acc axis minus its
 // mean, tapered by (1 - u^2)^2 (u from -1 to 1 over the window), its power at the 180 class
 // centres 30.5..209.5 BPM by the Goertzel recurrence (a direct DFT at 1-BPM spacing), summed over
 // the axes; the cadence is the strongest class's centre, its share the power within +-6 classes
@@ -29,7 +28,6 @@ namespace ppgkd {
 constexpr double kCadenceMinShare = 0.4;  // white-noise acc stays below it (tested)
 constexpr double kCadenceDepth = 0.8;
 constexpr double kCadenceWidthBpm = 4.0;
-constexpr int kCadenceLobe = 6;  // classes either side of the peak counted in the share
 
 struct Cadence {
   double bpm = 0;    // 0: no cadence
