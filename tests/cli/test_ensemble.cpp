@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <set>
 
+#include "cli_run.h"
 #include "common/atomic_file.h"
 #include "data/cache.h"
 #include "data/synthetic/synthetic.h"
@@ -22,24 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int status = -1;
-  std::string out;
-};
-
-// Runs the ppgkd binary with `args` through the shell; stdout captured, stderr to a file.
-RunResult run(const std::string& args, const std::string& err_file) {
-  RunResult r;
-  const std::string cmd = std::string(PPGKD_BIN) + " " + args + " 2>" + err_file;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using testing::run;
 
 nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(read_file(path));
