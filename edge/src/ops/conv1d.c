@@ -32,6 +32,7 @@
  * Stride 1 and 2 (all the ResNets use) get their own copies of the tile, where the four inputs
  * of a tap sit at constant offsets; other strides share a generic copy. No scratch memory. */
 #include "ppgkd_edge_ops.h"
+#include "simd.h"
 
 int32_t ppgkd_conv1d_out_length(int32_t l_in, int32_t k, const ppgkd_conv1d_params* p) {
   int64_t span, num;
@@ -228,6 +229,13 @@ ppgkd_status ppgkd_conv1d_f32(const ppgkd_context* ctx, const ppgkd_conv1d_param
   (void)ctx;
   if (!in || !w || !out) return PPGKD_ERR_ARG;
   if (!conv_dims_ok(p, in_dims, w_dims, bias_dims, out_dims, bias != 0)) return PPGKD_ERR_SHAPE;
+#ifdef PPGKD_FAST_AVX2
+  /* The AVX2 + FMA kernel (conv1d_f32_fast.c): within a stated tolerance, not bit-identical. */
+  if (ppgkd_conv1d_f32_fast(p, in_dims->c, in_dims->l, in, w_dims->n, w_dims->l, w, bias,
+                            out_dims->l, out)) {
+    return PPGKD_OK;
+  }
+#endif
   {
     const int32_t c_in = in_dims->c, l_in = in_dims->l;
     const int32_t c_out = w_dims->n, kk = w_dims->l, l_out = out_dims->l;
@@ -398,6 +406,13 @@ ppgkd_status ppgkd_conv1d_s8(const ppgkd_context* ctx, const ppgkd_conv1d_params
   (void)ctx;
   if (!in || !w || !out || !act || !q || !q->multiplier || !q->shift) return PPGKD_ERR_ARG;
   if (!conv_dims_ok(p, in_dims, w_dims, bias_dims, out_dims, bias != 0)) return PPGKD_ERR_SHAPE;
+#if defined(PPGKD_FAST_DSP) || defined(PPGKD_FAST_AVX2)
+  /* The DSP or AVX2 kernel (conv1d_s8_fast.c) when it takes this shape; bit-identical. */
+  if (ppgkd_conv1d_s8_fast(p, act, q, in_dims->c, in_dims->l, in, w_dims->n, w_dims->l, w, bias,
+                           out_dims->l, out)) {
+    return PPGKD_OK;
+  }
+#endif
   {
     const int32_t c_in = in_dims->c, l_in = in_dims->l;
     const int32_t c_out = w_dims->n, kk = w_dims->l, l_out = out_dims->l;

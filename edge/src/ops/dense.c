@@ -9,6 +9,7 @@
  * (no reassociation, no FMA contraction: edge/ is built with -ffp-contract=off); int8 sums are
  * exact in any order. */
 #include "ppgkd_edge_ops.h"
+#include "simd.h"
 
 static int64_t elems(const ppgkd_dims* d) {
   return (int64_t)d->n * d->c * d->l;
@@ -80,6 +81,11 @@ ppgkd_status ppgkd_dense_f32(const ppgkd_context* ctx, const ppgkd_dense_params*
   (void)ctx;
   if (!p || !in || !w || !out) return PPGKD_ERR_ARG;
   if (!dense_dims_ok(in_dims, w_dims, bias_dims, out_dims, bias != 0)) return PPGKD_ERR_SHAPE;
+#ifdef PPGKD_FAST_AVX2
+  /* The AVX2 + FMA kernel (conv1d_f32_fast.c): within a stated tolerance, not bit-identical. */
+  ppgkd_dense_f32_fast(p->relu, w_dims->c, in, w_dims->n, w, bias, out);
+  return PPGKD_OK;
+#endif
   for (m = 0; m + ROWS <= w_dims->n; m += ROWS) {
     float acc[ROWS];
     int32_t r;
@@ -105,6 +111,17 @@ ppgkd_status ppgkd_dense_s8(const ppgkd_context* ctx, const ppgkd_dense_params* 
   (void)ctx;
   if (!p || !in || !w || !out || !act || !q || !q->multiplier || !q->shift) return PPGKD_ERR_ARG;
   if (!dense_dims_ok(in_dims, w_dims, bias_dims, out_dims, bias != 0)) return PPGKD_ERR_SHAPE;
+#if defined(PPGKD_FAST_DSP)
+  /* The DSP kernel (dense_s8_fast.c), bit-identical. */
+  ppgkd_dense_s8_fast(act, q, w_dims->c, in, w_dims->n, w, bias, out);
+  return PPGKD_OK;
+#elif defined(PPGKD_FAST_AVX2)
+  /* The AVX2 kernel (dense_s8_fast.c), bit-identical, up to its stack limit. */
+  if (w_dims->c <= PPGKD_AVX2_DENSE_MAX_N) {
+    ppgkd_dense_s8_fast(act, q, w_dims->c, in, w_dims->n, w, bias, out);
+    return PPGKD_OK;
+  }
+#endif
   /* The accumulators cannot overflow: ppgkd_s8_accumulator_fits. */
   for (m = 0; m + ROWS <= w_dims->n; m += ROWS) {
     int32_t acc[ROWS];

@@ -1,0 +1,335 @@
+/* conv1d_s8_fast.c — int8 conv1d on the Arm DSP extension or x86-64 AVX2 (simd.h says which
+ * build compiles which; a portable build compiles nothing here). Arguments as ppgkd_conv1d_s8
+ * (conv1d.c), already checked there; it calls ppgkd_conv1d_s8_fast first and runs its portable
+ * kernel only when this returns 0 (a layer too large for the stack scratch below).
+ *
+ * Both paths give exactly the portable kernel's int8 outputs. The int32 sums are exact in any
+ * order and never leave the int32 range (the argument at the top of conv1d.c holds for every
+ * partial sum here: bias - zp * sum w plus products w * x of some taps), and requantisation is
+ * ppgkd_rq_out (simd.h), the portable function of the same int32. The input zero point is
+ * folded into each channel's initial value (sum w * (x - zp) = sum w * x - zp * sum w), and a
+ * padded tap becomes an input equal to the zero point, which then adds exactly nothing.
+ *
+ * Both are im2col: for a group of four output positions, the taps of each (C_in * K bytes,
+ * input channel major as the weights are exported) are copied into a column on the stack once,
+ * then every output channel's weights (read in their exported layout) are multiplied against
+ * the four columns, so each weight is loaded and unpacked once per four outputs, and each input
+ * unpacked once per group for all channels. Requantisation is per output with its per-channel
+ * constants prepared once per group (ppgkd_rq_prepare).
+ *   DSP: columns unpacked once to int16 pairs (SXTB16: bytes 0 and 2, SXTB16 ROR 8: bytes 1
+ *        and 3 of every word); a weight word unpacks the same way, so two SMLADs add its four
+ *        products, two MACs each. Chunks of whole input channels keep the scratch at about
+ *        2.3 kB whatever the layer.
+ *   AVX2: columns sign-extended to int16; 16 weights sign-extended once, one _mm256_madd_epi16
+ *        per position; four sums reduced and requantised together. */
+#include "simd.h"
+
+#if defined(PPGKD_FAST_DSP) || defined(PPGKD_FAST_AVX2)
+
+/* Sum of one output channel's C_in * K weights (|sum| <= 127 * C_in * K). */
+static int32_t weight_sum(const int8_t* w, int64_t n) {
+  int32_t s = 0;
+  int64_t i;
+  for (i = 0; i < n; ++i) s += w[i];
+  return s;
+}
+
+static inline void write_s8x4(int8_t* p, uint32_t v) {
+  memcpy(p, &v, sizeof v);
+}
+static inline void copy_s8x2(int8_t* dst, const int8_t* src) {
+  uint16_t v;
+  memcpy(&v, src, sizeof v);
+  memcpy(dst, &v, sizeof v);
+}
+
+/* dst[0..n) = src[0..n), n >= 1: up to 8 bytes as two word (halfword) copies, the second
+ * overlapping the first rather than reading or writing past n (no loop, which the compiler
+ * would turn into a memcpy call); longer rows word by word. */
+static inline void copy_taps(int8_t* dst, const int8_t* src, int32_t n) {
+  if (n >= 4) {
+    if (n > 8) {
+      int32_t k;
+      for (k = 0; k + 8 < n; k += 4) write_s8x4(dst + k, ppgkd_read_s8x4(src + k));
+      dst += k, src += k, n -= k;
+    }
+    write_s8x4(dst, ppgkd_read_s8x4(src));
+    write_s8x4(dst + n - 4, ppgkd_read_s8x4(src + n - 4));
+  } else if (n >= 2) {
+    copy_s8x2(dst, src);
+    copy_s8x2(dst + n - 2, src + n - 2);
+  } else {
+    dst[0] = src[0];
+  }
+}
+
+/* The column of output position t over input channels ci0 .. ci0 + rows - 1:
+ * col[r * K + k] = x[ci0 + r, t * stride - padding + k * dilation], or the input zero point where
+ * that falls outside the input (a padded tap then adds w * zp - zp * w = 0 once the zero point
+ * is folded into the initial value: exactly the reference's skipped tap). Interior positions of
+ * a dilation-1 convolution copy K bytes per input channel; the others go tap by tap. */
+static void im2col(const ppgkd_conv1d_params* p, const int8_t* in, int32_t rows, int32_t l_in,
+                   int32_t kk, int32_t t, int8_t zp, int8_t* col) {
+  const int64_t start = (int64_t)t * p->stride - p->padding;
+  const int64_t last = start + (int64_t)p->dilation * (kk - 1);
+  int32_t r, k;
+  if (p->dilation == 1) {
+    /* taps k_lo <= k < k_hi fall inside the input (k_lo = k_hi when none does) */
+    const int64_t lo64 = start < 0 ? -start : 0, hi64 = last < l_in ? kk : l_in - start;
+    const int32_t k_lo = lo64 > kk ? kk : (int32_t)lo64;
+    const int32_t k_hi = hi64 < k_lo ? k_lo : (int32_t)hi64;
+    const int8_t* x = in + (start + k_lo);
+    if (k_lo == 0 && k_hi == kk) {
+      for (r = 0; r < rows; ++r, x += l_in, col += kk) copy_taps(col, x, kk);
+      return;
+    }
+    for (r = 0; r < rows; ++r, x += l_in, col += kk) {
+      for (k = 0; k < k_lo; ++k) col[k] = zp;
+      for (; k < k_hi; ++k) col[k] = x[k - k_lo];
+      for (; k < kk; ++k) col[k] = zp;
+    }
+    return;
+  }
+  for (r = 0; r < rows; ++r, in += l_in, col += kk) {
+    for (k = 0; k < kk; ++k) {
+      const int64_t pos = start + (int64_t)k * p->dilation;
+      col[k] = pos >= 0 && pos < l_in ? in[pos] : zp;
+    }
+  }
+}
+
+#endif /* PPGKD_FAST_DSP || PPGKD_FAST_AVX2 */
+
+#ifdef PPGKD_FAST_DSP
+
+/* Scratch on the stack (C99 variable-length arrays sized to the layer, at most about 2.3 kB):
+ * the columns of four output positions over a chunk of at most DSP_CHUNK_TAPS taps (whole input
+ * channels), and the sums of at most DSP_CO_BLOCK output channels at those positions. */
+#define DSP_CHUNK_TAPS 192
+#define DSP_CO_BLOCK 32
+
+/* 1 x 4 tile: one output channel's weights w (taps bytes) against the columns of four positions.
+ * pairs holds the whole words of the columns already unpacked, for word q of position j
+ * pairs[8q + 2j] = SXTB16 (taps 4q, 4q + 2) and pairs[8q + 2j + 1] = SXTB16 ROR 8 (taps 4q + 1,
+ * 4q + 3); lin holds the columns as bytes (position j at lin + j * taps), for the taps % 4 past
+ * the last whole word. acc[j] += the dot product of position j. Per word of weights: one load,
+ * the same two unpacks, then per position a doubleword load and two SMLADs. */
+static void dot_1x4(const uint32_t* pairs, const int8_t* lin, const int8_t* w, int32_t taps,
+                    int32_t* acc) {
+  const int32_t whole = taps / 4 * 4;
+  const int8_t* const end = w + whole;
+  const int8_t* wt = w;
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  int32_t i;
+  for (; wt < end; wt += 4, pairs += 8) {
+    const uint32_t v = ppgkd_read_s8x4(wt);
+    const uint32_t we = ppgkd_sxtb16(v), wo = ppgkd_sxtb16_ror8(v);
+    a0 = ppgkd_smlad(we, pairs[0], a0), a0 = ppgkd_smlad(wo, pairs[1], a0);
+    a1 = ppgkd_smlad(we, pairs[2], a1), a1 = ppgkd_smlad(wo, pairs[3], a1);
+    a2 = ppgkd_smlad(we, pairs[4], a2), a2 = ppgkd_smlad(wo, pairs[5], a2);
+    a3 = ppgkd_smlad(we, pairs[6], a3), a3 = ppgkd_smlad(wo, pairs[7], a3);
+  }
+  for (i = whole; i < taps; ++i) {
+    const int32_t v = w[i];
+    a0 += v * lin[i], a1 += v * lin[taps + i], a2 += v * lin[2 * taps + i];
+    a3 += v * lin[3 * taps + i];
+  }
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+/* Loops: blocks of up to DSP_CO_BLOCK output channels; in each, groups of four output positions
+ * (a last group of fewer repeats its last position); in each, chunks of whole input channels
+ * (at most DSP_CHUNK_TAPS taps, a multiple of 4 but for the last chunk): the four columns of the
+ * chunk (im2col), unpacked once, then every channel of the block against them (dot_1x4). Each
+ * sum starts at bias - zp * sum w. Every output position, borders included. */
+int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                         const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                         const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                         const int32_t* bias, int32_t l_out, int8_t* out) {
+  const int64_t n = (int64_t)c_in * kk;       /* weights per output channel */
+  int32_t rows = DSP_CHUNK_TAPS / 4 / kk * 4; /* input channels per chunk */
+  if (rows == 0) return 0;                    /* K > DSP_CHUNK_TAPS / 4 */
+  if (rows > c_in) rows = c_in;
+  {
+    const int32_t max_taps = rows * kk, nb = c_out < DSP_CO_BLOCK ? c_out : DSP_CO_BLOCK;
+    const int8_t zp = (int8_t)act->in_zp;
+    const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
+    int8_t lin[4 * max_taps];    /* C99 VLAs, sized to the layer */
+    uint32_t pairs[2 * max_taps];
+    int32_t init[nb], acc[4 * nb];
+    int32_t co0, t, ci0, i, j;
+    for (co0 = 0; co0 < c_out; co0 += nb) {
+      const int32_t cb = c_out - co0 < nb ? c_out - co0 : nb;
+      for (i = 0; i < cb; ++i) {
+        const int32_t co = co0 + i;
+        init[i] = (bias ? bias[co] : 0) - a.in_zp * weight_sum(w + co * n, n);
+      }
+      for (t = 0; t < l_out; t += 4) {
+        const int32_t m = l_out - t < 4 ? l_out - t : 4; /* positions in this group */
+        for (i = 0; i < cb; ++i)
+          acc[4 * i] = acc[4 * i + 1] = acc[4 * i + 2] = acc[4 * i + 3] = init[i];
+        for (ci0 = 0; ci0 < c_in; ci0 += rows) {
+          const int32_t r = c_in - ci0 < rows ? c_in - ci0 : rows, taps = r * kk;
+          const int8_t* x = in + (int64_t)ci0 * l_in;
+          int32_t qd;
+          for (j = 0; j < 4; ++j) {
+            if (j < m) {
+              im2col(p, x, r, l_in, kk, t + j, zp, lin + j * taps);
+            } else {
+              memcpy(lin + j * taps, lin + (j - 1) * taps, (size_t)taps);
+            }
+          }
+          for (j = 0; j < 4; ++j) {
+            const int8_t* src = lin + j * taps;
+            uint32_t* dst = pairs + 2 * j;
+            for (qd = taps / 4; qd > 0; --qd, src += 4, dst += 8) {
+              const uint32_t v = ppgkd_read_s8x4(src);
+              dst[0] = ppgkd_sxtb16(v), dst[1] = ppgkd_sxtb16_ror8(v);
+            }
+          }
+          for (i = 0; i < cb; ++i)
+            dot_1x4(pairs, lin, w + (co0 + i) * n + ci0 * kk, taps, acc + 4 * i);
+        }
+        for (i = 0; i < cb; ++i) {
+          const int32_t co = co0 + i;
+          const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[co], q->shift[co]);
+          int8_t* y = out + (int64_t)co * l_out + t;
+          for (j = 0; j < m; ++j) y[j] = ppgkd_rq_out(acc[4 * i + j], &rq, &a);
+        }
+      }
+    }
+  }
+  return 1;
+}
+
+#endif /* PPGKD_FAST_DSP */
+
+#ifdef PPGKD_FAST_AVX2
+#include <immintrin.h>
+
+/* Columns of up to this many taps (C_in * K) and layers of up to this many output channels take
+ * the AVX2 path (four positions of int8 and int16 columns and the channels' initial values on
+ * the stack: at most 96 kB + 16 kB, a host's stack). */
+#define AVX2_MAX_TAPS 4096
+#define AVX2_MAX_C_OUT 4096
+
+/* The four sums of s0..s3 (eight int32 lanes each) as the four lanes of one vector. */
+static inline __m128i hsum4_epi32(__m256i s0, __m256i s1, __m256i s2, __m256i s3) {
+  const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(s0, s1), _mm256_hadd_epi32(s2, s3));
+  return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+/* Four accumulators of one channel to int8, as ppgkd_rq_out does each: for a channel of the
+ * high-word form, floor((acc * mult + half) / 2^32) (the high words of four exact 64-bit sums)
+ * shifted right arithmetically by rshift (a floor), plus the zero point, clamped; else
+ * ppgkd_rq_out itself. y[0..m) written. */
+static void rq_out4(__m128i acc, const ppgkd_rq* rq, const ppgkd_s8_act* a, int32_t m, int8_t* y) {
+  int32_t j;
+  if (rq->fast) {
+    const __m128i mult = _mm_set1_epi32(rq->mult), half = _mm_set1_epi64x(rq->half);
+    const __m128i even = _mm_add_epi64(_mm_mul_epi32(acc, mult), half); /* 0, 2 */
+    const __m128i odd =
+        _mm_add_epi64(_mm_mul_epi32(_mm_srli_epi64(acc, 32), mult), half); /* 1, 3 */
+    /* high words: lanes 1 and 3 of even, of odd -> 0 2 / 1 3 -> 0 1 2 3 */
+    __m128i v = _mm_blend_epi16(_mm_srli_epi64(even, 32), odd, 0xCC);
+    v = _mm_sra_epi32(v, _mm_cvtsi32_si128(rq->rshift));
+    v = _mm_add_epi32(v, _mm_set1_epi32(a->out_zp));
+    v = _mm_max_epi32(v, _mm_set1_epi32(a->act_min));
+    v = _mm_min_epi32(v, _mm_set1_epi32(a->act_max));
+    {
+      int32_t r[4];
+      _mm_storeu_si128((__m128i*)(void*)r, v);
+      for (j = 0; j < m; ++j) y[j] = (int8_t)r[j];
+    }
+    return;
+  }
+  {
+    int32_t r[4];
+    _mm_storeu_si128((__m128i*)(void*)r, acc);
+    for (j = 0; j < m; ++j) y[j] = ppgkd_rq_out(r[j], rq, a);
+  }
+}
+
+/* One output channel's weights w (n bytes) against four int16 columns (col16 + j * stride16,
+ * zero from n up to stride16, a multiple of 16); returns the four dot products. Per 16 taps: the
+ * weights sign-extended to int16 once, then per position one _mm256_madd_epi16 (16 products
+ * summed in pairs into eight int32 lanes: |w * x| <= 127 * 128, exact) and an add. The last
+ * n % 16 weights are copied to a zeroed block first (no read past the channel's weights). */
+static __m128i avx2_dot_1x4(const int16_t* col16, int32_t stride16, const int8_t* w, int32_t n) {
+  const int32_t whole = n / 16 * 16;
+  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+  int32_t i;
+  for (i = 0; i < stride16; i += 16) {
+    const int16_t* c = col16 + i;
+    __m128i w8;
+    __m256i wv;
+    if (i < whole) {
+      w8 = _mm_loadu_si128((const __m128i*)(const void*)(w + i));
+    } else {
+      int8_t tail[16] = {0};
+      memcpy(tail, w + i, (size_t)(n - i));
+      w8 = _mm_loadu_si128((const __m128i*)(const void*)tail);
+    }
+    wv = _mm256_cvtepi8_epi16(w8);
+    s0 = _mm256_add_epi32(
+        s0, _mm256_madd_epi16(wv, _mm256_loadu_si256((const __m256i*)(const void*)c)));
+    c += stride16;
+    s1 = _mm256_add_epi32(
+        s1, _mm256_madd_epi16(wv, _mm256_loadu_si256((const __m256i*)(const void*)c)));
+    c += stride16;
+    s2 = _mm256_add_epi32(
+        s2, _mm256_madd_epi16(wv, _mm256_loadu_si256((const __m256i*)(const void*)c)));
+    c += stride16;
+    s3 = _mm256_add_epi32(
+        s3, _mm256_madd_epi16(wv, _mm256_loadu_si256((const __m256i*)(const void*)c)));
+  }
+  return hsum4_epi32(s0, s1, s2, s3);
+}
+
+/* Groups of four output positions (a short last group repeats its last position): their
+ * columns (im2col, then sign-extended to int16 once), then every output channel against them
+ * (avx2_dot_1x4), plus bias - zp * sum w, requantised four at a time. Every output position. */
+int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                         const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                         const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                         const int32_t* bias, int32_t l_out, int8_t* out) {
+  const int64_t n64 = (int64_t)c_in * kk;
+  if (n64 > AVX2_MAX_TAPS || c_out > AVX2_MAX_C_OUT) return 0;
+  {
+    const int32_t n = (int32_t)n64, stride16 = (n + 15) / 16 * 16;
+    const int8_t zp = (int8_t)act->in_zp;
+    const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
+    int8_t lin[4 * n];           /* C99 VLAs, sized to the layer */
+    int16_t col16[4 * stride16];
+    int32_t init[c_out];
+    int32_t t, co, j, i;
+    memset(col16, 0, sizeof col16);
+    for (co = 0; co < c_out; ++co) {
+      init[co] = (bias ? bias[co] : 0) - a.in_zp * weight_sum(w + (int64_t)co * n, n);
+    }
+    for (t = 0; t < l_out; t += 4) {
+      const int32_t m = l_out - t < 4 ? l_out - t : 4; /* positions in this group */
+      for (j = 0; j < 4; ++j) {
+        if (j < m) {
+          im2col(p, in, c_in, l_in, kk, t + j, zp, lin + j * n);
+        } else {
+          memcpy(lin + j * n, lin + (j - 1) * n, (size_t)n);
+        }
+        for (i = 0; i + 16 <= n; i += 16) {
+          const __m128i b = _mm_loadu_si128((const __m128i*)(const void*)(lin + j * n + i));
+          _mm256_storeu_si256((__m256i*)(void*)(col16 + j * stride16 + i), _mm256_cvtepi8_epi16(b));
+        }
+        for (; i < n; ++i) col16[j * stride16 + i] = lin[j * n + i];
+      }
+      for (co = 0; co < c_out; ++co) {
+        const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[co], q->shift[co]);
+        const __m128i sums = avx2_dot_1x4(col16, stride16, w + (int64_t)co * n, n);
+        rq_out4(_mm_add_epi32(sums, _mm_set1_epi32(init[co])), &rq, &a, m,
+                out + (int64_t)co * l_out + t);
+      }
+    }
+  }
+  return 1;
+}
+
+#endif /* PPGKD_FAST_AVX2 */

@@ -1,0 +1,123 @@
+/* dense_s8_fast.c — int8 dense on the Arm DSP extension or x86-64 AVX2 (simd.h says which
+ * build compiles which; a portable build compiles nothing here). Arguments as ppgkd_dense_s8
+ * (dense.c), already checked there. Outputs are bit-identical to the portable kernel: the int32
+ * sums w * (x - zp) are exact in any order (and bounded by ppgkd_s8_accumulator_fits), and
+ * requantisation is ppgkd_rq_out (simd.h).
+ *
+ * DSP: four weight rows at a time. A word of four inputs unpacks (SXTB16, SXTB16 ROR 8) into
+ * its even and odd lanes, minus the zero point in each 16-bit lane (SSUB16: x - zp is within
+ * -255..255, exact); each row's word of four weights unpacks the same way and two SMLADs add its
+ * four products. N % 4 inputs and M % 4 rows are done term by term. */
+#include "simd.h"
+
+#ifdef PPGKD_FAST_DSP
+
+void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
+                         const int8_t* in, int32_t m_out, const int8_t* w, const int32_t* bias,
+                         int8_t* out) {
+  const int32_t zp = act->in_zp;
+  const uint32_t zp2 = ((uint32_t)zp & 0xFFFFu) | (((uint32_t)zp & 0xFFFFu) << 16);
+  const int32_t n4 = n_in / 4 * 4;
+  int32_t m = 0, n, r;
+  for (; m + 4 <= m_out; m += 4) {
+    const int8_t* w0 = w + (int64_t)m * n_in;
+    const int8_t* w1 = w0 + n_in;
+    const int8_t* w2 = w1 + n_in;
+    const int8_t* w3 = w2 + n_in;
+    int32_t a0 = bias ? bias[m] : 0, a1 = bias ? bias[m + 1] : 0;
+    int32_t a2 = bias ? bias[m + 2] : 0, a3 = bias ? bias[m + 3] : 0;
+    for (n = 0; n < n4; n += 4) {
+      const uint32_t x4 = ppgkd_read_s8x4(in + n);
+      const uint32_t xe = ppgkd_ssub16(ppgkd_sxtb16(x4), zp2);
+      const uint32_t xo = ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2);
+      uint32_t v = ppgkd_read_s8x4(w0 + n);
+      a0 = ppgkd_smlad(ppgkd_sxtb16(v), xe, a0), a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), xo, a0);
+      v = ppgkd_read_s8x4(w1 + n);
+      a1 = ppgkd_smlad(ppgkd_sxtb16(v), xe, a1), a1 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), xo, a1);
+      v = ppgkd_read_s8x4(w2 + n);
+      a2 = ppgkd_smlad(ppgkd_sxtb16(v), xe, a2), a2 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), xo, a2);
+      v = ppgkd_read_s8x4(w3 + n);
+      a3 = ppgkd_smlad(ppgkd_sxtb16(v), xe, a3), a3 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), xo, a3);
+    }
+    for (; n < n_in; ++n) {
+      const int32_t xv = (int32_t)in[n] - zp;
+      a0 += w0[n] * xv, a1 += w1[n] * xv, a2 += w2[n] * xv, a3 += w3[n] * xv;
+    }
+    {
+      const int32_t acc[4] = {a0, a1, a2, a3};
+      for (r = 0; r < 4; ++r) {
+        const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[m + r], q->shift[m + r]);
+        out[m + r] = ppgkd_rq_out(acc[r], &rq, act);
+      }
+    }
+  }
+  for (; m < m_out; ++m) {
+    const int8_t* w0 = w + (int64_t)m * n_in;
+    int32_t a0 = bias ? bias[m] : 0;
+    ppgkd_rq rq;
+    for (n = 0; n < n4; n += 4) {
+      const uint32_t x4 = ppgkd_read_s8x4(in + n), v = ppgkd_read_s8x4(w0 + n);
+      a0 = ppgkd_smlad(ppgkd_sxtb16(v), ppgkd_ssub16(ppgkd_sxtb16(x4), zp2), a0);
+      a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2), a0);
+    }
+    for (; n < n_in; ++n) a0 += w0[n] * ((int32_t)in[n] - zp);
+    rq = ppgkd_rq_prepare(q->multiplier[m], q->shift[m]);
+    out[m] = ppgkd_rq_out(a0, &rq, act);
+  }
+}
+
+#endif /* PPGKD_FAST_DSP */
+
+#ifdef PPGKD_FAST_AVX2
+#include <immintrin.h>
+
+static inline int32_t hsum_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+static inline __m256i load_w16(const int8_t* w) {
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(const void*)w));
+}
+
+/* AVX2: x - zp once as int16 (exact: -255..255), then four rows at a time; per 16 inputs one
+ * load of x and per row one sign extension of 16 weights and one _mm256_madd_epi16 (products
+ * <= 127 * 255, pair sums far inside int32). The N % 16 inputs past the last whole block and
+ * the M % 4 rows left over: term by term and row by row. */
+void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
+                         const int8_t* in, int32_t m_out, const int8_t* w, const int32_t* bias,
+                         int8_t* out) {
+  const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
+  const int32_t whole = n_in / 16 * 16;
+  int16_t xs[n_in]; /* C99 VLA; the caller keeps n_in <= PPGKD_AVX2_DENSE_MAX_N */
+  int32_t m = 0, n, r;
+  for (n = 0; n < n_in; ++n) xs[n] = (int16_t)((int32_t)in[n] - a.in_zp);
+  for (; m < m_out; m += 4) {
+    const int32_t rows = m_out - m < 4 ? m_out - m : 4;
+    const int8_t* wr[4];
+    __m256i s[4];
+    int32_t acc[4];
+    for (r = 0; r < 4; ++r) {
+      wr[r] = w + (int64_t)(m + (r < rows ? r : 0)) * n_in; /* rows past M repeat row m */
+      s[r] = _mm256_setzero_si256();
+    }
+    for (n = 0; n < whole; n += 16) {
+      const __m256i xv = _mm256_loadu_si256((const __m256i*)(const void*)(xs + n));
+      s[0] = _mm256_add_epi32(s[0], _mm256_madd_epi16(load_w16(wr[0] + n), xv));
+      s[1] = _mm256_add_epi32(s[1], _mm256_madd_epi16(load_w16(wr[1] + n), xv));
+      s[2] = _mm256_add_epi32(s[2], _mm256_madd_epi16(load_w16(wr[2] + n), xv));
+      s[3] = _mm256_add_epi32(s[3], _mm256_madd_epi16(load_w16(wr[3] + n), xv));
+    }
+    for (r = 0; r < rows; ++r) {
+      ppgkd_rq rq;
+      acc[r] = (bias ? bias[m + r] : 0) + hsum_epi32(s[r]);
+      for (n = whole; n < n_in; ++n) acc[r] += wr[r][n] * xs[n];
+      rq = ppgkd_rq_prepare(q->multiplier[m + r], q->shift[m + r]);
+      out[m + r] = ppgkd_rq_out(acc[r], &rq, &a);
+    }
+  }
+}
+
+#endif /* PPGKD_FAST_AVX2 */

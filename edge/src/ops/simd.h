@@ -1,0 +1,184 @@
+/* simd.h — internal to edge/src/ops: which fast kernel paths this build compiles, and the small
+ * arithmetic they share. Chosen at compile time only (no runtime dispatch, no flags sniffed):
+ *
+ *   PPGKD_FAST_DSP   int8 conv1d/dense on the Arm DSP extension (SXTB16 unpacks two int8 lanes
+ *                    of a word to two int16 lanes, SMLAD adds both 16 x 16 products of two such
+ *                    words to an int32 accumulator: two MACs per instruction). On when the
+ *                    compiler targets it (__ARM_FEATURE_DSP: -mcpu=cortex-m4, -m7, -m33, ...),
+ *                    or on any host with -DPPGKD_EMULATE_DSP, which compiles the very same kernel
+ *                    code over the portable C emulation below (how the host tests check it).
+ *   PPGKD_FAST_AVX2  x86-64 AVX2 + FMA kernels (int8 through _mm256_madd_epi16, f32 through
+ *                    _mm256_fmadd_ps), when the compiler targets both (__AVX2__ and __FMA__:
+ *                    -mavx2 -mfma, or -DPPGKD_EDGE_AVX2=ON in edge/CMakeLists.txt). The default
+ *                    build does not: a binary built without them runs on any x86-64.
+ *   -DPPGKD_PORTABLE_KERNELS turns both off: the plain C kernels, which are the specification.
+ *
+ * The int8 fast paths are bit-identical to the portable kernels (integer sums are exact in any
+ * order, requantisation is the same function of the same int32). The f32 AVX2 path is not: FMA
+ * rounds once per multiply-add and the sums are reassociated; see conv1d_f32_avx2.c. */
+#ifndef PPGKD_EDGE_OPS_SIMD_H
+#define PPGKD_EDGE_OPS_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ppgkd_edge_ops.h"
+
+#if !defined(PPGKD_PORTABLE_KERNELS) && (defined(__ARM_FEATURE_DSP) || defined(PPGKD_EMULATE_DSP))
+#define PPGKD_FAST_DSP 1
+#endif
+#if !defined(PPGKD_PORTABLE_KERNELS) && !defined(PPGKD_FAST_DSP) && defined(__AVX2__) && \
+    defined(__FMA__)
+#define PPGKD_FAST_AVX2 1
+#endif
+
+/* ------------------------------------------------------------------ requantisation, per channel */
+
+/* ppgkd_requantize(acc, multiplier, shift) + out_zp, clamped to [act_min, act_max], with the
+ * per-channel work done once (rq_prepare) rather than per output. For shift <= -1 (an effective
+ * scale below 2^-1 * multiplier / 2^31, which is every layer a trained model has) the total
+ * right shift 31 - shift is 32..62, so
+ *     floor((acc * mult + 2^(ts - 1)) / 2^ts) = floor(hi / 2^(ts - 32)),
+ *     hi = floor((acc * mult + 2^(ts - 1)) / 2^32)   (the high word of a 64-bit sum),
+ * and |hi| < 1.5 * 2^30, so neither the int32 saturation of ppgkd_requantize nor adding the zero
+ * point can matter. Other channels (shift >= 0, or an invalid multiplier/shift) call
+ * ppgkd_requantize itself. Both give the same int8 for every input: the clamp to [act_min, act_max]
+ * is monotone, so saturating to int32 first changes nothing. */
+typedef struct {
+  int64_t half;   /* 2^(ts - 1) */
+  int32_t mult;   /* multiplier */
+  int32_t rshift; /* ts - 32, 0..30 */
+  int32_t fast;   /* 1: the high-word form above; 0: ppgkd_requantize */
+  int32_t shift;  /* the channel's shift, for ppgkd_requantize */
+} ppgkd_rq;
+
+static inline ppgkd_rq ppgkd_rq_prepare(int32_t multiplier, int32_t shift) {
+  ppgkd_rq r;
+  r.mult = multiplier, r.shift = shift;
+  r.fast = multiplier >= 0 && shift >= PPGKD_SHIFT_MIN && shift <= -1;
+  r.rshift = r.fast ? 31 - shift - 32 : 0;
+  r.half = r.fast ? (int64_t)1 << (30 - shift) : 0;
+  return r;
+}
+
+/* A uint32 holding a two's complement bit pattern as int32, without the implementation-defined
+ * conversion (compilers turn it into nothing). */
+static inline int32_t ppgkd_s32_bits(uint32_t u) {
+  return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
+/* floor(v / 2^s), 0 <= s <= 31, without the implementation-defined right shift of a negative
+ * value (C99 6.5.7p5); compilers emit one arithmetic shift. */
+static inline int32_t ppgkd_floor_shr(int32_t v, int32_t s) {
+  return v >= 0 ? v >> s : ~(~v >> s);
+}
+
+static inline int8_t ppgkd_rq_out(int32_t acc, const ppgkd_rq* r, const ppgkd_s8_act* act) {
+  int32_t v;
+  if (r->fast) {
+    /* |acc * mult| < 2^62 and half <= 2^61: the sum fits int64 */
+    const int64_t sum = (int64_t)acc * r->mult + r->half;
+    v = ppgkd_floor_shr(ppgkd_s32_bits((uint32_t)((uint64_t)sum >> 32)), r->rshift) + act->out_zp;
+  } else {
+    const int64_t s = (int64_t)ppgkd_requantize(acc, r->mult, r->shift) + act->out_zp;
+    v = s < -256 ? -256 : s > 256 ? 256 : (int32_t)s; /* the clamp below decides either way */
+  }
+  if (v < act->act_min) v = act->act_min;
+  if (v > act->act_max) v = act->act_max;
+  return (int8_t)v;
+}
+
+/* Four bytes from any address as one little-endian word (an unaligned LDR on the M4). */
+static inline uint32_t ppgkd_read_s8x4(const int8_t* p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* ------------------------------------------------------------------ DSP extension */
+
+#ifdef PPGKD_FAST_DSP
+
+#if defined(__ARM_FEATURE_DSP) && !defined(PPGKD_EMULATE_DSP)
+#include <arm_acle.h>
+
+/* bytes 0 and 2 sign-extended to the low and high halfword */
+static inline uint32_t ppgkd_sxtb16(uint32_t v) {
+  return (uint32_t)__sxtb16((int32_t)v);
+}
+/* bytes 1 and 3 sign-extended to the low and high halfword (SXTB16 with ROR #8) */
+static inline uint32_t ppgkd_sxtb16_ror8(uint32_t v) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+/* acc + lo(a) * lo(b) + hi(a) * hi(b), 16-bit signed lanes, wrapping int32 */
+static inline int32_t ppgkd_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  return __smlad((int32_t)a, (int32_t)b, acc);
+}
+/* lane-wise a - b of 16-bit lanes, wrapping */
+static inline uint32_t ppgkd_ssub16(uint32_t a, uint32_t b) {
+  return (uint32_t)__ssub16((int32_t)a, (int32_t)b);
+}
+
+#else /* the portable emulation: the same results, lane by lane */
+
+static inline int32_t ppgkd_lane_s8(uint32_t v, int byte) {
+  const int32_t b = (int32_t)((v >> (8 * byte)) & 0xFFu);
+  return b >= 128 ? b - 256 : b;
+}
+static inline uint32_t ppgkd_pack16(int32_t lo, int32_t hi) {
+  return ((uint32_t)lo & 0xFFFFu) | (((uint32_t)hi & 0xFFFFu) << 16);
+}
+static inline int32_t ppgkd_lane_s16(uint32_t v, int half) {
+  const int32_t h = (int32_t)((v >> (16 * half)) & 0xFFFFu);
+  return h >= 32768 ? h - 65536 : h;
+}
+static inline uint32_t ppgkd_sxtb16(uint32_t v) {
+  return ppgkd_pack16(ppgkd_lane_s8(v, 0), ppgkd_lane_s8(v, 2));
+}
+static inline uint32_t ppgkd_sxtb16_ror8(uint32_t v) {
+  return ppgkd_pack16(ppgkd_lane_s8(v, 1), ppgkd_lane_s8(v, 3));
+}
+static inline int32_t ppgkd_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  /* SMLAD wraps modulo 2^32 (and sets the Q flag, which nothing reads) */
+  const uint32_t s = (uint32_t)acc + (uint32_t)(ppgkd_lane_s16(a, 0) * ppgkd_lane_s16(b, 0)) +
+                     (uint32_t)(ppgkd_lane_s16(a, 1) * ppgkd_lane_s16(b, 1));
+  return ppgkd_s32_bits(s);
+}
+static inline uint32_t ppgkd_ssub16(uint32_t a, uint32_t b) {
+  return ppgkd_pack16(ppgkd_lane_s16(a, 0) - ppgkd_lane_s16(b, 0),
+                      ppgkd_lane_s16(a, 1) - ppgkd_lane_s16(b, 1));
+}
+
+#endif /* __ARM_FEATURE_DSP */
+#endif /* PPGKD_FAST_DSP */
+
+/* ------------------------------------------------------------------ the fast kernels' entry points
+ */
+
+/* int8 conv1d, every output, when the fast path takes the shape (returns 1; 0: the caller's
+ * portable kernel does it all). Arguments as ppgkd_conv1d_s8's, already checked there.
+ * conv1d_s8_fast.c, in fast builds only. */
+int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                         const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                         const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                         const int32_t* bias, int32_t l_out, int8_t* out);
+
+/* The AVX2 int8 dense keeps x - zp as int16 on the stack: inputs of up to this many elements. */
+#define PPGKD_AVX2_DENSE_MAX_N 65536
+
+/* int8 dense, all M outputs (arguments checked by ppgkd_dense_s8). dense_s8_fast.c. */
+void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
+                         const int8_t* in, int32_t m_out, const int8_t* w, const int32_t* bias,
+                         int8_t* out);
+
+/* f32 conv1d (returns 1 when it took the shape, else 0) and dense on AVX2 + FMA, within the
+ * tolerance conv1d_f32_fast.c derives. Arguments as ppgkd_conv1d_f32 / ppgkd_dense_f32's. */
+int ppgkd_conv1d_f32_fast(const ppgkd_conv1d_params* p, int32_t c_in, int32_t l_in, const float* in,
+                          int32_t c_out, int32_t kk, const float* w, const float* bias,
+                          int32_t l_out, float* out);
+void ppgkd_dense_f32_fast(int32_t relu, int32_t n_in, const float* in, int32_t m_out,
+                          const float* w, const float* bias, float* out);
+
+#endif /* PPGKD_EDGE_OPS_SIMD_H */
