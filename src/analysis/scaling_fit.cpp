@@ -21,6 +21,8 @@ const char* law_name(ScalingLaw law) {
       return "exp-log10";
     case ScalingLaw::kPower:
       return "power";
+    case ScalingLaw::kPower0:
+      return "power-0";
     case ScalingLaw::kLogLinear:
       return "log-linear";
   }
@@ -33,18 +35,34 @@ const char* law_formula(ScalingLaw law) {
       return "MAE = a*exp(-b*log10(N)) + c";
     case ScalingLaw::kPower:
       return "MAE = a*N^(-b) + c";
+    case ScalingLaw::kPower0:
+      return "MAE = a*N^(-b)";
     case ScalingLaw::kLogLinear:
       return "MAE = a - b*log10(N)";
   }
   return "?";
 }
 
+const char* law_ref_formula(ScalingLaw law) {
+  switch (law) {
+    case ScalingLaw::kExpLog10:
+      return "MAE = (E_ref-c)*exp(-b*log10(N/N_ref)) + c";
+    case ScalingLaw::kPower:
+      return "MAE = (E_ref-c)*(N/N_ref)^(-b) + c";
+    case ScalingLaw::kPower0:
+      return "MAE = E_ref*(N/N_ref)^(-b)";
+    case ScalingLaw::kLogLinear:
+      return "MAE = E_ref - b*log10(N/N_ref)";
+  }
+  return "?";
+}
+
 int law_parameters(ScalingLaw law) {
-  return law == ScalingLaw::kLogLinear ? 2 : 3;
+  return law == ScalingLaw::kLogLinear || law == ScalingLaw::kPower0 ? 2 : 3;
 }
 
 std::vector<ScalingLaw> all_laws() {
-  return {ScalingLaw::kExpLog10, ScalingLaw::kPower, ScalingLaw::kLogLinear};
+  return {ScalingLaw::kExpLog10, ScalingLaw::kPower, ScalingLaw::kPower0, ScalingLaw::kLogLinear};
 }
 
 double LawFit::predict(double n) const {
@@ -53,6 +71,7 @@ double LawFit::predict(double n) const {
     case ScalingLaw::kExpLog10:
       return a * std::exp(-b * x) + c;
     case ScalingLaw::kPower:
+    case ScalingLaw::kPower0:
       return a * std::pow(n, -b) + c;
     case ScalingLaw::kLogLinear:
       return a - b * x;
@@ -167,6 +186,21 @@ LawFit fit_log_linear(const std::vector<double>& x, const std::vector<double>& y
   return f;
 }
 
+// log(MAE) = log a - b ln(10) log10 N: the least-squares line of log y on x.
+LawFit fit_power0(const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<double> ly;
+  for (double v : y) {
+    if (!(v > 0)) throw Error("scaling fit", "power-0 needs positive MAEs");
+    ly.push_back(std::log(v));
+  }
+  const LawFit line = fit_log_linear(x, ly);  // ly = A - B x
+  LawFit f;
+  f.law = ScalingLaw::kPower0;
+  f.a = std::exp(line.a);
+  f.b = line.b / std::log(10.0);
+  return f;
+}
+
 }  // namespace
 
 LawFit fit_law(ScalingLaw law, const std::vector<double>& n_params,
@@ -186,7 +220,13 @@ LawFit fit_law(ScalingLaw law, const std::vector<double>& n_params,
     throw Error("scaling fit", std::string(law_name(law)) + " needs at least " +
                                    std::to_string(law_parameters(law)) + " distinct sizes, got " +
                                    std::to_string(distinct));
-  LawFit f = law == ScalingLaw::kLogLinear ? fit_log_linear(x, mae) : fit_exp(law, x, mae);
+  LawFit f = law == ScalingLaw::kLogLinear ? fit_log_linear(x, mae)
+             : law == ScalingLaw::kPower0  ? fit_power0(x, mae)
+                                           : fit_exp(law, x, mae);
+  double mean_x = 0;
+  for (double v : x) mean_x += v / x.size();
+  f.n_ref = std::pow(10.0, mean_x);
+  f.e_ref = f.predict(f.n_ref);
   f.points = mae.size();
   std::vector<double> yhat;
   for (double n : n_params) yhat.push_back(f.predict(n));
@@ -197,15 +237,6 @@ LawFit fit_law(ScalingLaw law, const std::vector<double>& n_params,
 }
 
 // ============================================================================ bootstrap
-
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const double pos = q * (v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - lo) * (v[hi] - v[lo]);
-}
 
 std::vector<double> subject_means(const std::vector<SizeSubjects>& sizes) {
   std::vector<double> out;
@@ -223,6 +254,28 @@ Interval LawAnalysis::prediction_ci(double n) const {
   const double tail = (1 - level) / 2;
   return {quantile(p, tail), quantile(p, 1 - tail)};
 }
+
+namespace {
+
+// Why a fit's bootstrap says it is not determined ("" when it is); see LawAnalysis.
+std::string conditioning(const LawAnalysis& l, const std::vector<double>& means) {
+  if (l.boot_tried == 0) return "";
+  if (l.boot_ok < 0.9 * l.boot_tried)
+    return std::to_string(l.boot_tried - l.boot_ok) + " of " + std::to_string(l.boot_tried) +
+           " bootstrap refits failed";
+  const bool floor = law_parameters(l.fit.law) == 3;
+  for (const auto& iv : {l.b_ci, l.c_ci, l.e_ref_ci})
+    if (!std::isfinite(iv.lo) || !std::isfinite(iv.hi)) return "an interval is not finite";
+  if (!(l.b_ci.lo > 0)) return "the b interval reaches zero (no decrease resolved)";
+  if (l.b_ci.hi > 10 * l.b_ci.lo) return "the b interval spans more than a factor of 10";
+  if (floor) {
+    const auto [lo, hi] = std::minmax_element(means.begin(), means.end());
+    if (l.c_ci.hi - l.c_ci.lo > *hi - *lo) return "the c interval is wider than the MAE range";
+  }
+  return "";
+}
+
+}  // namespace
 
 LawAnalysis analyse_law(ScalingLaw law, const std::vector<SizeSubjects>& sizes, int n_boot,
                         uint64_t seed, double level) {
@@ -262,10 +315,14 @@ LawAnalysis analyse_law(ScalingLaw law, const std::vector<SizeSubjects>& sizes, 
     }
   }
   out.boot_ok = out.boot.size();
+  out.boot_tried = static_cast<size_t>(std::max(n_boot, 0));
   const double tail = (1 - level) / 2;
   out.a_ci = {quantile(as, tail), quantile(as, 1 - tail)};
   out.b_ci = {quantile(bs, tail), quantile(bs, 1 - tail)};
   out.c_ci = {quantile(cs, tail), quantile(cs, 1 - tail)};
+  out.e_ref_ci = out.prediction_ci(out.fit.n_ref);
+  out.condition = conditioning(out, subject_means(sizes));
+  out.ill_conditioned = !out.condition.empty();
 
   // Extrapolation: drop the largest size, refit, predict it.
   size_t largest = 0;

@@ -1,16 +1,22 @@
 // What a sweep measured, in tables, figures and fitted laws, and the budget advice drawn from it.
 // Reads the sweep's store (OUT/sweep.db), never the run directories. Students are aggregated per
 // cell (family, strategy, teacher, model): each subject's MAE is averaged over seeds first, and
-// the cell's MAE is the mean over subjects (the protocol's subject-averaged MAE).
+// the cell's MAE is the mean over subjects (the protocol's subject-averaged MAE). Each cell also
+// keeps every (fold, seed, subject) MAE, so that comparisons can be paired and the spread over
+// seeds and over folds reported.
 // With an m4_ladder.csv (bench/m4_ladder.sh), the memory table gains the students' measured
 // Cortex-M4 footprint and instruction counts, joined by canonical spec.
-// Not here: the fits (scaling_fit.h), the drawing (sweep_plots.h).
+// The report is built in stages, one file each: load (sweep_load.cpp), fit (sweep_fit.cpp),
+// paired statistics (sweep_paired.h), tables (sweep_tables.cpp), figures (sweep_figures.cpp),
+// Markdown (sweep_markdown.cpp); write_sweep_report (sweep_report.cpp) runs them in order.
+// Not here: the fits (scaling_fit.h), the statistics (stats.h), the drawing (sweep_plots.h).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "analysis/scaling_fit.h"
@@ -23,8 +29,15 @@ struct SweepCell {
   std::string teacher_model;  // "" for teachers and scratch students
   std::string model, spec;    // as planned; canonical spec from model.json
   int64_t params = 0, macs = 0, bytes_f32 = 0, bytes_int8 = 0;
-  double mae_bpm = 0;  // mean over subjects of the seed-averaged subject MAE
-  std::map<std::string, double> subject_mae;
+  double mae_bpm = 0;                         // mean over subjects of the seed-averaged subject MAE
+  std::map<std::string, double> subject_mae;  // seed-averaged
+  // Every test subject of every run: (fold, seed, subject) -> that run's MAE on the subject.
+  std::map<std::tuple<int, uint64_t, std::string>, double> unit_mae;
+  // Spread of the cell's MAE. Over seeds: the SD of the per-seed MAEs (each the mean over
+  // subjects of that seed's runs). Over folds: the SD of the per-fold MAEs (each the mean over
+  // the fold's test subjects of their seed-averaged MAE). Sample SDs; NaN with one seed or fold.
+  size_t seeds = 0, folds = 0;
+  double sd_seeds = 0, sd_folds = 0;
   size_t runs = 0;
   double wall_s = 0;  // summed over runs
 };
@@ -73,13 +86,14 @@ struct M4Measurements {
 std::map<std::string, M4Measurements> read_m4_csv(const std::string& path);
 
 struct ReportOptions {
-  int n_boot = 1000;
-  uint64_t seed = 1;
+  int n_boot = 1000;          // bootstrap replicates of the scaling fits (each refits every law)
+  int n_boot_paired = 10000;  // bootstrap replicates of each paired comparison's mean
+  uint64_t seed = 1;          // of both bootstraps
   bool plots = true;
   std::string edge_csv;  // m4_ladder.csv to join to the students ("" = none)
 };
 
-// Writes DIR/report/report.md, the CSVs (runs, students, teachers, gains, teacher_effect, fits,
+// Writes DIR/report/report.md, the CSVs (students, teachers, gains, paired, teacher_effect, fits,
 // memory) and, with plots, the PNGs. With options.edge_csv, the memory table and memory.csv hold
 // the measured M4 columns, and the int8 bytes of measured students are exact. Returns the
 // report.md path.
