@@ -1,6 +1,8 @@
 // Scaling-law fits against independent facts: exact data from known coefficients, R^2 by hand,
 // the least-squares line by hand, bootstrap coverage on noisy data, zero extrapolation error on
-// exact data, and the identity exp(-b log10 N) = N^(-b / ln 10).
+// exact data, the identity exp(-b log10 N) = N^(-b / ln 10), the reference-size form
+// (E_ref = the law at the geometric-mean size), the pure power law by hand, and the conditioning
+// verdict on a curve that determines its exponent and on one that cannot.
 #include <cmath>
 #include <random>
 
@@ -122,6 +124,69 @@ TEST(ScalingFit, BootstrapIntervalsContainTheTruthOnNoisyData) {
   EXPECT_GE(p.hi, truth);
   // The intervals are informative, not the whole real line.
   EXPECT_LT(a.b_ci.hi - a.b_ci.lo, 0.5);
+}
+
+TEST(ScalingFit, ReferenceSizeFormRecoversTheLawAtTheGeometricMeanSize) {
+  // Sizes 1e3 .. 1e7: the mean of log10 N is 5, so N_ref = 1e5 and E_ref = 20 * 1e5^-0.4 + 3
+  // = 20 * 0.01 + 3 = 3.2 (1e5^-0.4 = 10^-2).
+  std::vector<double> n = sizes(), y;
+  for (double v : n) y.push_back(kA * std::pow(v, -kB) + kC);
+  for (auto law : {ScalingLaw::kPower, ScalingLaw::kExpLog10}) {
+    const auto f = fit_law(law, n, y);
+    EXPECT_NEAR(f.n_ref, 1e5, 1e-6);
+    EXPECT_NEAR(f.e_ref, 3.2, 1e-9);
+  }
+  // Log-linear by hand (LogLinearMatchesTheHandComputedLine): N_ref = 100, E_ref = 19/3 - 1.5 * 2
+  // = 10/3, the mean of 5, 3, 2.
+  const auto l = fit_law(ScalingLaw::kLogLinear, {10, 100, 1000}, {5, 3, 2});
+  EXPECT_NEAR(l.n_ref, 100.0, 1e-9);
+  EXPECT_NEAR(l.e_ref, 10.0 / 3.0, 1e-12);
+}
+
+TEST(ScalingFit, PurePowerLawByHand) {
+  // MAE = 8, 4, 2 at N = 10, 1000, 1e5: halves every factor 100, so b = log10(2) / 2 and
+  // a = 8 * 10^b = 8 * sqrt(2); N_ref = 1000 and E_ref = 4 exactly on the line.
+  const auto f = fit_law(ScalingLaw::kPower0, {10, 1000, 1e5}, {8, 4, 2});
+  EXPECT_NEAR(f.b, std::log10(2.0) / 2, 1e-12);
+  EXPECT_NEAR(f.a, 8 * std::sqrt(2.0), 1e-9);
+  EXPECT_NEAR(f.e_ref, 4.0, 1e-12);
+  EXPECT_NEAR(f.c, 0.0, 0.0);
+  EXPECT_NEAR(f.r2, 1.0, 1e-12);
+  // Least squares in log space, by hand: log y = ln 8, ln 4 + 0.1, ln 2 at x = 1, 3, 5. The
+  // residual pattern +0.1 in the middle lifts the line by 0.1/3 and leaves the slope alone.
+  const auto g = fit_law(ScalingLaw::kPower0, {10, 1000, 1e5}, {8, 4 * std::exp(0.1), 2});
+  EXPECT_NEAR(g.b, std::log10(2.0) / 2, 1e-12);
+  EXPECT_NEAR(g.e_ref, 4 * std::exp(0.1 / 3), 1e-12);
+  EXPECT_THROW(fit_law(ScalingLaw::kPower0, {10, 100}, {1, 0}), Error);
+}
+
+TEST(ScalingFit, ConditioningSaysWhetherTheExponentIsDetermined) {
+  // A well-sampled curve (the noisy law above, 30 subjects, 9 sizes) determines b and c.
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0.0, 0.2);
+  std::vector<SizeSubjects> good, flat;
+  for (double n : sizes()) {
+    SizeSubjects g{n, {}}, f{n, {}};
+    for (int i = 0; i < 30; ++i) {
+      const double e = noise(rng);
+      g.subject_mae["s" + std::to_string(i)] = kA * std::pow(n, -kB) + kC + e;
+      // No trend at all: only noise around 6 BPM. Nothing decreases; b cannot be resolved.
+      f.subject_mae["s" + std::to_string(i)] = 6.0 + 5 * e;
+    }
+    good.push_back(g);
+    flat.push_back(f);
+  }
+  const auto a = analyse_law(ScalingLaw::kPower, good, 200, 5);
+  EXPECT_FALSE(a.ill_conditioned) << a.condition;
+  EXPECT_TRUE(a.condition.empty());
+  EXPECT_LE(a.e_ref_ci.lo, kA * std::pow(a.fit.n_ref, -kB) + kC);
+  EXPECT_GE(a.e_ref_ci.hi, kA * std::pow(a.fit.n_ref, -kB) + kC);
+  const auto b = analyse_law(ScalingLaw::kPower, flat, 200, 5);
+  EXPECT_TRUE(b.ill_conditioned);
+  EXPECT_FALSE(b.condition.empty());
+  // E_ref stays meaningful: the flat curve's level, 6 BPM, within a narrow interval.
+  EXPECT_NEAR(b.fit.e_ref, 6.0, 0.3);
+  EXPECT_LT(b.e_ref_ci.hi - b.e_ref_ci.lo, 1.0);
 }
 
 }  // namespace
