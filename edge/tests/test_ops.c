@@ -656,6 +656,81 @@ static void test_dense_matches_reference(void) {
   EXPECT_EQ_INT(0, mismatches);
 }
 
+/* The fast kernels' requantisation (src/ops/simd.h: the per-channel form prepared once, the
+ * high word of the 64-bit sum) against ppgkd_requantize, on extremes and random values, every
+ * shift in range and some outside it. */
+static void test_rq_value_matches_requantize(void) {
+  static const int32_t vals[6] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX};
+  static const int32_t mults[5] = {0, 1, Q_HALF, INT32_MAX - 1, INT32_MAX};
+  int32_t shift, i, j, n, mismatches = 0;
+  test_rng_seed(14);
+  for (shift = PPGKD_SHIFT_MIN - 1; shift <= PPGKD_SHIFT_MAX + 1; ++shift) {
+    for (i = 0; i < 6; ++i) {
+      for (j = 0; j < 5; ++j) {
+        const ppgkd_rq r = ppgkd_rq_prepare(mults[j], shift);
+        mismatches += ppgkd_rq_value(vals[i], &r) != ppgkd_requantize(vals[i], mults[j], shift);
+      }
+    }
+    for (n = 0; n < 200; ++n) {
+      const int32_t v = rand_int(-2000000000, 2000000000) + rand_int(-100, 100);
+      const int32_t m = rand_int(0, INT32_MAX);
+      const ppgkd_rq r = ppgkd_rq_prepare(m, shift);
+      mismatches += ppgkd_rq_value(v, &r) != ppgkd_requantize(v, m, shift);
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+}
+
+/* The reference int8 add: the body of the original plain kernel (add.c without its fast path). */
+static int8_t ref_add_s8(int8_t a, int8_t b, const ppgkd_s8_act* act, const ppgkd_add_s8_quant* q) {
+  const int32_t sa = ((int32_t)a - q->a_zp) * ((int32_t)1 << q->left_shift);
+  const int32_t sb = ((int32_t)b - q->b_zp) * ((int32_t)1 << q->left_shift);
+  const int64_t sum = (int64_t)ppgkd_requantize(sa, q->q_a.multiplier, q->q_a.shift) +
+                      ppgkd_requantize(sb, q->q_b.multiplier, q->q_b.shift);
+  const int32_t sum32 = sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : (int32_t)sum;
+  int64_t v = (int64_t)ppgkd_requantize(sum32, q->q_out.multiplier, q->q_out.shift) + act->out_zp;
+  if (v < act->act_min) v = act->act_min;
+  if (v > act->act_max) v = act->act_max;
+  return (int8_t)v;
+}
+
+/* ppgkd_add_s8 against the reference on random inputs and quantisations: shifts mostly as an
+ * exporter makes them (inputs at 2^-1..2^-4, output 2^-31..2^-10) and one case in four anywhere
+ * in range, so saturating sums and channels left to ppgkd_requantize are covered too. */
+static void test_add_s8_matches_reference(void) {
+  int n, i, mismatches = 0;
+  test_rng_seed(15);
+  for (n = 0; n < 200; ++n) {
+    const int wild = rand_int(0, 3) == 0;
+    const int32_t len = rand_int(1, RT_DENSE_N);
+    ppgkd_add_s8_quant q;
+    ppgkd_s8_act act;
+    const ppgkd_add_params p = {0};
+    ppgkd_dims d;
+    q.a_zp = rand_int(-128, 127), q.b_zp = rand_int(-128, 127);
+    q.left_shift = rand_int(0, PPGKD_ADD_MAX_LEFT_SHIFT);
+    q.q_a.multiplier = rand_int(INT32_C(1) << 30, INT32_MAX);
+    q.q_b.multiplier = rand_int(INT32_C(1) << 30, INT32_MAX);
+    q.q_out.multiplier = rand_int(INT32_C(1) << 30, INT32_MAX);
+    q.q_a.shift = wild ? rand_int(PPGKD_SHIFT_MIN, PPGKD_SHIFT_MAX) : rand_int(-3, 0);
+    q.q_b.shift = wild ? rand_int(PPGKD_SHIFT_MIN, PPGKD_SHIFT_MAX) : rand_int(-3, 0);
+    q.q_out.shift = wild ? rand_int(PPGKD_SHIFT_MIN, PPGKD_SHIFT_MAX) : rand_int(-31, -10);
+    act.out_zp = rand_int(-128, 127);
+    act.act_min = rand_int(0, 1) ? act.out_zp : -128, act.act_max = 127;
+    for (i = 0; i < len; ++i) rt_x8[i] = (int8_t)rand_int(-128, 127);
+    for (i = 0; i < len; ++i) rt_w8[i] = (int8_t)rand_int(-128, 127);
+    d = dims(1, 1, len);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_add_s8(&ctx, &p, &act, &q, &d, rt_x8, &d, rt_w8, &d, rt_y8));
+    for (i = 0; i < len; ++i) {
+      if (rt_y8[i] != ref_add_s8(rt_x8[i], rt_w8[i], &act, &q)) {
+        if (++mismatches <= 3) MT_FAIL("case %d element %d", n, i);
+        break;
+      }
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+}
+
 static void test_conv1d_negative_zero_bias_in_padding(void) {
   /* K = 1, padding 1: the first and last outputs read only padding, so they are the bias
    * exactly, -0.0 included (adding w * 0 would give +0.0). The middle output is -0.0 + w * x. */
@@ -846,6 +921,8 @@ void run_op_tests(void) {
   RUN_TEST(test_conv1d_f32_matches_reference);
   RUN_TEST(test_conv1d_s8_matches_reference);
   RUN_TEST(test_dense_matches_reference);
+  RUN_TEST(test_rq_value_matches_requantize);
+  RUN_TEST(test_add_s8_matches_reference);
   RUN_TEST(test_conv1d_negative_zero_bias_in_padding);
   RUN_TEST(test_decode_hand_posterior);
   RUN_TEST(test_decode_window_clamped_at_edge);

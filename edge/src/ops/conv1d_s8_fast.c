@@ -225,7 +225,7 @@ static inline __m128i hsum4_epi32(__m256i s0, __m256i s1, __m256i s2, __m256i s3
  * ppgkd_rq_out itself. y[0..m) written. */
 static void rq_out4(__m128i acc, const ppgkd_rq* rq, const ppgkd_s8_act* a, int32_t m, int8_t* y) {
   int32_t j;
-  if (rq->fast) {
+  if (rq->form == 1) {
     const __m128i mult = _mm_set1_epi32(rq->mult), half = _mm_set1_epi64x(rq->half);
     const __m128i even = _mm_add_epi64(_mm_mul_epi32(acc, mult), half); /* 0, 2 */
     const __m128i odd =

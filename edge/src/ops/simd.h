@@ -34,30 +34,33 @@
 
 /* ------------------------------------------------------------------ requantisation, per channel */
 
-/* ppgkd_requantize(acc, multiplier, shift) + out_zp, clamped to [act_min, act_max], with the
- * per-channel work done once (rq_prepare) rather than per output. For shift <= -1 (an effective
- * scale below 2^-1 * multiplier / 2^31, which is every layer a trained model has) the total
- * right shift 31 - shift is 32..62, so
- *     floor((acc * mult + 2^(ts - 1)) / 2^ts) = floor(hi / 2^(ts - 32)),
- *     hi = floor((acc * mult + 2^(ts - 1)) / 2^32)   (the high word of a 64-bit sum),
- * and |hi| < 1.5 * 2^30, so neither the int32 saturation of ppgkd_requantize nor adding the zero
- * point can matter. Other channels (shift >= 0, or an invalid multiplier/shift) call
- * ppgkd_requantize itself. Both give the same int8 for every input: the clamp to [act_min, act_max]
- * is monotone, so saturating to int32 first changes nothing. */
+/* ppgkd_requantize(acc, multiplier, shift), with the per-channel work done once (rq_prepare)
+ * rather than per output. For shift <= 0 (an effective scale below multiplier / 2^31, which is
+ * every layer a trained model has) the total right shift ts = 31 - shift is 31..62 and
+ *     floor((acc * mult + 2^(ts - 1)) / 2^ts)
+ * comes from the two words of the exact 64-bit sum s = acc * mult + 2^(ts - 1)
+ * (|acc * mult| < 2^62, so |s| < 2^62 + 2^61 fits): with hi = floor(s / 2^32),
+ *     ts >= 32:  floor(hi / 2^(ts - 32)),
+ *     ts == 31:  2 * hi + (bit 31 of s).
+ * The result is within the int32 range, so the saturation of ppgkd_requantize never applies:
+ * for ts >= 32 |result| < 1.5 * 2^30; for ts == 31 |acc * mult| <= 2^31 * (2^31 - 1) gives
+ * result in -2^31 + 1 .. 2^31 - 1. Other channels (shift > 0, or an invalid multiplier or
+ * shift) call ppgkd_requantize itself. */
 typedef struct {
   int64_t half;   /* 2^(ts - 1) */
   int32_t mult;   /* multiplier */
-  int32_t rshift; /* ts - 32, 0..30 */
-  int32_t fast;   /* 1: the high-word form above; 0: ppgkd_requantize */
+  int32_t rshift; /* ts - 32, 0..30 (form 1) */
+  int32_t form;   /* 1: ts >= 32; 2: ts == 31; 0: ppgkd_requantize */
   int32_t shift;  /* the channel's shift, for ppgkd_requantize */
 } ppgkd_rq;
 
 static inline ppgkd_rq ppgkd_rq_prepare(int32_t multiplier, int32_t shift) {
   ppgkd_rq r;
+  const int ok = multiplier >= 0 && shift >= PPGKD_SHIFT_MIN && shift <= 0;
   r.mult = multiplier, r.shift = shift;
-  r.fast = multiplier >= 0 && shift >= PPGKD_SHIFT_MIN && shift <= -1;
-  r.rshift = r.fast ? 31 - shift - 32 : 0;
-  r.half = r.fast ? (int64_t)1 << (30 - shift) : 0;
+  r.form = !ok ? 0 : shift <= -1 ? 1 : 2;
+  r.rshift = r.form == 1 ? 31 - shift - 32 : 0;
+  r.half = ok ? (int64_t)1 << (30 - shift) : 0;
   return r;
 }
 
@@ -73,14 +76,25 @@ static inline int32_t ppgkd_floor_shr(int32_t v, int32_t s) {
   return v >= 0 ? v >> s : ~(~v >> s);
 }
 
+/* ppgkd_requantize(acc, r->mult, r->shift), bit for bit. */
+static inline int32_t ppgkd_rq_value(int32_t acc, const ppgkd_rq* r) {
+  if (r->form != 0) {
+    const uint64_t s = (uint64_t)((int64_t)acc * r->mult + r->half);
+    const int32_t hi = ppgkd_s32_bits((uint32_t)(s >> 32));
+    if (r->form == 1) return ppgkd_floor_shr(hi, r->rshift);
+    /* 2 * hi + bit 31, in unsigned arithmetic: the result is in range (see above) */
+    return ppgkd_s32_bits(((uint32_t)hi << 1) + (uint32_t)((s >> 31) & 1u));
+  }
+  return ppgkd_requantize(acc, r->mult, r->shift);
+}
+
+/* clamp(ppgkd_requantize(acc) + out_zp, act_min, act_max) as an int8. */
 static inline int8_t ppgkd_rq_out(int32_t acc, const ppgkd_rq* r, const ppgkd_s8_act* act) {
   int32_t v;
-  if (r->fast) {
-    /* |acc * mult| < 2^62 and half <= 2^61: the sum fits int64 */
-    const int64_t sum = (int64_t)acc * r->mult + r->half;
-    v = ppgkd_floor_shr(ppgkd_s32_bits((uint32_t)((uint64_t)sum >> 32)), r->rshift) + act->out_zp;
+  if (r->form == 1) {
+    v = ppgkd_rq_value(acc, r) + act->out_zp; /* |value| < 1.5 * 2^30: no overflow */
   } else {
-    const int64_t s = (int64_t)ppgkd_requantize(acc, r->mult, r->shift) + act->out_zp;
+    const int64_t s = (int64_t)ppgkd_rq_value(acc, r) + act->out_zp;
     v = s < -256 ? -256 : s > 256 ? 256 : (int32_t)s; /* the clamp below decides either way */
   }
   if (v < act->act_min) v = act->act_min;
