@@ -312,7 +312,7 @@ std::string describe_plan(const SweepOptions& o) {
   std::map<std::string, std::string> status;
   const std::string db = o.out_dir + "/sweep.db";
   if (fs::exists(db)) {
-    Store store(db);
+    Store store(db, Store::Access::kReadOnly);
     if (store.plan_hash() == plan.hash()) status = store.statuses();
   }
   std::string out;
@@ -336,7 +336,7 @@ std::string sweep_status(const std::string& out_dir) {
   const std::string db = out_dir + "/sweep.db";
   if (!fs::exists(db))
     throw Error(db, "no sweep store (run `ppgkd sweep --plan ... --out ...` first)");
-  Store store(db);
+  Store store(db, Store::Access::kReadOnly);  // status is a query: a read-only copy must do
   const auto c = store.counts();
   const double mean = store.mean_wall_s();
   std::string eta = "?";

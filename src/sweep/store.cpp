@@ -1,5 +1,6 @@
 #include "sweep/store.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -160,7 +161,52 @@ std::string dataset_of(const std::string& subject) {
 
 // ============================================================================ Store
 
-Store::Store(const std::string& path) : path_(path) {
+namespace {
+
+// A read-only connection. A WAL database needs its -shm file even to read; in a directory we
+// cannot write, where no -shm exists (so no writer has it open), SQLite can only read it as
+// immutable.
+sqlite3* open_read_only(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) ==
+          SQLITE_OK)
+    return db;
+  sqlite3_close(db);
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#')
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else
+      uri += c;
+  }
+  db = nullptr;
+  if (sqlite3_open_v2((uri + "?immutable=1").c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw Error(path, "cannot open the results store: " + msg);
+  }
+  return db;
+}
+
+}  // namespace
+
+Store::Store(const std::string& path, Access access) : path_(path) {
+  if (access == Access::kReadOnly) {
+    db_ = open_read_only(path);
+    sqlite3_busy_timeout(db_, 30000);
+    try {
+      Stmt get(db_, "SELECT value FROM meta WHERE name = 'schema'", path_);
+      if (!get.step() || get.text(0) != std::to_string(kStoreSchema))
+        throw Error(path, "store schema " + (get.text(0).empty() ? "(none)" : get.text(0)) +
+                              " is not supported (expected " + std::to_string(kStoreSchema) + ")");
+    } catch (...) {
+      sqlite3_close(db_);
+      throw;
+    }
+    return;
+  }
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

@@ -50,8 +50,11 @@ struct StoreCounts {
 
 class Store {
  public:
+  enum class Access { kReadWrite, kReadOnly };
   // Opens (creating when absent) the store at `path`. Throws Error(path, ...).
-  explicit Store(const std::string& path);
+  // kReadOnly: opens an existing store for queries only (status, report, recommend), also in a
+  // directory this process cannot write; writing through it throws Error.
+  explicit Store(const std::string& path, Access access = Access::kReadWrite);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
