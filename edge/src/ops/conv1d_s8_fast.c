@@ -63,6 +63,21 @@ static inline void copy_taps(int8_t* dst, const int8_t* src, int32_t n) {
   }
 }
 
+/* rows rows of K taps, l_in apart in x, one after the other into col; the ResNets' K = 3, 5, 7
+ * with K a constant (two overlapping copies per row, no branch). */
+static void copy_rows(int8_t* col, const int8_t* x, int32_t rows, int32_t l_in, int32_t kk) {
+  int32_t r;
+  if (kk == 7) {
+    for (r = 0; r < rows; ++r, x += l_in, col += 7) copy_taps(col, x, 7);
+  } else if (kk == 5) {
+    for (r = 0; r < rows; ++r, x += l_in, col += 5) copy_taps(col, x, 5);
+  } else if (kk == 3) {
+    for (r = 0; r < rows; ++r, x += l_in, col += 3) copy_taps(col, x, 3);
+  } else {
+    for (r = 0; r < rows; ++r, x += l_in, col += kk) copy_taps(col, x, kk);
+  }
+}
+
 /* The column of output position t over input channels ci0 .. ci0 + rows - 1:
  * col[r * K + k] = x[ci0 + r, t * stride - padding + k * dilation], or the input zero point where
  * that falls outside the input (a padded tap then adds w * zp - zp * w = 0 once the zero point
@@ -78,9 +93,9 @@ static void im2col(const ppgkd_conv1d_params* p, const int8_t* in, int32_t rows,
     const int64_t lo64 = start < 0 ? -start : 0, hi64 = last < l_in ? kk : l_in - start;
     const int32_t k_lo = lo64 > kk ? kk : (int32_t)lo64;
     const int32_t k_hi = hi64 < k_lo ? k_lo : (int32_t)hi64;
-    const int8_t* x = in + (start + k_lo);
+    const int8_t* x = k_hi > k_lo ? in + (start + k_lo) : in;
     if (k_lo == 0 && k_hi == kk) {
-      for (r = 0; r < rows; ++r, x += l_in, col += kk) copy_taps(col, x, kk);
+      copy_rows(col, x, rows, l_in, kk);
       return;
     }
     for (r = 0; r < rows; ++r, x += l_in, col += kk) {
