@@ -26,14 +26,6 @@
 
 #if defined(PPGKD_FAST_DSP) || defined(PPGKD_FAST_AVX2)
 
-/* Sum of one output channel's C_in * K weights (|sum| <= 127 * C_in * K). */
-static int32_t weight_sum(const int8_t* w, int64_t n) {
-  int32_t s = 0;
-  int64_t i;
-  for (i = 0; i < n; ++i) s += w[i];
-  return s;
-}
-
 static inline void write_s8x4(int8_t* p, uint32_t v) {
   memcpy(p, &v, sizeof v);
 }
@@ -122,6 +114,14 @@ static void im2col(const ppgkd_conv1d_params* p, const int8_t* in, int32_t rows,
  * channels), and the sums of at most DSP_CO_BLOCK output channels at those positions. */
 #define DSP_CHUNK_TAPS 192
 #define DSP_CO_BLOCK 32
+
+/* Sum of one output channel's C_in * K weights (|sum| <= 127 * C_in * K). */
+static int32_t weight_sum(const int8_t* w, int64_t n) {
+  int32_t s = 0;
+  int64_t i;
+  for (i = 0; i < n; ++i) s += w[i];
+  return s;
+}
 
 /* 1 x 4 tile: one output channel's weights w (taps bytes) against the columns of four positions.
  * pairs holds the whole words of the columns already unpacked, for word q of position j
@@ -223,10 +223,12 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
 #include <immintrin.h>
 
 /* Columns of up to this many taps (C_in * K) and layers of up to this many output channels take
- * the AVX2 path (four positions of int8 and int16 columns and the channels' initial values on
- * the stack: at most 96 kB + 16 kB, a host's stack). */
+ * the AVX2 path (a column, four int16 columns, int16 weights and the channels' initial values on
+ * the stack: at most about 120 kB, a host's stack). */
 #define AVX2_MAX_TAPS 4096
 #define AVX2_MAX_C_OUT 4096
+/* Stack for a block of output channels' weights widened to int16 (at least two channels). */
+#define AVX2_WEIGHT_BYTES 65536
 
 /* The four sums of s0..s3 (eight int32 lanes each) as the four lanes of one vector. */
 static inline __m128i hsum4_epi32(__m256i s0, __m256i s1, __m256i s2, __m256i s3) {
@@ -252,9 +254,14 @@ static void rq_out4(__m128i acc, const ppgkd_rq* rq, const ppgkd_s8_act* a, int3
     v = _mm_max_epi32(v, _mm_set1_epi32(a->act_min));
     v = _mm_min_epi32(v, _mm_set1_epi32(a->act_max));
     {
-      int32_t r[4];
-      _mm_storeu_si128((__m128i*)(void*)r, v);
-      for (j = 0; j < m; ++j) y[j] = (int8_t)r[j];
+      /* in -128..127 already, so the saturating packs change nothing */
+      const __m128i b = _mm_packs_epi16(_mm_packs_epi32(v, v), v);
+      const int32_t word = _mm_cvtsi128_si32(b);
+      if (m == 4) {
+        memcpy(y, &word, 4);
+      } else {
+        memcpy(y, &word, (size_t)m);
+      }
     }
     return;
   }
@@ -265,45 +272,55 @@ static void rq_out4(__m128i acc, const ppgkd_rq* rq, const ppgkd_s8_act* a, int3
   }
 }
 
-/* One output channel's weights w (n bytes) against four int16 columns (col16 + j * stride16,
- * zero from n up to stride16, a multiple of 16); returns the four dot products. Per 16 taps: the
- * weights sign-extended to int16 once, then per position one _mm256_madd_epi16 (16 products
- * summed in pairs into eight int32 lanes: |w * x| <= 127 * 128, exact) and an add. The last
- * n % 16 weights are copied to a zeroed block first (no read past the channel's weights). */
-static __m128i avx2_dot_1x4(const int16_t* col16, int32_t stride16, const int8_t* w, int32_t n) {
-  const int32_t whole = n / 16 * 16;
-  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+/* Two output channels' int16 weights (w16, w16 + stride16: zero from n up to stride16, a
+ * multiple of 16) against four int16 columns (col16 + j * stride16, likewise); returns the dot
+ * products of channel 0 (*s_a) and channel 1 (*s_b) at the four positions. Per 16 taps: two
+ * weight loads, four column loads and eight _mm256_madd_epi16 (16 products summed in pairs into
+ * eight int32 lanes: |w * x| <= 127 * 128, exact) into eight accumulators. */
+static void avx2_dot_2x4(const int16_t* col16, const int16_t* w16, int32_t stride16, __m128i* s_a,
+                         __m128i* s_b) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  __m256i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   int32_t i;
   for (i = 0; i < stride16; i += 16) {
+    const __m256i wa = _mm256_loadu_si256((const __m256i*)(const void*)(w16 + i));
+    const __m256i wb = _mm256_loadu_si256((const __m256i*)(const void*)(w16 + stride16 + i));
     const int16_t* c = col16 + i;
-    __m128i w8;
-    __m256i wv;
-    if (i < whole) {
-      w8 = _mm_loadu_si128((const __m128i*)(const void*)(w + i));
-    } else {
-      int8_t tail[16] = {0};
-      memcpy(tail, w + i, (size_t)(n - i));
-      w8 = _mm_loadu_si128((const __m128i*)(const void*)tail);
-    }
-    wv = _mm256_cvtepi8_epi16(w8);
-    s0 = _mm256_add_epi32(
-        s0, _mm256_madd_epi16(wv, _mm256_loadu_si256((const __m256i*)(const void*)c)));
-    c += stride16;
-    s1 = _mm256_add_epi32(
-        s1, _mm256_madd_epi16(wv, _mm256_loadu_si256((const __m256i*)(const void*)c)));
-    c += stride16;
-    s2 = _mm256_add_epi32(
-        s2, _mm256_madd_epi16(wv, _mm256_loadu_si256((const __m256i*)(const void*)c)));
-    c += stride16;
-    s3 = _mm256_add_epi32(
-        s3, _mm256_madd_epi16(wv, _mm256_loadu_si256((const __m256i*)(const void*)c)));
+    __m256i x = _mm256_loadu_si256((const __m256i*)(const void*)c);
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(wa, x));
+    b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(wb, x));
+    x = _mm256_loadu_si256((const __m256i*)(const void*)(c + stride16));
+    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(wa, x));
+    b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(wb, x));
+    x = _mm256_loadu_si256((const __m256i*)(const void*)(c + 2 * stride16));
+    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(wa, x));
+    b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(wb, x));
+    x = _mm256_loadu_si256((const __m256i*)(const void*)(c + 3 * stride16));
+    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(wa, x));
+    b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(wb, x));
   }
-  return hsum4_epi32(s0, s1, s2, s3);
+  *s_a = hsum4_epi32(a0, a1, a2, a3);
+  *s_b = hsum4_epi32(b0, b1, b2, b3);
 }
 
-/* Groups of four output positions (a short last group repeats its last position): their
- * columns (im2col, then sign-extended to int16 once), then every output channel against them
- * (avx2_dot_1x4), plus bias - zp * sum w, requantised four at a time. Every output position. */
+/* n int8 values to int16, zero from n up to stride16; returns their sum. */
+static int32_t widen(const int8_t* src, int32_t n, int32_t stride16, int16_t* dst) {
+  __m256i sum = _mm256_setzero_si256();
+  int32_t i, tail = 0;
+  for (i = 0; i + 16 <= n; i += 16) {
+    const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(const void*)(src + i)));
+    _mm256_storeu_si256((__m256i*)(void*)(dst + i), v);
+    sum = _mm256_add_epi32(sum, _mm256_madd_epi16(v, _mm256_set1_epi16(1)));
+  }
+  for (; i < n; ++i) dst[i] = src[i], tail += src[i];
+  for (; i < stride16; ++i) dst[i] = 0;
+  return _mm_cvtsi128_si32(hsum4_epi32(sum, sum, sum, sum)) + tail;
+}
+
+/* Blocks of output channels whose weights, widened to int16 once, fit AVX2_WEIGHT_BYTES of
+ * stack; in each, groups of four output positions (a short last group repeats its last
+ * position): their columns (im2col, widened to int16), then the block's channels two at a time
+ * against them (avx2_dot_2x4), plus bias - zp * sum w, requantised four at a time. */
 int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                          const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
                          const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
@@ -312,35 +329,43 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
   if (n64 > AVX2_MAX_TAPS || c_out > AVX2_MAX_C_OUT) return 0;
   {
     const int32_t n = (int32_t)n64, stride16 = (n + 15) / 16 * 16;
+    const int32_t per_block = AVX2_WEIGHT_BYTES / (2 * stride16) / 2 * 2; /* even, >= 2 */
+    const int32_t nb = c_out < per_block ? c_out + (c_out & 1) : per_block;
     const int8_t zp = (int8_t)act->in_zp;
     const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
-    int8_t lin[4 * n];           /* C99 VLAs, sized to the layer */
+    int8_t lin[n];               /* C99 VLAs, sized to the layer */
     int16_t col16[4 * stride16];
-    int32_t init[c_out];
-    int32_t t, co, j, i;
-    memset(col16, 0, sizeof col16);
-    for (co = 0; co < c_out; ++co) {
-      init[co] = (bias ? bias[co] : 0) - a.in_zp * weight_sum(w + (int64_t)co * n, n);
-    }
-    for (t = 0; t < l_out; t += 4) {
-      const int32_t m = l_out - t < 4 ? l_out - t : 4; /* positions in this group */
-      for (j = 0; j < 4; ++j) {
-        if (j < m) {
-          im2col(p, in, c_in, l_in, kk, t + j, zp, lin + j * n);
-        } else {
-          memcpy(lin + j * n, lin + (j - 1) * n, (size_t)n);
-        }
-        for (i = 0; i + 16 <= n; i += 16) {
-          const __m128i b = _mm_loadu_si128((const __m128i*)(const void*)(lin + j * n + i));
-          _mm256_storeu_si256((__m256i*)(void*)(col16 + j * stride16 + i), _mm256_cvtepi8_epi16(b));
-        }
-        for (; i < n; ++i) col16[j * stride16 + i] = lin[j * n + i];
+    int16_t w16[nb * stride16];
+    int32_t init[nb];
+    int32_t co0, t, co, j;
+    for (co0 = 0; co0 < c_out; co0 += nb) {
+      const int32_t cb = c_out - co0 < nb ? c_out - co0 : nb;
+      for (co = 0; co < cb; ++co) {
+        const int32_t sum_w = widen(w + (int64_t)(co0 + co) * n, n, stride16, w16 + co * stride16);
+        init[co] = (bias ? bias[co0 + co] : 0) - a.in_zp * sum_w;
       }
-      for (co = 0; co < c_out; ++co) {
-        const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[co], q->shift[co]);
-        const __m128i sums = avx2_dot_1x4(col16, stride16, w + (int64_t)co * n, n);
-        rq_out4(_mm_add_epi32(sums, _mm_set1_epi32(init[co])), &rq, &a, m,
-                out + (int64_t)co * l_out + t);
+      if (cb & 1) memset(w16 + cb * stride16, 0, sizeof(int16_t) * (size_t)stride16);
+      for (t = 0; t < l_out; t += 4) {
+        const int32_t m = l_out - t < 4 ? l_out - t : 4; /* positions in this group */
+        for (j = 0; j < 4; ++j) {
+          im2col(p, in, c_in, l_in, kk, t + (j < m ? j : m - 1), zp, lin);
+          widen(lin, n, stride16, col16 + j * stride16);
+        }
+        for (co = 0; co < cb; co += 2) {
+          const int32_t c = co0 + co;
+          __m128i sa, sb;
+          avx2_dot_2x4(col16, w16 + co * stride16, stride16, &sa, &sb);
+          {
+            const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[c], q->shift[c]);
+            rq_out4(_mm_add_epi32(sa, _mm_set1_epi32(init[co])), &rq, &a, m,
+                    out + (int64_t)c * l_out + t);
+          }
+          if (co + 1 < cb) {
+            const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[c + 1], q->shift[c + 1]);
+            rq_out4(_mm_add_epi32(sb, _mm_set1_epi32(init[co + 1])), &rq, &a, m,
+                    out + (int64_t)(c + 1) * l_out + t);
+          }
+        }
       }
     }
   }
