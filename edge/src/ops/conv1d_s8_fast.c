@@ -19,7 +19,7 @@
  *   DSP: columns unpacked once to int16 pairs (SXTB16: bytes 0 and 2, SXTB16 ROR 8: bytes 1
  *        and 3 of every word); a weight word unpacks the same way, so two SMLADs add its four
  *        products, two MACs each. Chunks of whole input channels keep the scratch at about
- *        2.3 kB whatever the layer.
+ *        3 kB whatever the layer (4 x 192 column bytes, their 1.5 kB of pairs, 32 channels' sums).
  *   AVX2: columns sign-extended to int16; 16 weights sign-extended once, one _mm256_madd_epi16
  *        per position; four sums reduced and requantised together. */
 #include "simd.h"
@@ -109,7 +109,7 @@ static void im2col(const ppgkd_conv1d_params* p, const int8_t* in, int32_t rows,
 
 #ifdef PPGKD_FAST_DSP
 
-/* Scratch on the stack (C99 variable-length arrays sized to the layer, at most about 2.3 kB):
+/* Scratch on the stack (C99 variable-length arrays sized to the layer, at most about 3 kB):
  * the columns of four output positions over a chunk of at most DSP_CHUNK_TAPS taps (whole input
  * channels), and the sums of at most DSP_CO_BLOCK output channels at those positions. */
 #define DSP_CHUNK_TAPS 192
