@@ -267,7 +267,7 @@ std::string conditioning(const LawAnalysis& l, const std::vector<double>& means)
   for (const auto& iv : {l.b_ci, l.c_ci, l.e_ref_ci})
     if (!std::isfinite(iv.lo) || !std::isfinite(iv.hi)) return "an interval is not finite";
   if (!(l.b_ci.lo > 0)) return "the b interval reaches zero (no decrease resolved)";
-  if (l.b_ci.hi > 10 * l.b_ci.lo) return "the b interval spans more than a factor of 10";
+  if (l.b_ci.hi > 4 * l.b_ci.lo) return "the b interval spans more than a factor of 4";
   if (floor) {
     const auto [lo, hi] = std::minmax_element(means.begin(), means.end());
     if (l.c_ci.hi - l.c_ci.lo > *hi - *lo) return "the c interval is wider than the MAE range";

@@ -74,7 +74,7 @@ struct LawAnalysis {
   size_t boot_ok = 0;         // bootstrap replicates whose fit succeeded
   size_t boot_tried = 0;
   // Ill-conditioned: fewer than 90 % of the replicates fitted, an interval is not finite, the
-  // b interval reaches zero or spans more than a factor of 10, or (with a floor c) the c interval
+  // b interval reaches zero or spans more than a factor of 4, or (with a floor c) the c interval
   // is wider than the measured MAE range. Then only E_ref and the curve inside the measured sizes
   // mean something; `condition` says which test failed ("" when well-conditioned).
   bool ill_conditioned = false;

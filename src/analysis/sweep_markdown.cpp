@@ -66,7 +66,7 @@ std::string scaling_section(const ReportData& data) {
       "exp-log10 and power are one family (b_exp = b_pow ln 10). Intervals: {}-replicate "
       "bootstrap over subjects. A fit is **ill-conditioned** when under 90 % of the "
       "replicates refit, an interval is not finite, the b interval reaches zero or spans more "
-      "than a factor of 10, or the c interval is wider than the curve's MAE range; then only "
+      "than a factor of 4, or the c interval is wider than the curve's MAE range; then only "
       "E_ref and the curve inside the measured sizes mean something. Extrapolation: refit "
       "without the largest size, predicted - observed MAE there (target: |error| <= 0.5 BPM).\n\n",
       o.n_boot);
