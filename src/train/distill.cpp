@@ -211,27 +211,24 @@ void check_or_write_identity(const std::string& out_dir, const nlohmann::json& i
 
 }  // namespace
 
-DistillResult distill_fold(const DistillData& data, const DistillJob& job) {
-  const auto t0 = std::chrono::steady_clock::now();
+PreparedStudent prepare_student(const DistillData& data, const DistillJob& job,
+                                TeacherOutputsMemo* memo) {
+  PreparedStudent p;
+  p.start = std::chrono::steady_clock::now();
   if (!data.ws) throw Error("distill", "no windows");
   const WindowSet& ws = *data.ws;
   job.distill.validate();
   job.train.validate();
   const DistillConfig& dc = job.distill;
 
-  std::vector<std::string> fit, val;
-  split_validation(job.fold.train_subjects, job.train.val_fraction, job.train.seed, &fit, &val);
-  const auto fit_rows = ws.rows_of_subjects(fit), val_rows = ws.rows_of_subjects(val),
-             test_rows = ws.rows_of_subjects(job.fold.test_subjects);
+  split_validation(job.fold.train_subjects, job.train.val_fraction, job.train.seed, &p.fit, &p.val);
+  p.fit_rows = ws.rows_of_subjects(p.fit);
+  p.val_rows = ws.rows_of_subjects(p.val);
+  p.test_rows = ws.rows_of_subjects(job.fold.test_subjects);
   const int infer_batch = std::max(job.train.batch, 256);
 
   // The teacher: checked, run once over the fold's training windows (or loaded from the cache),
-  // then released; only its outputs stay in memory.
-  DistillResult result;
-  std::shared_ptr<TeacherOutputs> outputs;
-  nlohmann::json teacher_record;
-  FeatureProjector projector = nullptr;
-  bool pool_student = false;
+  // then released; only its outputs stay in memory (shared through `memo` within a group).
   if (dc.needs_teacher()) {
     const std::string& tdir = job.teacher_dir;
     LoadedModel teacher = load_model_dir(tdir);
@@ -245,15 +242,22 @@ DistillResult distill_fold(const DistillData& data, const DistillJob& job) {
       auto tshape = tspec.feature_shape(dc.teacher_stage);
       req.feature_stage = dc.teacher_stage;
       req.pool_feature = tshape.size() > sshape.size();
-      pool_student = sshape.size() > tshape.size();
+      p.pool_student = sshape.size() > tshape.size();
       torch::manual_seed(derive_seed(job.train.seed, 0x70726f6aull));  // "proj"
-      projector = FeatureProjector(pooled(sshape, pool_student), pooled(tshape, req.pool_feature));
+      p.projector =
+          FeatureProjector(pooled(sshape, p.pool_student), pooled(tshape, req.pool_feature));
     }
     torch::set_num_threads(job.train.threads);
-    outputs = std::make_shared<TeacherOutputs>(
-        load_or_compute_teacher_outputs(tdir, *teacher.net, ws, data.data_key, req, job.cache_dir,
-                                        infer_batch, &result.teacher_cache));
-    teacher_record = {
+    const std::string memo_key = teacher_cache_path(tdir, job.cache_dir, data.data_key, req);
+    if (memo && memo->count(memo_key)) {
+      std::tie(p.outputs, p.teacher_cache) = memo->at(memo_key);
+    } else {
+      p.outputs = std::make_shared<TeacherOutputs>(
+          load_or_compute_teacher_outputs(tdir, *teacher.net, ws, data.data_key, req, job.cache_dir,
+                                          infer_batch, &p.teacher_cache));
+      if (memo) (*memo)[memo_key] = {p.outputs, p.teacher_cache};
+    }
+    p.teacher_record = {
         {"dir", fs::absolute(tdir).lexically_normal().string()},
         {"spec", tspec.str()},
         {"params", tspec.num_params()},
@@ -261,43 +265,47 @@ DistillResult distill_fold(const DistillData& data, const DistillJob& job) {
         {"fold", teacher.info.value("split", nlohmann::json::object()).value("fold", -1)},
         {"metrics", teacher.info.value("metrics", nlohmann::json::object())},
         {"outputs_cache",
-         {{"path", result.teacher_cache.path},
-          {"key", result.teacher_cache.key},
-          {"hit", result.teacher_cache.hit},
-          {"seconds", result.teacher_cache.seconds}}}};
+         {{"path", p.teacher_cache.path},
+          {"key", p.teacher_cache.key},
+          {"hit", p.teacher_cache.hit},
+          {"seconds", p.teacher_cache.seconds}}}};
   }
 
   nlohmann::json identity = {{"distillation", dc.to_json()},
-                             {"teacher_outputs_key", result.teacher_cache.key}};
+                             {"teacher_outputs_key", p.teacher_cache.key}};
   fs::create_directories(job.out_dir);
   check_or_write_identity(job.out_dir, identity, job.resume);
-
-  auto net = init_model(job.student, job.train.seed);
-  TrainHooks hooks;
-  hooks.progress_label = job.progress_label;
   // "none" keeps the trainer's own cross-entropy (with its label smoothing), exactly `train`.
-  if (dc.needs_teacher()) hooks.loss = make_distill_loss(dc, outputs, projector, pool_student);
-  if (projector) hooks.extra_modules.push_back(projector.ptr());
-  auto res = train_model(*net, ws, fit_rows, val_rows, job.train, job.out_dir, job.resume, hooks);
+  if (dc.needs_teacher()) p.loss = make_distill_loss(dc, p.outputs, p.projector, p.pool_student);
+  return p;
+}
 
+DistillResult finish_student(const DistillData& data, const DistillJob& job,
+                             const PreparedStudent& p, NetImpl& net, const TrainResult& res) {
+  const WindowSet& ws = *data.ws;
+  const DistillConfig& dc = job.distill;
+  const bool as_train = job.record_as_train && !dc.needs_teacher();
+  DistillResult result;
+  result.teacher_cache = p.teacher_cache;
   nlohmann::json metrics = {{"best_val_mae_bpm", res.best_val_mae},
                             {"best_epoch", res.best_epoch},
                             {"stopped_early", res.stopped_early},
-                            {"train_windows_per_second", res.windows_per_second},
-                            {"teacher_outputs_seconds", result.teacher_cache.seconds}};
+                            {"train_windows_per_second", res.windows_per_second}};
+  if (!as_train) metrics["teacher_outputs_seconds"] = result.teacher_cache.seconds;
   if (!std::isfinite(res.best_val_mae)) metrics["best_val_mae_bpm"] = nullptr;
-  if (!test_rows.empty()) metrics["test"] = test_metrics(*net, ws, test_rows, infer_batch);
-  result.wall_seconds = seconds_since(t0);
-  metrics["wall_seconds"] = result.wall_seconds;
+  const int infer_batch = std::max(job.train.batch, 256);
+  if (!p.test_rows.empty()) metrics["test"] = test_metrics(net, ws, p.test_rows, infer_batch);
+  result.wall_seconds = seconds_since(p.start);
+  if (!as_train) metrics["wall_seconds"] = result.wall_seconds;
 
   ModelRecord rec;
   rec.training = job.train.to_json();
   rec.training["threads"] = job.train.threads;
-  rec.training["distillation"] = dc.to_json();
+  if (!as_train) rec.training["distillation"] = dc.to_json();
   rec.data_root = data.data_root;
   rec.data_fingerprint = data.fingerprint;
-  rec.train_subjects = fit;
-  rec.val_subjects = val;
+  rec.train_subjects = p.fit;
+  rec.val_subjects = p.val;
   rec.test_subjects = job.fold.test_subjects;
   rec.fold = job.fold.index;
   rec.folds = job.fold.count;
@@ -305,11 +313,23 @@ DistillResult distill_fold(const DistillData& data, const DistillJob& job) {
   rec.metrics = metrics;
   rec.history = res.history_json();
   rec.extra = job.extra.is_null() ? nlohmann::json::object() : job.extra;
-  rec.extra["distillation"] = dc.to_json();
-  if (!teacher_record.is_null()) rec.extra["teacher"] = teacher_record;
-  save_model_dir(job.out_dir, *net, data.preprocess, rec);
+  if (!as_train) rec.extra["distillation"] = dc.to_json();
+  if (!p.teacher_record.is_null()) rec.extra["teacher"] = p.teacher_record;
+  save_model_dir(job.out_dir, net, data.preprocess, rec);
   result.metrics = metrics;
   return result;
+}
+
+DistillResult distill_fold(const DistillData& data, const DistillJob& job) {
+  const PreparedStudent p = prepare_student(data, job, nullptr);
+  auto net = init_model(job.student, job.train.seed);
+  TrainHooks hooks;
+  hooks.progress_label = job.progress_label;
+  hooks.loss = p.loss;
+  if (p.projector) hooks.extra_modules.push_back(p.projector.ptr());
+  auto res = train_model(*net, *data.ws, p.fit_rows, p.val_rows, job.train, job.out_dir, job.resume,
+                         hooks);
+  return finish_student(data, job, p, *net, res);
 }
 
 }  // namespace ppgkd

@@ -16,8 +16,12 @@
 // layer maps the student's vector onto the teacher's.
 #pragma once
 
+#include <chrono>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/preprocess.h"
@@ -95,6 +99,9 @@ struct DistillJob {
   std::string cache_dir;  // teacher cache directory; empty: inside the teacher directory
   std::string progress_label = "distill";  // empty: no progress bar
   nlohmann::json extra;                    // merged into the model record's "extra"
+  // Strategy "none" only: write model.json as `ppgkd train` does (no distillation keys), for
+  // scratch students that a sweep trains in a group (distill_group.h).
+  bool record_as_train = false;
 };
 
 struct DistillResult {
@@ -108,5 +115,30 @@ struct DistillResult {
 // metrics, wall time). Refuses a teacher that saw the fold's test subjects, a teacher whose
 // preprocessing differs from the data, and (on resume) a checkpoint of another distillation.
 DistillResult distill_fold(const DistillData& data, const DistillJob& job);
+
+// distill_fold in two halves, so a group of students (distill_group.h) runs exactly the same
+// steps around its grouped training:
+//   prepare_student  splits validation subjects, checks the teacher and loads its outputs (once
+//                    per cache file when `memo` is given), builds the projector and the loss,
+//                    and records the distillation identity in OUT;
+//   finish_student   test metrics and the model directory of the trained `net`.
+struct PreparedStudent {
+  std::vector<std::string> fit, val;
+  std::vector<size_t> fit_rows, val_rows, test_rows;
+  std::shared_ptr<TeacherOutputs> outputs;  // null for "none"
+  TeacherCacheInfo teacher_cache;
+  FeatureProjector projector = nullptr;  // "feature" only
+  bool pool_student = false;
+  BatchLoss loss;  // empty for "none": the trainer's cross-entropy
+  nlohmann::json teacher_record;
+  std::chrono::steady_clock::time_point start;
+};
+using TeacherOutputsMemo =
+    std::map<std::string, std::pair<std::shared_ptr<TeacherOutputs>, TeacherCacheInfo>>;
+PreparedStudent prepare_student(const DistillData& data, const DistillJob& job,
+                                TeacherOutputsMemo* memo);
+DistillResult finish_student(const DistillData& data, const DistillJob& job,
+                             const PreparedStudent& prepared, NetImpl& net,
+                             const TrainResult& result);
 
 }  // namespace ppgkd

@@ -1,0 +1,577 @@
+// Grouped training, read top to bottom: per-member state, the grouped AdamW, one tick (every
+// active member's next step, members with equal batch sizes in one grouped pass), the end of a
+// member's epoch (grouped validation, early stopping, checkpoint), member checkpoints, and the
+// driver. The per-member arithmetic is trainer.cpp's (see group_trainer.h for why it matches).
+#include "train/group_trainer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/progress.h"
+#include "train/augment.h"
+#include "train/checkpoint.h"
+#include "train/folds.h"
+#include "train/group_net.h"
+#include "train/inference.h"
+#include "train/interrupt.h"
+#include "train/metrics.h"
+
+namespace ppgkd {
+
+namespace fs = std::filesystem;
+namespace F = torch::nn::functional;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// ------------------------------------------------------------------------------- member state
+
+// A member's view of the grouped outputs: the loss functions of distill.h call
+// net.forward_with_feature(x, stage) and get this member's slice.
+class SliceNet : public NetImpl {
+ public:
+  explicit SliceNet(const ModelSpec& s) : NetImpl(s) {}
+  ModelOutput forward_with_feature(const torch::Tensor&, int stage) override {
+    ModelOutput o;
+    o.logits = logits;
+    if (stage != kNoFeature) {
+      const int n = static_cast<int>(stages.size());
+      const int want = stage < 0 ? n + stage : stage;
+      if (want < 0 || want >= n)
+        throw Error(spec().str(), fmt::format("feature stage {} out of range", stage));
+      o.feature = stages[want];
+    }
+    return o;
+  }
+  torch::Tensor logits;
+  std::vector<torch::Tensor> stages;
+};
+
+double nan() {
+  return std::numeric_limits<double>::quiet_NaN();
+}
+nlohmann::json num(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+double num(const nlohmann::json& j) {
+  return j.is_null() ? nan() : j.get<double>();
+}
+
+// What trainer.cpp's RunState holds, per member (same JSON keys).
+struct MemberState {
+  int epoch = 0;
+  int64_t step = 0, global_step = 0;
+  double loss_sum = 0;
+  int64_t loss_batches = 0;
+  double best_val_mae = nan();
+  int best_epoch = -1, bad_epochs = 0;
+  bool finished = false, stopped_early = false;
+  std::vector<EpochRecord> history;
+};
+
+nlohmann::json state_json(const MemberState& st, const nlohmann::json& identity) {
+  TrainResult tmp;
+  tmp.history = st.history;
+  return {{"identity", identity},
+          {"epoch", st.epoch},
+          {"step", st.step},
+          {"global_step", st.global_step},
+          {"loss_sum", st.loss_sum},
+          {"loss_batches", st.loss_batches},
+          {"best_val_mae", num(st.best_val_mae)},
+          {"best_epoch", st.best_epoch},
+          {"bad_epochs", st.bad_epochs},
+          {"finished", st.finished},
+          {"stopped_early", st.stopped_early},
+          {"history", tmp.history_json()}};
+}
+
+MemberState state_from(const nlohmann::json& j) {
+  MemberState st;
+  st.epoch = j.at("epoch");
+  st.step = j.at("step");
+  st.global_step = j.at("global_step");
+  st.loss_sum = j.at("loss_sum");
+  st.loss_batches = j.at("loss_batches");
+  st.best_val_mae = num(j.at("best_val_mae"));
+  st.best_epoch = j.at("best_epoch");
+  st.bad_epochs = j.at("bad_epochs");
+  st.finished = j.at("finished");
+  st.stopped_early = j.at("stopped_early");
+  for (const auto& e : j.at("history"))
+    st.history.push_back({e.at("epoch").get<int>(), num(e.at("train_loss")), num(e.at("val_mae")),
+                          e.at("lr").get<double>(), e.at("seconds").get<double>()});
+  return st;
+}
+
+// trainer.cpp's run identity (spec, config, rows hash), so a member's checkpoint is recognised by
+// the same facts as a single run's.
+nlohmann::json member_identity(const ModelSpec& spec, const GroupMember& m, const WindowSet& ws) {
+  Hasher h;
+  for (size_t r : m.fit_rows) h.update(&r, sizeof r);
+  h.update("|");
+  for (size_t r : m.val_rows) h.update(&r, sizeof r);
+  h.update(ws.hr.data(), ws.hr.size() * sizeof(float));
+  nlohmann::json id = {{"spec", spec.str()}, {"config", m.cfg.to_json()}, {"rows", h.hex()}};
+  if (!m.identity.is_null()) id["extra"] = m.identity;
+  return id;
+}
+
+struct Slot {
+  GroupMember* m = nullptr;
+  MemberState st;
+  int64_t steps_per_epoch = 0, total_steps = 0;
+  std::vector<size_t> order;
+  int order_epoch = -1;
+  std::unique_ptr<torch::optim::AdamW> extra_opt;  // null without extra modules
+  bool failed = false;
+  std::string error;
+  nlohmann::json identity;
+  std::string ckpt_path, best_path;
+  Clock::time_point epoch_start;
+  double epoch_seconds = 0;  // this epoch's share of the group's time so far
+  int64_t windows = 0;
+  bool active() const { return !st.finished && !failed; }
+};
+
+// ------------------------------------------------------------------------------- grouped AdamW
+
+// torch::optim::AdamW (betas 0.9/0.999, eps 1e-8, no amsgrad) for every member at once, with
+// per-member learning rate, weight decay and step count; members not stepping this tick keep
+// parameters and moments unchanged. The single trainer decays tensors of dim > 1 only.
+class GroupAdamW {
+ public:
+  explicit GroupAdamW(const std::map<std::string, torch::Tensor>& params) {
+    for (const auto& [name, p] : params) {
+      m_[name] = torch::zeros_like(p).detach();
+      v_[name] = torch::zeros_like(p).detach();
+    }
+  }
+  std::map<std::string, torch::Tensor>& exp_avg() { return m_; }
+  std::map<std::string, torch::Tensor>& exp_avg_sq() { return v_; }
+
+  // lr[k], wd[k], step[k] (1-based count after this step), stepping[k].
+  void step(const std::map<std::string, torch::Tensor>& params, const std::vector<double>& lr,
+            const std::vector<double>& wd, const std::vector<int64_t>& step,
+            const std::vector<bool>& stepping) {
+    torch::NoGradGuard no_grad;
+    const int64_t K = static_cast<int64_t>(lr.size());
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    std::vector<float> decay(K), keep1(K), add1(K), keep2(K), add2(K), sqrt_bc2(K), step_size(K);
+    for (int64_t k = 0; k < K; ++k) {
+      const bool s = stepping[k];
+      decay[k] = static_cast<float>(s ? 1.0 - lr[k] * wd[k] : 1.0);
+      keep1[k] = static_cast<float>(s ? b1 : 1.0);
+      add1[k] = static_cast<float>(s ? 1.0 - b1 : 0.0);
+      keep2[k] = static_cast<float>(s ? b2 : 1.0);
+      add2[k] = static_cast<float>(s ? 1.0 - b2 : 0.0);
+      const double bc1 = 1.0 - std::pow(b1, double(step[k])),
+                   bc2 = 1.0 - std::pow(b2, double(step[k]));
+      sqrt_bc2[k] = static_cast<float>(s ? std::sqrt(bc2) : 1.0);
+      step_size[k] = static_cast<float>(s ? lr[k] / bc1 : 0.0);
+    }
+    auto vec = [](const std::vector<float>& v) { return torch::tensor(v); };
+    const auto t_decay = vec(decay), t_keep1 = vec(keep1), t_add1 = vec(add1), t_keep2 = vec(keep2),
+               t_add2 = vec(add2), t_sqrt_bc2 = vec(sqrt_bc2), t_step = vec(step_size);
+    for (const auto& [name, p] : params) {
+      const auto& g = p.grad();
+      if (!g.defined()) continue;
+      std::vector<int64_t> shape(p.dim(), 1);
+      shape[0] = K;
+      auto& m = m_.at(name);
+      auto& v = v_.at(name);
+      if (p.dim() > 2) p.mul_(t_decay.view(shape));  // weight matrices and kernels only
+      m.mul_(t_keep1.view(shape)).addcmul_(g, t_add1.view(shape));
+      v.mul_(t_keep2.view(shape)).addcmul_(g * g, t_add2.view(shape));
+      const auto denom = (v.sqrt() / t_sqrt_bc2.view(shape)).add_(eps);
+      p.sub_(m / denom * t_step.view(shape));
+    }
+  }
+
+ private:
+  std::map<std::string, torch::Tensor> m_, v_;
+};
+
+// ------------------------------------------------------------------------------- checkpoints
+
+std::string archive_key(const std::string& prefix, const std::string& name) {
+  std::string k = prefix + ":" + name;
+  for (auto& c : k)
+    if (c == '.') c = ':';
+  return k;
+}
+
+void save_member(const Slot& s, int k, GroupNet& net, GroupAdamW& opt) {
+  torch::serialize::OutputArchive ar;
+  for (const auto& [name, p] : net.parameters()) {
+    ar.write(archive_key("p", name), p[k].detach().clone());
+    ar.write(archive_key("m", name), opt.exp_avg().at(name)[k].clone());
+    ar.write(archive_key("v", name), opt.exp_avg_sq().at(name)[k].clone());
+  }
+  for (const auto& [name, b] : net.buffers()) ar.write(archive_key("b", name), b[k].clone(), true);
+  for (size_t i = 0; i < s.m->extra_modules.size(); ++i) {
+    torch::serialize::OutputArchive sub;
+    s.m->extra_modules[i]->save(sub);
+    ar.write("module" + std::to_string(i), sub);
+  }
+  if (s.extra_opt) {
+    torch::serialize::OutputArchive sub;
+    s.extra_opt->save(sub);
+    ar.write("extra_optimizer", sub);
+  }
+  ar.write("state", c10::IValue(state_json(s.st, s.identity).dump()));
+  std::ostringstream bytes;
+  ar.save_to(bytes);
+  write_file_atomic(s.ckpt_path, bytes.str());
+}
+
+// Restores slot k and returns the saved JSON state.
+nlohmann::json load_member(Slot& s, int k, GroupNet& net, GroupAdamW& opt) {
+  const std::string bytes = read_file(s.ckpt_path);
+  try {
+    torch::serialize::InputArchive ar;
+    std::istringstream in(bytes);
+    ar.load_from(in);
+    torch::NoGradGuard no_grad;
+    torch::Tensor t;
+    for (const auto& [name, p] : net.parameters()) {
+      ar.read(archive_key("p", name), t);
+      p[k].copy_(t);
+      ar.read(archive_key("m", name), t);
+      opt.exp_avg().at(name)[k].copy_(t);
+      ar.read(archive_key("v", name), t);
+      opt.exp_avg_sq().at(name)[k].copy_(t);
+    }
+    for (auto& [name, b] : net.buffers()) {
+      ar.read(archive_key("b", name), t, true);
+      b[k].copy_(t);
+    }
+    for (size_t i = 0; i < s.m->extra_modules.size(); ++i) {
+      torch::serialize::InputArchive sub;
+      ar.read("module" + std::to_string(i), sub);
+      s.m->extra_modules[i]->load(sub);
+    }
+    if (s.extra_opt) {
+      torch::serialize::InputArchive sub;
+      ar.read("extra_optimizer", sub);
+      s.extra_opt->load(sub);
+    }
+    c10::IValue state;
+    ar.read("state", state);
+    return nlohmann::json::parse(state.toStringRef());
+  } catch (const c10::Error& e) {
+    throw Error(s.ckpt_path, std::string("group checkpoint does not fit this run: ") +
+                                 e.what_without_backtrace());
+  }
+}
+
+// ------------------------------------------------------------------------------- evaluation
+
+// Subject-averaged validation MAE of the members `ks` (sorted) at once: every member sees the
+// union of their validation rows in eval mode (per-window outputs, so batch composition does not
+// matter) and is scored on its own rows, as evaluate_mae scores a single model.
+std::vector<double> evaluate_members(GroupNet& net, const WindowSet& ws,
+                                     const std::vector<Slot>& slots, const std::vector<int64_t>& ks,
+                                     int batch) {
+  std::set<size_t> all;
+  for (auto k : ks) all.insert(slots[k].m->val_rows.begin(), slots[k].m->val_rows.end());
+  const std::vector<size_t> rows(all.begin(), all.end());
+  std::map<size_t, size_t> pos;
+  for (size_t i = 0; i < rows.size(); ++i) pos[rows[i]] = i;
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<double>> bpm(ks.size());
+  const int64_t k = static_cast<int64_t>(ks.size());
+  for (size_t start = 0; start < rows.size(); start += batch) {
+    std::vector<size_t> chunk(rows.begin() + start,
+                              rows.begin() + std::min(rows.size(), start + batch));
+    auto x = gather_windows(ws, chunk);  // (n, C, L)
+    auto out = net.forward(x.unsqueeze(0).expand({k, x.size(0), x.size(1), x.size(2)}), ks, false);
+    for (int64_t j = 0; j < k; ++j) {
+      auto b = decode_posteriors(torch::softmax(out.logits[j], 1));
+      bpm[j].insert(bpm[j].end(), b.begin(), b.end());
+    }
+  }
+  std::vector<double> mae(ks.size());
+  for (size_t j = 0; j < ks.size(); ++j) {
+    const auto& vr = slots[ks[j]].m->val_rows;
+    std::vector<WindowEstimate> est(vr.size());
+    for (size_t i = 0; i < vr.size(); ++i) {
+      const auto& rec = ws.recordings.at(ws.recording.at(vr[i]));
+      est[i] = {bpm[j][pos.at(vr[i])], ws.hr[vr[i]], rec.subject, rec.dataset};
+    }
+    mae[j] = compute_metrics(est).mae_bpm;
+  }
+  return mae;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------- the driver
+
+std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>& nets,
+                                           std::vector<GroupMember>& members, bool resume,
+                                           const GroupHooks& hooks) {
+  const int K = static_cast<int>(members.size());
+  if (K == 0 || nets.size() != members.size())
+    throw Error("group", "needs one initial network per member");
+  const ModelSpec spec = nets[0]->spec();
+  const int batch = members[0].cfg.batch, threads = members[0].cfg.threads;
+  for (int k = 0; k < K; ++k) {
+    members[k].cfg.validate();
+    if (nets[k]->spec() != spec || members[k].cfg.batch != batch ||
+        members[k].cfg.threads != threads)
+      throw Error("group", fmt::format("member {} ({} batch {} threads {}) cannot share a group "
+                                       "with member 0 ({} batch {} threads {})",
+                                       k, nets[k]->spec().str(), members[k].cfg.batch,
+                                       members[k].cfg.threads, spec.str(), batch, threads));
+    if (members[k].fit_rows.empty()) throw Error("group", "member has no training windows");
+  }
+  torch::set_num_threads(threads);
+  GroupNet net(spec, K);
+  for (int k = 0; k < K; ++k) net.put(k, *nets[k]);
+  GroupAdamW opt(net.parameters());
+
+  std::vector<Slot> slots(K);
+  for (int k = 0; k < K; ++k) {
+    Slot& s = slots[k];
+    GroupMember& m = members[k];
+    s.m = &m;
+    fs::create_directories(m.state_dir);
+    s.ckpt_path = m.state_dir + "/group-checkpoint.pt";
+    s.best_path = m.state_dir + "/best.pt";
+    s.steps_per_epoch = static_cast<int64_t>((m.fit_rows.size() + batch - 1) / batch);
+    s.total_steps = s.steps_per_epoch * m.cfg.epochs;
+    s.identity = member_identity(spec, m, ws);
+    if (!m.extra_modules.empty()) {
+      std::vector<torch::Tensor> decay, no_decay;
+      for (const auto& mod : m.extra_modules)
+        for (const auto& p : mod->parameters()) (p.dim() > 1 ? decay : no_decay).push_back(p);
+      std::vector<torch::optim::OptimizerParamGroup> groups;
+      groups.emplace_back(
+          decay, std::make_unique<torch::optim::AdamWOptions>(
+                     torch::optim::AdamWOptions(m.cfg.lr).weight_decay(m.cfg.weight_decay)));
+      groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                        torch::optim::AdamWOptions(m.cfg.lr).weight_decay(0.0)));
+      s.extra_opt = std::make_unique<torch::optim::AdamW>(std::move(groups));
+    }
+    if (fs::exists(s.ckpt_path)) {
+      if (!resume)
+        throw Error(m.state_dir,
+                    "already holds a training checkpoint; pass --resume to continue it or choose "
+                    "another output directory");
+      auto j = load_member(s, k, net, opt);
+      if (j.at("identity") != s.identity)
+        throw Error(s.ckpt_path, "checkpoint belongs to a different run (spec, config or rows)");
+      s.st = state_from(j);
+    }
+  }
+
+  auto checkpoint = [&](int k) { save_member(slots[k], k, net, opt); };
+  int64_t max_steps = 0;
+  for (const auto& s : slots) max_steps = std::max(max_steps, s.total_steps - s.st.global_step);
+  std::unique_ptr<Progress> progress;
+  if (!hooks.progress_label.empty() && max_steps > 0)
+    progress = std::make_unique<Progress>(hooks.progress_label, max_steps);
+
+  double train_seconds = 0;
+  int64_t tick = 0;
+  for (auto& s : slots) s.epoch_start = Clock::now();
+  while (true) {
+    std::vector<int64_t> act;
+    for (int k = 0; k < K; ++k)
+      if (slots[k].active()) act.push_back(k);
+    if (act.empty()) break;
+    const auto t0 = Clock::now();
+
+    // Every active member's batch: its own rows in its own order, augmented with its own seeds.
+    struct MemberBatch {
+      std::vector<size_t> rows;
+      torch::Tensor x, y;
+    };
+    std::map<int64_t, MemberBatch> mb;
+    std::map<int64_t, std::vector<int64_t>> by_size;  // batch size -> members (sorted)
+    std::vector<double> lr(K, 0.0);
+    for (int64_t k : act) {
+      Slot& s = slots[k];
+      const auto& cfg = s.m->cfg;
+      if (s.order_epoch != s.st.epoch) {
+        s.order = permutation(s.m->fit_rows.size(), derive_seed(cfg.seed, s.st.epoch));
+        s.order_epoch = s.st.epoch;
+      }
+      if (s.st.step == 0 && s.st.loss_batches == 0) s.epoch_start = t0, s.epoch_seconds = 0;
+      const size_t lo = s.st.step * batch, hi = std::min(s.m->fit_rows.size(), lo + batch);
+      MemberBatch b;
+      for (size_t i = lo; i < hi; ++i) b.rows.push_back(s.m->fit_rows[s.order[i]]);
+      b.x = gather_windows(ws, b.rows);
+      b.y = gather_targets(ws, b.rows);
+      if (cfg.augment)
+        b.x = augment_basic(b.x, derive_seed(cfg.seed ^ 0x617567ull, s.st.global_step));
+      b.x = augment_motion(b.x, cfg.motion_augment, cfg.motion_prob, ws.length / kWindowSeconds,
+                           derive_seed(cfg.seed ^ 0x6d6f74ull, s.st.global_step));
+      lr[k] = lr_at(cfg, s.st.global_step, s.total_steps, s.steps_per_epoch);
+      by_size[b.x.size(0)].push_back(k);
+      mb[k] = std::move(b);
+    }
+
+    // Grouped forward per batch size, each member's own loss.
+    for (const auto& [name, p] : net.parameters())
+      if (p.grad().defined()) p.mutable_grad().zero_();
+    for (int64_t k : act)
+      if (slots[k].extra_opt) slots[k].extra_opt->zero_grad();
+    std::vector<torch::Tensor> terms;
+    std::vector<bool> stepping(K, false);
+    std::vector<double> loss_value(K, nan());
+    for (const auto& [size, ks] : by_size) {
+      std::vector<torch::Tensor> xs;
+      for (auto k : ks) xs.push_back(mb[k].x);
+      auto out = net.forward(torch::stack(xs), ks, true);
+      for (size_t j = 0; j < ks.size(); ++j) {
+        const int64_t k = ks[j];
+        Slot& s = slots[k];
+        auto view = std::make_shared<SliceNet>(spec);
+        view->logits = out.logits[j];
+        for (const auto& st : out.stages) view->stages.push_back(st[j]);
+        torch::Tensor loss;
+        if (s.m->loss) {
+          std::vector<int64_t> ids(mb[k].rows.begin(), mb[k].rows.end());
+          loss = s.m->loss(*view, mb[k].x, mb[k].y, torch::tensor(ids, torch::kInt64), s.st.epoch);
+        } else {
+          loss = F::cross_entropy(
+              view->logits, mb[k].y,
+              F::CrossEntropyFuncOptions().label_smoothing(s.m->cfg.label_smoothing));
+        }
+        const double v = loss.item<double>();
+        if (!std::isfinite(v)) {  // this member fails alone; its slice is never updated again
+          s.failed = true;
+          s.error = fmt::format("training loss is not finite ({}) at epoch {} step {}", v,
+                                s.st.epoch + 1, s.st.step + 1);
+          continue;
+        }
+        loss_value[k] = v;
+        stepping[k] = true;
+        terms.push_back(loss);
+      }
+    }
+    if (!terms.empty()) torch::stack(terms).sum().backward();
+    std::vector<double> wd(K, 0.0);
+    std::vector<int64_t> step(K, 1);
+    for (int64_t k : act) {
+      wd[k] = slots[k].m->cfg.weight_decay;
+      step[k] = slots[k].st.global_step + 1;
+    }
+    opt.step(net.parameters(), lr, wd, step, stepping);
+    for (int64_t k : act) {
+      Slot& s = slots[k];
+      if (!stepping[k] || !s.extra_opt) continue;
+      for (auto& g : s.extra_opt->param_groups())
+        static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr[k]);
+      s.extra_opt->step();
+    }
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    train_seconds += dt;
+
+    // Bookkeeping; members at the end of an epoch validate together.
+    std::vector<int64_t> ending;
+    for (int64_t k : act) {
+      Slot& s = slots[k];
+      if (!stepping[k]) continue;
+      s.st.loss_sum += loss_value[k];
+      s.st.loss_batches += 1;
+      s.st.global_step += 1;
+      s.st.step += 1;
+      s.windows += mb[k].x.size(0);
+      if (s.st.step >= s.steps_per_epoch) ending.push_back(k);
+    }
+    if (!ending.empty()) {
+      std::vector<int64_t> with_val;
+      for (auto k : ending)
+        if (!slots[k].m->val_rows.empty()) with_val.push_back(k);
+      std::vector<double> mae;
+      if (!with_val.empty()) mae = evaluate_members(net, ws, slots, with_val, std::max(batch, 256));
+      for (auto k : ending) {
+        Slot& s = slots[k];
+        const auto& cfg = s.m->cfg;
+        EpochRecord rec;
+        rec.epoch = s.st.epoch;
+        rec.train_loss = s.st.loss_sum / std::max<int64_t>(1, s.st.loss_batches);
+        rec.lr = lr_at(cfg, s.st.global_step - 1, s.total_steps, s.steps_per_epoch);
+        auto it = std::find(with_val.begin(), with_val.end(), k);
+        if (it != with_val.end()) {
+          rec.val_mae = mae[it - with_val.begin()];
+          if (s.st.best_epoch < 0 || rec.val_mae < s.st.best_val_mae) {
+            s.st.best_val_mae = rec.val_mae;
+            s.st.best_epoch = s.st.epoch;
+            s.st.bad_epochs = 0;
+            net.take(k, *nets[k]);
+            save_weights(s.best_path, *nets[k]);
+          } else {
+            s.st.bad_epochs += 1;
+          }
+        }
+        rec.seconds = std::chrono::duration<double>(Clock::now() - s.epoch_start).count();
+        s.st.history.push_back(rec);
+        s.st.epoch += 1;
+        s.st.step = 0;
+        s.st.loss_sum = 0;
+        s.st.loss_batches = 0;
+        s.st.stopped_early = !s.m->val_rows.empty() && cfg.patience > 0 &&
+                             s.st.bad_epochs >= cfg.patience && s.st.epoch < cfg.epochs;
+        if (s.st.epoch >= cfg.epochs || s.st.stopped_early) {
+          if (s.m->val_rows.empty()) {
+            s.st.best_epoch = s.st.epoch - 1;
+            net.take(k, *nets[k]);
+            save_weights(s.best_path, *nets[k]);
+          }
+          s.st.finished = true;
+        }
+        checkpoint(static_cast<int>(k));
+        s.epoch_start = Clock::now();
+      }
+    }
+    ++tick;
+    if (progress) {
+      int done = 0;
+      for (const auto& s : slots) done += !s.active();
+      progress->update(static_cast<size_t>(tick), fmt::format("{} members, {} done", K, done));
+    }
+    if (hooks.on_tick) hooks.on_tick(tick);
+    if (interrupt_requested()) {
+      for (int k = 0; k < K; ++k)
+        if (slots[k].active()) checkpoint(k);
+      throw Error(members[0].state_dir,
+                  fmt::format("group interrupted at tick {}; checkpoints saved, continue with "
+                              "--resume",
+                              tick));
+    }
+  }
+  if (progress) progress->finish();
+
+  std::vector<GroupMemberResult> results(K);
+  for (int k = 0; k < K; ++k) {
+    Slot& s = slots[k];
+    auto& r = results[k];
+    if (s.failed) {
+      r.error = s.error;
+      continue;
+    }
+    load_weights(s.best_path, *nets[k]);
+    r.ok = true;
+    r.result.history = s.st.history;
+    r.result.best_epoch = s.st.best_epoch;
+    r.result.best_val_mae = s.st.best_val_mae;
+    r.result.stopped_early = s.st.stopped_early;
+    r.result.windows_per_second = train_seconds > 0 ? s.windows / train_seconds : 0;
+  }
+  return results;
+}
+
+}  // namespace ppgkd
