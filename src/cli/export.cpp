@@ -1,7 +1,9 @@
-// `ppgkd export --model DIR --out DIR --quant f32|int8 [--calib-data DIR|synthetic]
-//  [--calib-windows N] [--calib minmax|percentile:P] [--cache DIR] [--threads N]`:
-// the edge runtime's artefacts of a trained model (OUT/model.ppgm, OUT/model_data.{c,h},
-// OUT/export.json). All the work is in export/exporter.h; this file parses and prints.
+// `ppgkd export --model DIR --out DIR --quant f32|int8 [--format blob|onnx]
+//  [--calib-data DIR|synthetic] [--calib-windows N] [--calib minmax|percentile:P] [--cache DIR]
+//  [--threads N]`: the edge runtime's artefacts of a trained model (OUT/model.ppgm,
+// OUT/model_data.{c,h}, OUT/export.json), or with --format onnx an ONNX model (OUT/model.onnx,
+// OUT/onnx.json). All the work is in export/exporter.h and export/onnx_export.h; this file parses
+// and prints.
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -10,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "export/exporter.h"
+#include "export/onnx_export.h"
 
 namespace ppgkd::cli {
 
@@ -17,11 +20,26 @@ namespace {
 
 struct ExportCliOptions {
   ExportRequest req;
+  std::string format = "blob";
   int threads = 1;
 };
 
+void run_export_onnx(const ExportRequest& req) {
+  const nlohmann::json j = export_model_dir_onnx(req);
+  std::printf("exported %s (%s) to %s/model.onnx: %lld B, opset %d, checked\n",
+              j["spec"].get<std::string>().c_str(), req.quant.c_str(), req.out_dir.c_str(),
+              j["onnx_bytes"].get<long long>(), j["opset"].get<int>());
+  if (j.contains("calibration"))
+    std::printf("  int8 QDQ calibrated (%s) on %lld windows; edge int8 vs f32 there: max |logit "
+                "diff| %.4g\n",
+                j["calibration"]["method"].get<std::string>().c_str(),
+                j["calibration"]["windows"].get<long long>(),
+                j["calibration"]["int8_vs_f32_max_abs_logit_diff"].get<double>());
+}
+
 void run_export(const ExportCliOptions& o) {
   torch::set_num_threads(o.threads);
+  if (o.format == "onnx") return run_export_onnx(o.req);
   const nlohmann::json j = export_model_dir(o.req);
   std::printf("exported %s (%s) to %s\n", j["spec"].get<std::string>().c_str(), o.req.quant.c_str(),
               o.req.out_dir.c_str());
@@ -54,6 +72,11 @@ void setup_export(CLI::App& app) {
   cmd->add_option("--out", opt->req.out_dir, "Output directory (created if absent)")->required();
   cmd->add_option("--quant", opt->req.quant, "Weights and activations: f32 or int8")
       ->check(CLI::IsMember({"f32", "int8"}))
+      ->capture_default_str();
+  cmd->add_option("--format", opt->format,
+                  "blob: the edge runtime's model.ppgm and C arrays; onnx: model.onnx (opset 13, "
+                  "int8 as QDQ)")
+      ->check(CLI::IsMember({"blob", "onnx"}))
       ->capture_default_str();
   cmd->add_option("--calib-data", opt->req.calib_data,
                   "int8 calibration data root, or 'synthetic' (default: the model's training "
