@@ -30,11 +30,12 @@ void run_export_onnx(const ExportRequest& req) {
               j["spec"].get<std::string>().c_str(), req.quant.c_str(), req.out_dir.c_str(),
               j["onnx_bytes"].get<long long>(), j["opset"].get<int>());
   if (j.contains("calibration"))
-    std::printf("  int8 QDQ calibrated (%s) on %lld windows; edge int8 vs f32 there: max |logit "
-                "diff| %.4g\n",
-                j["calibration"]["method"].get<std::string>().c_str(),
-                j["calibration"]["windows"].get<long long>(),
-                j["calibration"]["int8_vs_f32_max_abs_logit_diff"].get<double>());
+    std::printf(
+        "  int8 QDQ calibrated (%s) on %lld windows; edge int8 vs f32 there: max |logit "
+        "diff| %.4g\n",
+        j["calibration"]["method"].get<std::string>().c_str(),
+        j["calibration"]["windows"].get<long long>(),
+        j["calibration"]["int8_vs_f32_max_abs_logit_diff"].get<double>());
 }
 
 void run_export(const ExportCliOptions& o) {
