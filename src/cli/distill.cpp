@@ -173,7 +173,7 @@ void setup_distill(CLI::App& app) {
   sub->add_option("--alpha", o->alpha,
                   "hard: teacher-label weight (0.5); soft: KD weight (0.9); dkd: TCKD weight (1)");
   sub->add_option("--beta", o->beta, "dkd: NCKD weight (8)");
-  sub->add_option("--temperature", o->temperature, "soft, dkd: temperature (2)");
+  sub->add_option("--temperature", o->temperature, "soft, dkd: temperature (4)");
   sub->add_option("--lambda", o->lambda, "feature: hint-loss weight (1)");
   sub->add_option("--kd-warmup", o->kd_warmup,
                   "dkd: epochs over which the KD term ramps up linearly (1)");
