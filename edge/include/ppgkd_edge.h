@@ -124,6 +124,11 @@ ppgkd_status ppgkd_sos_init(ppgkd_sos_filter* f, const ppgkd_biquad* sections,
                             uint32_t num_sections, float* state);
 /* Clears the state (as after init). */
 void ppgkd_sos_reset(ppgkd_sos_filter* f);
+/* Sets the state to the steady state of a constant input x0 (as if x0 had been the input
+ * forever), so a signal with an offset starts without a step transient: what the host's causal
+ * preprocessing does with the first sample (SosFilter::prime). Sections whose DC gain is
+ * undefined (1 + a1 + a2 == 0) keep a zero state. */
+void ppgkd_sos_prime(ppgkd_sos_filter* f, float x0);
 /* Filters one sample. */
 float ppgkd_sos_step(ppgkd_sos_filter* f, float x);
 

@@ -1,17 +1,20 @@
 /* ppgkd_edge_format.h — the binary model blob, shared by the C runtime (edge/) and the exporter
  * (src/export). It defines constants and record layouts only; decoding lives in
- * edge/src/loader.c and the prose specification in docs/FORMAT.md.
+ * edge/src/blob_read.h and edge/src/loader.c, the prose specification in docs/FORMAT.md.
  *
- * Layout (every field a little-endian uint32 unless stated; no struct is ever overlaid on the
- * bytes, readers decode each field explicitly):
+ * Version 2 (compact). Every field is little-endian, of the width given, at the byte offset
+ * given, with no alignment inside the tables (no struct is ever overlaid on the bytes; readers
+ * decode each field explicitly):
  *
- *   [header      16 x u32 = 64 bytes]
- *   [op table    num_ops     x 16 x u32]
- *   [tensor table num_tensors x 16 x u32]
- *   [data section data_size bytes, constants at 4-byte aligned offsets]
- *   [crc32       u32: IEEE CRC-32 of every byte before it]
+ *   [header        17 x u32 = 68 bytes]
+ *   [op table      ops_bytes: num_ops records in execution order, each sized by its type]
+ *   [tensor table  num_tensors x 10 bytes (f32) or 14 bytes (int8): activations only]
+ *   [0..3 zero bytes up to a multiple of 4]
+ *   [data section  data_size bytes: weights, biases, requantisation, each 4-byte aligned]
+ *   [crc32         u32: IEEE CRC-32 of every byte before it]
  *
- * total_len = 64 + 64 * (num_ops + num_tensors) + data_size + 4, exactly.
+ * Constants (weights, biases, requantisation) have no records: an op names the data-section
+ * offset of each, and their shapes follow from the op and its activations.
  */
 #ifndef PPGKD_EDGE_FORMAT_H
 #define PPGKD_EDGE_FORMAT_H
@@ -25,27 +28,26 @@ extern "C" {
 
 /* ------------------------------------------------------------------ constants */
 #define PPGKD_MAGIC 0x4B475050u /* bytes 'P' 'P' 'G' 'K' read as a little-endian u32 */
-#define PPGKD_VERSION 1u
-#define PPGKD_RECORD_WORDS 16u /* header, op and tensor records are 16 u32 each */
-#define PPGKD_RECORD_BYTES 64u
-#define PPGKD_HEADER_BYTES 64u
+#define PPGKD_VERSION 2u        /* version 1 (fixed 64-byte records) is refused */
+#define PPGKD_HEADER_WORDS 17u
+#define PPGKD_HEADER_BYTES 68u
 #define PPGKD_CRC_BYTES 4u
-#define PPGKD_NONE 0xFFFFFFFFu /* "no tensor" in an op's tensor slot */
+#define PPGKD_NONE 0xFFFFFFFFu /* "no bias" in an op's bias offset */
 #define PPGKD_MAX_OPS 256u
-#define PPGKD_MAX_TENSORS 1024u
-#define PPGKD_MAX_RANK 3u
-#define PPGKD_ALIGN 4u /* data and arena offsets, blob and arena base addresses */
+#define PPGKD_MAX_TENSORS 1024u /* activation tensors */
+#define PPGKD_MAX_RANK 3u       /* of constants; activations have rank 1 or 2 */
+#define PPGKD_ALIGN 4u          /* data and arena offsets, blob and arena base addresses */
 
 /* Header flags. Every bit not defined here must be zero. */
 #define PPGKD_FLAG_INT8 0x1u /* int8 model: s8 activations/weights, s32 bias and quant tensors */
 
-/* ------------------------------------------------------------------ header (word index) */
+/* ------------------------------------------------------------------ header (u32 word index) */
 enum {
   PPGKD_H_MAGIC = 0,
   PPGKD_H_VERSION = 1,
   PPGKD_H_FLAGS = 2,
   PPGKD_H_TOTAL_LEN = 3,   /* bytes, including the CRC trailer */
-  PPGKD_H_NUM_TENSORS = 4, /* 1..PPGKD_MAX_TENSORS */
+  PPGKD_H_NUM_TENSORS = 4, /* activation tensors, 1..PPGKD_MAX_TENSORS */
   PPGKD_H_NUM_OPS = 5,     /* 1..PPGKD_MAX_OPS */
   PPGKD_H_INPUT = 6,       /* tensor id of the (C, L) input window */
   PPGKD_H_OUTPUT = 7,      /* tensor id of the logits (num_classes elements) */
@@ -56,24 +58,47 @@ enum {
   PPGKD_H_BPM_LO = 12,        /* f32 bits: lower edge of class 0 (30.0) */
   PPGKD_H_BPM_STEP = 13,      /* f32 bits: class width in BPM (1.0) */
   PPGKD_H_ARENA_SIZE = 14,    /* bytes of arena the plan needs */
-  PPGKD_H_DATA_SIZE = 15      /* bytes in the data section, a multiple of 4 */
+  PPGKD_H_DATA_SIZE = 15,     /* bytes in the data section, a multiple of 4 */
+  PPGKD_H_OPS_BYTES = 16      /* bytes of the op table */
 };
 
-/* ------------------------------------------------------------------ op record (word index) */
+/* ------------------------------------------------------------------ op records (byte offsets)
+ * Every op starts with type (u8), activation (u8), in0 (u16 tensor id), out (u16 tensor id).
+ * What follows depends on the type; `_BYTES` is the record size of an f32 model, int8 models
+ * add the u32 offset of the requantisation constant (`_QUANT`) except for RELU.
+ * Offsets of constants (u32) are data-section byte offsets, multiples of 4. */
 enum {
-  PPGKD_OP_TYPE = 0,
-  PPGKD_OP_ACTIVATION = 1, /* ppgkd_activation */
-  PPGKD_OP_IN0 = 2,        /* main input */
-  PPGKD_OP_IN1 = 3,        /* ADD: second input; else PPGKD_NONE */
-  PPGKD_OP_WEIGHT = 4,     /* CONV1D, DENSE; else PPGKD_NONE */
-  PPGKD_OP_BIAS = 5,       /* CONV1D, DENSE: optional (PPGKD_NONE) */
-  PPGKD_OP_QUANT = 6,      /* int8 CONV1D, DENSE, ADD, AVG_POOL1D: s32 requant tensor */
-  PPGKD_OP_OUT = 7,
-  PPGKD_OP_STRIDE = 8,    /* CONV1D, AVG_POOL1D: >= 1; else 0 */
-  PPGKD_OP_PADDING = 9,   /* CONV1D: zero padding each side; else 0 */
-  PPGKD_OP_DILATION = 10, /* CONV1D: >= 1; else 0 */
-  PPGKD_OP_KERNEL = 11    /* AVG_POOL1D: window length >= 1; else 0 */
-  /* words 12..15 reserved, must be 0 */
+  PPGKD_OP_TYPE = 0,       /* u8 ppgkd_op_type */
+  PPGKD_OP_ACTIVATION = 1, /* u8 ppgkd_activation */
+  PPGKD_OP_IN0 = 2,        /* u16 main input */
+  PPGKD_OP_OUT = 4,        /* u16 output */
+  PPGKD_OP_COMMON_BYTES = 6,
+  /* CONV1D: (C_in, L_in) -> (C_out, L_out); weight (C_out, C_in, taps), bias (C_out) */
+  PPGKD_CONV_TAPS = 6,      /* u16 K >= 1 */
+  PPGKD_CONV_STRIDE = 8,    /* u16 >= 1 */
+  PPGKD_CONV_PADDING = 10,  /* u16 zeros each side */
+  PPGKD_CONV_DILATION = 12, /* u16 >= 1 */
+  PPGKD_CONV_WEIGHT = 14,   /* u32 */
+  PPGKD_CONV_BIAS = 18,     /* u32, or PPGKD_NONE */
+  PPGKD_CONV_QUANT = 22,    /* u32, int8 only: (2, C_out) s32 */
+  PPGKD_CONV_BYTES = 22,
+  /* DENSE: N = elements of in0 -> M = elements of out; weight (M, N), bias (M) */
+  PPGKD_DENSE_WEIGHT = 6, /* u32 */
+  PPGKD_DENSE_BIAS = 10,  /* u32, or PPGKD_NONE */
+  PPGKD_DENSE_QUANT = 14, /* u32, int8 only: (2, M) s32 */
+  PPGKD_DENSE_BYTES = 14,
+  /* ADD: in0 + in1 */
+  PPGKD_ADD_IN1 = 6,   /* u16 second input */
+  PPGKD_ADD_QUANT = 8, /* u32, int8 only: (7) s32 */
+  PPGKD_ADD_BYTES = 8,
+  /* RELU */
+  PPGKD_RELU_BYTES = 6,
+  /* AVG_POOL1D */
+  PPGKD_POOL_KERNEL = 6, /* u16, 1..L_in (global: L_in) */
+  PPGKD_POOL_STRIDE = 8, /* u16 >= 1 */
+  PPGKD_POOL_QUANT = 10, /* u32, int8 only: (2) s32 */
+  PPGKD_POOL_BYTES = 10,
+  PPGKD_QUANT_OFFSET_BYTES = 4 /* what int8 adds to CONV1D, DENSE, ADD and AVG_POOL1D */
 };
 
 typedef enum {
@@ -86,19 +111,17 @@ typedef enum {
 
 typedef enum { PPGKD_ACT_NONE = 0, PPGKD_ACT_RELU = 1 } ppgkd_activation;
 
-/* ------------------------------------------------------------------ tensor record (word index) */
+/* ------------------------------------------------------------------ tensor records (byte offsets)
+ * Activation tensors only; they live in the caller's arena. Fixed size per model kind. */
 enum {
-  PPGKD_T_STORAGE = 0, /* ppgkd_storage */
-  PPGKD_T_DTYPE = 1,   /* ppgkd_dtype */
-  PPGKD_T_RANK = 2,    /* 1..PPGKD_MAX_RANK */
-  PPGKD_T_DIM0 = 3,    /* dims, outermost first; dims past the rank must be 1 */
-  PPGKD_T_DIM1 = 4,
-  PPGKD_T_DIM2 = 5,
-  PPGKD_T_OFFSET = 6,    /* ARENA: arena offset; CONST: data-section offset; multiple of 4 */
-  PPGKD_T_SIZE = 7,      /* bytes, = product(dims) * dtype size */
-  PPGKD_T_SCALE = 8,     /* f32 bits: s8 ARENA tensors, real = scale * (q - zero_point) */
-  PPGKD_T_ZERO_POINT = 9 /* int32 bits: s8 ARENA tensors, -128..127; else 0 */
-  /* words 10..15 reserved, must be 0 */
+  PPGKD_T_RANK = 0,       /* u8: 1 (N) or 2 (C, L) */
+  PPGKD_T_ZERO_POINT = 1, /* s8: int8 models; 0 in f32 models */
+  PPGKD_T_DIM0 = 2,       /* u16 >= 1 */
+  PPGKD_T_DIM1 = 4,       /* u16 >= 1; 1 when rank is 1 */
+  PPGKD_T_OFFSET = 6,     /* u32 arena byte offset, multiple of 4 */
+  PPGKD_T_SCALE = 10,     /* f32, int8 models only: real = scale * (q - zero_point) */
+  PPGKD_T_BYTES_F32 = 10,
+  PPGKD_T_BYTES_INT8 = 14
 };
 
 typedef enum { PPGKD_STORAGE_ARENA = 0, PPGKD_STORAGE_CONST = 1 } ppgkd_storage;

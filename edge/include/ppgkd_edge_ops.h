@@ -222,6 +222,11 @@ typedef struct {
 ppgkd_status ppgkd_decode_f32(const ppgkd_decode_params* p, const float* logits, float* bpm,
                               float* confidence);
 
+/* The posterior itself: prob[i] = softmax(logits)[i], i < num_classes, with the runtime's
+ * exponential (the same bits on the host and a Cortex-M4), for a tracker (ppgkd_tracker.h).
+ * PPGKD_ERR_INPUT for non-finite logits. */
+ppgkd_status ppgkd_softmax_f32(const float* logits, uint32_t num_classes, float* prob);
+
 /* As ppgkd_decode_f32 on the dequantised logits scale * (q - zero_point). */
 ppgkd_status ppgkd_decode_s8(const ppgkd_decode_params* p, float scale, int32_t zero_point,
                              const int8_t* logits, float* bpm, float* confidence);

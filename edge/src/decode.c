@@ -57,3 +57,20 @@ ppgkd_status ppgkd_decode_s8(const ppgkd_decode_params* p, float scale, int32_t 
   if (!(scale > 0.0f) || scale - scale != 0.0f) return PPGKD_ERR_DECODE;
   return decode(p, 0, logits, scale, zero_point, bpm, confidence);
 }
+
+ppgkd_status ppgkd_softmax_f32(const float* logits, uint32_t num_classes, float* prob) {
+  uint32_t i;
+  float max_logit, total = 0.0f;
+  if (!logits || !prob || num_classes < 1) return PPGKD_ERR_ARG;
+  max_logit = logits[0];
+  for (i = 0; i < num_classes; ++i) {
+    if (!(logits[i] - logits[i] == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinite */
+    if (logits[i] > max_logit) max_logit = logits[i];
+  }
+  for (i = 0; i < num_classes; ++i) {
+    prob[i] = ppgkd_exp_nonpos(logits[i] - max_logit);
+    total += prob[i];
+  }
+  for (i = 0; i < num_classes; ++i) prob[i] /= total; /* total >= 1: the max's term is 1 */
+  return PPGKD_OK;
+}

@@ -26,16 +26,6 @@ static ppgkd_dims act_dims(const ppgkd_tensor_rec* t) {
   return d;
 }
 
-/* Weights and biases: rank-3 (C_out, C_in, K), rank-2 (M, N) -> (M, N, 1), rank-1 (C) -> (C, 1, 1).
- */
-static ppgkd_dims const_dims(const ppgkd_tensor_rec* t) {
-  ppgkd_dims d;
-  d.n = (int32_t)t->dim[0];
-  d.c = (int32_t)t->dim[1];
-  d.l = (int32_t)t->dim[2];
-  return d;
-}
-
 static ppgkd_s8_act s8_act(const ppgkd_tensor_rec* in, const ppgkd_tensor_rec* out, uint32_t relu) {
   ppgkd_s8_act a;
   a.in_zp = in->zero_point;
@@ -45,69 +35,65 @@ static ppgkd_s8_act s8_act(const ppgkd_tensor_rec* in, const ppgkd_tensor_rec* o
   return a;
 }
 
-static ppgkd_status run_op(const ppgkd_model* m, uint32_t index) {
+/* Runs the op whose record starts at `rec`. */
+static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec) {
   static const ppgkd_context ctx = {0, 0};
   ppgkd_op_rec o;
-  ppgkd_tensor_rec in = {0}, in1 = {0}, w = {0}, b = {0}, q = {0}, out = {0};
+  ppgkd_tensor_rec in = {0}, in1 = {0}, out = {0};
   ppgkd_dims din, dout, dw, db;
   const int s8 = is_int8(m);
   void *xin, *xout;
   const int32_t* quant = 0;
-  ppgkd_read_op(m->ops, index, &o);
-  ppgkd_read_tensor(m->tensors, o.in0, &in);
-  ppgkd_read_tensor(m->tensors, o.out, &out);
+  ppgkd_read_op(rec, s8, &o);
+  ppgkd_read_tensor(m->tensors, o.in0, s8, &in);
+  ppgkd_read_tensor(m->tensors, o.out, s8, &out);
   din = act_dims(&in), dout = act_dims(&out);
   xin = tensor_ptr(m, &in), xout = tensor_ptr(m, &out);
-  if (o.quant != PPGKD_NONE) {
-    ppgkd_read_tensor(m->tensors, o.quant, &q);
-    quant = (const int32_t*)tensor_ptr(m, &q);
-  }
+  if (o.quant != PPGKD_NONE) quant = (const int32_t*)(const void*)(m->data + o.quant);
   switch (o.type) {
     case PPGKD_OPT_CONV1D:
     case PPGKD_OPT_DENSE: {
-      const void* bias = 0;
-      ppgkd_read_tensor(m->tensors, o.weight, &w);
-      dw = const_dims(&w);
-      if (o.type == PPGKD_OPT_DENSE) dw.l = 1;
-      db.n = dw.n, db.c = 1, db.l = 1;
-      if (o.bias != PPGKD_NONE) {
-        ppgkd_read_tensor(m->tensors, o.bias, &b);
-        bias = tensor_ptr(m, &b);
+      const void* bias = o.bias != PPGKD_NONE ? (const void*)(m->data + o.bias) : 0;
+      const void* weight = m->data + o.weight;
+      /* weight (C_out, C_in, K) for conv1d, (M, N, 1) for dense */
+      dw.n = (int32_t)out.dim[0], dw.c = (int32_t)in.dim[0], dw.l = (int32_t)o.taps;
+      if (o.type == PPGKD_OPT_DENSE) {
+        dw.n = (int32_t)ppgkd_elems(&out), dw.c = (int32_t)ppgkd_elems(&in), dw.l = 1;
       }
+      db.n = dw.n, db.c = 1, db.l = 1;
       if (o.type == PPGKD_OPT_CONV1D) {
         ppgkd_conv1d_params p;
         p.stride = (int32_t)o.stride, p.padding = (int32_t)o.padding;
         p.dilation = (int32_t)o.dilation, p.relu = (int32_t)o.activation;
         if (!s8) {
-          return ppgkd_conv1d_f32(&ctx, &p, &din, (const float*)xin, &dw, tensor_ptr(m, &w), &db,
+          return ppgkd_conv1d_f32(&ctx, &p, &din, (const float*)xin, &dw, weight, &db,
                                   (const float*)bias, &dout, (float*)xout);
         } else {
           const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
           ppgkd_per_channel_quant pq;
           pq.multiplier = quant, pq.shift = quant + dw.n;
-          return ppgkd_conv1d_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dw,
-                                 tensor_ptr(m, &w), &db, (const int32_t*)bias, &dout,
-                                 (int8_t*)xout);
+          return ppgkd_conv1d_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dw, weight, &db,
+                                 (const int32_t*)bias, &dout, (int8_t*)xout);
         }
       } else {
         ppgkd_dense_params p;
         p.relu = (int32_t)o.activation;
         if (!s8) {
-          return ppgkd_dense_f32(&ctx, &p, &din, (const float*)xin, &dw, tensor_ptr(m, &w), &db,
+          return ppgkd_dense_f32(&ctx, &p, &din, (const float*)xin, &dw, weight, &db,
                                  (const float*)bias, &dout, (float*)xout);
         } else {
           const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
           ppgkd_per_channel_quant pq;
           pq.multiplier = quant, pq.shift = quant + dw.n;
-          return ppgkd_dense_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dw, tensor_ptr(m, &w),
-                                &db, (const int32_t*)bias, &dout, (int8_t*)xout);
+          return ppgkd_dense_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dw, weight, &db,
+                                (const int32_t*)bias, &dout, (int8_t*)xout);
         }
       }
     }
     case PPGKD_OPT_ADD: {
       ppgkd_add_params p;
       ppgkd_dims d1;
-      ppgkd_read_tensor(m->tensors, o.in1, &in1);
+      ppgkd_read_tensor(m->tensors, o.in1, s8, &in1);
       d1 = act_dims(&in1);
       p.relu = (int32_t)o.activation;
       if (!s8) {
@@ -150,8 +136,10 @@ static ppgkd_status forward(ppgkd_model* m, const float* window, ppgkd_tensor_re
   ppgkd_tensor_rec in;
   uint32_t i, n;
   ppgkd_status s;
+  const uint8_t* rec;
   if (!m || !window || !m->ready) return PPGKD_ERR_ARG;
-  ppgkd_read_tensor(m->tensors, m->input, &in);
+  rec = m->ops;
+  ppgkd_read_tensor(m->tensors, m->input, is_int8(m), &in);
   n = ppgkd_elems(&in);
   for (i = 0; i < n; ++i) {
     if (!(window[i] - window[i] == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinity */
@@ -169,9 +157,10 @@ static ppgkd_status forward(ppgkd_model* m, const float* window, ppgkd_tensor_re
     }
   }
   for (i = 0; i < m->num_ops; ++i) {
-    if ((s = run_op(m, i)) != PPGKD_OK) return s;
+    if ((s = run_op(m, rec)) != PPGKD_OK) return s;
+    rec += ppgkd_op_record_bytes(rec[PPGKD_OP_TYPE], is_int8(m));
   }
-  ppgkd_read_tensor(m->tensors, m->output, out);
+  ppgkd_read_tensor(m->tensors, m->output, is_int8(m), out);
   return PPGKD_OK;
 }
 

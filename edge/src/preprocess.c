@@ -40,6 +40,22 @@ void ppgkd_sos_reset(ppgkd_sos_filter* f) {
   for (i = 0; i < 2 * f->num_sections; ++i) f->state[i] = 0.0f;
 }
 
+void ppgkd_sos_prime(ppgkd_sos_filter* f, float x0) {
+  uint32_t s;
+  float u = x0;
+  for (s = 0; s < f->num_sections; ++s) {
+    /* Transposed direct form II in steady state under a constant input u, output y = H(1) u:
+     * z1 = b2 u - a2 y and z0 = b1 u - a1 y + z1; each section's output feeds the next. */
+    const ppgkd_biquad* q = &f->sections[s];
+    float* z = &f->state[2 * s];
+    const float den = 1.0f + q->a1 + q->a2;
+    const float y = den != 0.0f ? u * (q->b0 + q->b1 + q->b2) / den : 0.0f;
+    z[1] = q->b2 * u - q->a2 * y;
+    z[0] = q->b1 * u - q->a1 * y + z[1];
+    u = y;
+  }
+}
+
 float ppgkd_sos_step(ppgkd_sos_filter* f, float x) {
   uint32_t s;
   for (s = 0; s < f->num_sections; ++s) {

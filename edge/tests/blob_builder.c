@@ -55,64 +55,53 @@ void bb_quantize_multiplier(double real, int32_t* multiplier, int32_t* shift) {
 
 /* ------------------------------------------------------------------ tables */
 
-static uint32_t add_tensor(bb_builder* b, uint32_t storage, uint32_t dtype, uint32_t rank,
-                           uint32_t d0, uint32_t d1, uint32_t d2) {
-  uint32_t* t;
-  uint32_t esize = dtype == PPGKD_DT_S8 ? 1 : 4;
+static uint32_t add_tensor(bb_builder* b, uint32_t rank, uint32_t d0, uint32_t d1, bb_qparams q) {
+  bb_tensor* t;
   if (b->num_tensors >= BB_MAX_TENSORS) {
     b->error = 1;
     return 0;
   }
-  t = b->tensors[b->num_tensors];
-  memset(t, 0, sizeof(b->tensors[0]));
-  t[PPGKD_T_STORAGE] = storage, t[PPGKD_T_DTYPE] = dtype, t[PPGKD_T_RANK] = rank;
-  t[PPGKD_T_DIM0] = d0, t[PPGKD_T_DIM1] = d1, t[PPGKD_T_DIM2] = d2;
-  t[PPGKD_T_SIZE] = d0 * d1 * d2 * esize;
+  t = &b->tensors[b->num_tensors];
+  memset(t, 0, sizeof *t);
+  t->rank = rank, t->dim0 = d0, t->dim1 = rank == 1 ? 1 : d1;
+  t->size = t->dim0 * t->dim1 * (b->int8 ? 1u : 4u);
+  if (b->int8) t->scale = q.scale, t->zero_point = q.zero_point;
   return b->num_tensors++;
 }
 
-/* Appends size bytes to the data section (4-aligned) and binds tensor id to them. */
-static void* alloc_const(bb_builder* b, uint32_t id) {
-  const uint32_t size = b->tensors[id][PPGKD_T_SIZE];
+/* Appends size bytes (zeroed) to the data section at a 4-aligned offset; *offset gets it. */
+static void* alloc_const(bb_builder* b, uint32_t size, uint32_t* offset) {
   const uint32_t off = b->data_size;
   if (b->error || off + size + 3 > b->data_cap) {
     b->error = 1;
     return 0;
   }
-  b->tensors[id][PPGKD_T_OFFSET] = off;
+  *offset = off;
   b->data_size = (off + size + 3) & ~3u;
   memset(b->data + off, 0, b->data_size - off);
   return b->data + off;
 }
 
 static uint32_t act_tensor(bb_builder* b, uint32_t rank, uint32_t d0, uint32_t d1, bb_qparams q) {
-  const uint32_t id =
-      add_tensor(b, PPGKD_STORAGE_ARENA, b->int8 ? PPGKD_DT_S8 : PPGKD_DT_F32, rank, d0, d1, 1);
-  if (!b->error && b->int8) {
-    b->tensors[id][PPGKD_T_SCALE] = f32_bits(q.scale);
-    b->tensors[id][PPGKD_T_ZERO_POINT] = (uint32_t)q.zero_point;
-  }
-  return id;
+  return add_tensor(b, rank, d0, d1, q);
 }
 
-static uint32_t* add_op(bb_builder* b, uint32_t type, uint32_t in0, uint32_t out, int relu) {
-  uint32_t* o;
+static bb_op* add_op(bb_builder* b, uint32_t type, uint32_t in0, uint32_t out, int relu) {
+  bb_op* o;
   if (b->num_ops >= BB_MAX_OPS) {
     b->error = 1;
     return 0;
   }
-  o = b->ops[b->num_ops++];
-  memset(o, 0, sizeof(b->ops[0]));
-  o[PPGKD_OP_TYPE] = type, o[PPGKD_OP_ACTIVATION] = relu ? PPGKD_ACT_RELU : PPGKD_ACT_NONE;
-  o[PPGKD_OP_IN0] = in0, o[PPGKD_OP_OUT] = out;
-  o[PPGKD_OP_IN1] = o[PPGKD_OP_WEIGHT] = o[PPGKD_OP_BIAS] = o[PPGKD_OP_QUANT] = PPGKD_NONE;
+  o = &b->ops[b->num_ops++];
+  memset(o, 0, sizeof *o);
+  o->type = type, o->activation = relu ? PPGKD_ACT_RELU : PPGKD_ACT_NONE;
+  o->in0 = in0, o->out = out;
+  o->in1 = o->weight = o->bias = o->quant = PPGKD_NONE;
   return o;
 }
 
 static float t_scale(const bb_builder* b, uint32_t id) {
-  float f;
-  memcpy(&f, &b->tensors[id][PPGKD_T_SCALE], 4);
-  return f;
+  return b->tensors[id].scale;
 }
 
 void bb_init(bb_builder* b, int int8, uint8_t* data_buf, uint32_t data_cap) {
@@ -128,39 +117,28 @@ uint32_t bb_input(bb_builder* b, uint32_t channels, uint32_t length, bb_qparams 
   return b->input;
 }
 
-/* Weights (rows x cols) and bias for conv1d/dense: f32 copies, or int8 per-row symmetric
- * weights, int32 bias and the (2, rows) requant tensor. */
-static void add_weights(bb_builder* b, uint32_t* op, uint32_t in, uint32_t out, uint32_t rows,
+/* Weights (rows x cols x k) and bias for conv1d (k >= 1) / dense (k = 0): f32 copies, or int8
+ * per-row symmetric weights, int32 bias and the (2, rows) requant constant. */
+static void add_weights(bb_builder* b, bb_op* op, uint32_t in, uint32_t out, uint32_t rows,
                         uint32_t cols, uint32_t k, const float* w, const float* bias) {
-  const uint32_t wt =
-      k ? add_tensor(b, PPGKD_STORAGE_CONST, b->int8 ? PPGKD_DT_S8 : PPGKD_DT_F32, 3, rows, cols, k)
-        : add_tensor(b, PPGKD_STORAGE_CONST, b->int8 ? PPGKD_DT_S8 : PPGKD_DT_F32, 2, rows, cols,
-                     1);
   const uint32_t per_row = cols * (k ? k : 1);
   uint32_t r, i;
   if (b->error) return;
-  op[PPGKD_OP_WEIGHT] = wt;
-  if (bias) {
-    op[PPGKD_OP_BIAS] =
-        add_tensor(b, PPGKD_STORAGE_CONST, b->int8 ? PPGKD_DT_S32 : PPGKD_DT_F32, 1, rows, 1, 1);
-  }
   if (!b->int8) {
-    float* dw = (float*)alloc_const(b, wt);
+    float* dw = (float*)alloc_const(b, 4 * rows * per_row, &op->weight);
     if (dw) memcpy(dw, w, sizeof(float) * rows * per_row);
     if (bias) {
-      float* db = (float*)alloc_const(b, op[PPGKD_OP_BIAS]);
+      float* db = (float*)alloc_const(b, 4 * rows, &op->bias);
       if (db) memcpy(db, bias, sizeof(float) * rows);
     }
     return;
   }
   {
     const double s_in = t_scale(b, in), s_out = t_scale(b, out);
-    int8_t* dw = (int8_t*)alloc_const(b, wt);
-    int32_t* db = bias ? (int32_t*)alloc_const(b, op[PPGKD_OP_BIAS]) : 0;
-    const uint32_t qt = add_tensor(b, PPGKD_STORAGE_CONST, PPGKD_DT_S32, 2, 2, rows, 1);
-    int32_t* dq = (int32_t*)alloc_const(b, qt);
+    int8_t* dw = (int8_t*)alloc_const(b, rows * per_row, &op->weight);
+    int32_t* db = bias ? (int32_t*)alloc_const(b, 4 * rows, &op->bias) : 0;
+    int32_t* dq = (int32_t*)alloc_const(b, 8 * rows, &op->quant);
     if (b->error) return;
-    op[PPGKD_OP_QUANT] = qt;
     for (r = 0; r < rows; ++r) {
       double max_abs = 0, s_w;
       for (i = 0; i < per_row; ++i) {
@@ -180,41 +158,38 @@ static void add_weights(bb_builder* b, uint32_t* op, uint32_t in, uint32_t out, 
 uint32_t bb_conv1d(bb_builder* b, uint32_t in, uint32_t c_out, uint32_t k, uint32_t stride,
                    uint32_t padding, uint32_t dilation, int relu, const float* w, const float* bias,
                    bb_qparams q_out) {
-  const uint32_t c_in = b->tensors[in][PPGKD_T_DIM0], l_in = b->tensors[in][PPGKD_T_DIM1];
+  const uint32_t c_in = b->tensors[in].dim0, l_in = b->tensors[in].dim1;
   const uint32_t l_out = (l_in + 2 * padding - dilation * (k - 1) - 1) / stride + 1;
   const uint32_t out = act_tensor(b, 2, c_out, l_out, q_out);
-  uint32_t* op = add_op(b, PPGKD_OPT_CONV1D, in, out, relu);
+  bb_op* op = add_op(b, PPGKD_OPT_CONV1D, in, out, relu);
   if (b->error) return 0;
-  op[PPGKD_OP_STRIDE] = stride, op[PPGKD_OP_PADDING] = padding, op[PPGKD_OP_DILATION] = dilation;
+  op->taps = k, op->stride = stride, op->padding = padding, op->dilation = dilation;
   add_weights(b, op, in, out, c_out, c_in, k, w, bias);
   return out;
 }
 
 uint32_t bb_dense(bb_builder* b, uint32_t in, uint32_t m, int relu, const float* w,
                   const float* bias, bb_qparams q_out) {
-  const uint32_t* t = b->tensors[in];
-  const uint32_t n = t[PPGKD_T_DIM0] * t[PPGKD_T_DIM1] * t[PPGKD_T_DIM2];
+  const uint32_t n = b->tensors[in].dim0 * b->tensors[in].dim1;
   const uint32_t out = act_tensor(b, 1, m, 1, q_out);
-  uint32_t* op = add_op(b, PPGKD_OPT_DENSE, in, out, relu);
+  bb_op* op = add_op(b, PPGKD_OPT_DENSE, in, out, relu);
   if (b->error) return 0;
   add_weights(b, op, in, out, m, n, 0, w, bias);
   return out;
 }
 
 uint32_t bb_add(bb_builder* b, uint32_t a, uint32_t c, int relu, bb_qparams q_out) {
-  const uint32_t* t = b->tensors[a];
-  const uint32_t out = act_tensor(b, t[PPGKD_T_RANK], t[PPGKD_T_DIM0], t[PPGKD_T_DIM1], q_out);
-  uint32_t* op = add_op(b, PPGKD_OPT_ADD, a, out, relu);
+  const bb_tensor* t = &b->tensors[a];
+  const uint32_t out = act_tensor(b, t->rank, t->dim0, t->dim1, q_out);
+  bb_op* op = add_op(b, PPGKD_OPT_ADD, a, out, relu);
   if (b->error) return 0;
-  op[PPGKD_OP_IN1] = c;
+  op->in1 = c;
   if (b->int8) {
     /* TFLite's scheme: a common scale of twice the larger input scale, 20 bits of headroom. */
     const double sa = t_scale(b, a), sc = t_scale(b, c), so = t_scale(b, out);
     const double twice = 2.0 * (sa > sc ? sa : sc);
-    const uint32_t qt = add_tensor(b, PPGKD_STORAGE_CONST, PPGKD_DT_S32, 1, 7, 1, 1);
-    int32_t* q = (int32_t*)alloc_const(b, qt);
+    int32_t* q = (int32_t*)alloc_const(b, 4 * PPGKD_ADD_QUANT_WORDS, &op->quant);
     if (b->error) return 0;
-    op[PPGKD_OP_QUANT] = qt;
     q[0] = 20;
     bb_quantize_multiplier(sa / twice, &q[1], &q[2]);
     bb_quantize_multiplier(sc / twice, &q[3], &q[4]);
@@ -224,27 +199,25 @@ uint32_t bb_add(bb_builder* b, uint32_t a, uint32_t c, int relu, bb_qparams q_ou
 }
 
 uint32_t bb_relu(bb_builder* b, uint32_t in) {
-  const uint32_t* t = b->tensors[in];
+  const bb_tensor* t = &b->tensors[in];
   bb_qparams q;
   uint32_t out;
-  q.scale = t_scale(b, in), q.zero_point = (int32_t)t[PPGKD_T_ZERO_POINT];
-  out = act_tensor(b, t[PPGKD_T_RANK], t[PPGKD_T_DIM0], t[PPGKD_T_DIM1], q);
+  q.scale = t->scale, q.zero_point = t->zero_point;
+  out = act_tensor(b, t->rank, t->dim0, t->dim1, q);
   add_op(b, PPGKD_OPT_RELU, in, out, 0);
   return b->error ? 0 : out;
 }
 
 uint32_t bb_avg_pool1d(bb_builder* b, uint32_t in, uint32_t kernel, uint32_t stride,
                        bb_qparams q_out) {
-  const uint32_t c = b->tensors[in][PPGKD_T_DIM0], l = b->tensors[in][PPGKD_T_DIM1];
+  const uint32_t c = b->tensors[in].dim0, l = b->tensors[in].dim1;
   const uint32_t out = act_tensor(b, 2, c, (l - kernel) / stride + 1, q_out);
-  uint32_t* op = add_op(b, PPGKD_OPT_AVG_POOL1D, in, out, 0);
+  bb_op* op = add_op(b, PPGKD_OPT_AVG_POOL1D, in, out, 0);
   if (b->error) return 0;
-  op[PPGKD_OP_KERNEL] = kernel, op[PPGKD_OP_STRIDE] = stride;
+  op->kernel = kernel, op->stride = stride;
   if (b->int8) {
-    const uint32_t qt = add_tensor(b, PPGKD_STORAGE_CONST, PPGKD_DT_S32, 1, 2, 1, 1);
-    int32_t* q = (int32_t*)alloc_const(b, qt);
+    int32_t* q = (int32_t*)alloc_const(b, 8, &op->quant);
     if (b->error) return 0;
-    op[PPGKD_OP_QUANT] = qt;
     bb_quantize_multiplier((double)t_scale(b, in) / ((double)t_scale(b, out) * kernel), &q[0],
                            &q[1]);
   }
@@ -260,11 +233,11 @@ static void lifetime(const bb_builder* b, uint32_t id, uint32_t output, int* def
   *def = id == b->input ? -1 : (int)b->num_ops;
   *last = id == output ? (int)b->num_ops : -1;
   for (j = 0; j < b->num_ops; ++j) {
-    if (b->ops[j][PPGKD_OP_OUT] == id) {
+    if (b->ops[j].out == id) {
       *def = (int)j;
       if (*last < (int)j) *last = (int)j;
     }
-    if (b->ops[j][PPGKD_OP_IN0] == id || b->ops[j][PPGKD_OP_IN1] == id) *last = (int)j;
+    if (b->ops[j].in0 == id || b->ops[j].in1 == id) *last = (int)j;
   }
 }
 
@@ -274,19 +247,16 @@ static void lifetime(const bb_builder* b, uint32_t id, uint32_t output, int* def
 static uint32_t plan_arena(bb_builder* b, uint32_t output) {
   uint32_t order[BB_MAX_TENSORS], placed[BB_MAX_TENSORS];
   uint32_t n = 0, np = 0, i, j, arena = 0;
-  for (i = 0; i < b->num_tensors; ++i) {
-    if (b->tensors[i][PPGKD_T_STORAGE] == PPGKD_STORAGE_ARENA) order[n++] = i;
-  }
+  for (i = 0; i < b->num_tensors; ++i) order[n++] = i;
   for (i = 1; i < n; ++i) { /* insertion sort by size, descending; stable */
     const uint32_t id = order[i];
-    for (j = i; j > 0 && b->tensors[order[j - 1]][PPGKD_T_SIZE] < b->tensors[id][PPGKD_T_SIZE];
-         --j) {
+    for (j = i; j > 0 && b->tensors[order[j - 1]].size < b->tensors[id].size; --j) {
       order[j] = order[j - 1];
     }
     order[j] = id;
   }
   for (i = 0; i < n; ++i) {
-    const uint32_t id = order[i], size = (b->tensors[id][PPGKD_T_SIZE] + 3) & ~3u;
+    const uint32_t id = order[i], size = (b->tensors[id].size + 3) & ~3u;
     uint32_t offset = 0;
     int def, last, moved = 1;
     lifetime(b, id, output, &def, &last);
@@ -294,8 +264,8 @@ static uint32_t plan_arena(bb_builder* b, uint32_t output) {
       moved = 0;
       for (j = 0; j < np; ++j) {
         const uint32_t o = placed[j];
-        const uint32_t lo = b->tensors[o][PPGKD_T_OFFSET];
-        const uint32_t hi = lo + ((b->tensors[o][PPGKD_T_SIZE] + 3) & ~3u);
+        const uint32_t lo = b->tensors[o].offset;
+        const uint32_t hi = lo + ((b->tensors[o].size + 3) & ~3u);
         int d2, l2;
         lifetime(b, o, output, &d2, &l2);
         if (def <= l2 && d2 <= last && offset < hi && lo < offset + size) {
@@ -304,7 +274,7 @@ static uint32_t plan_arena(bb_builder* b, uint32_t output) {
         }
       }
     }
-    b->tensors[id][PPGKD_T_OFFSET] = offset;
+    b->tensors[id].offset = offset;
     placed[np++] = id;
     if (offset + size > arena) arena = offset + size;
   }
@@ -313,13 +283,52 @@ static uint32_t plan_arena(bb_builder* b, uint32_t output) {
 
 /* ------------------------------------------------------------------ writing */
 
+static void put16(uint8_t* p, uint32_t v) {
+  p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8);
+}
+
+/* Writes op record `o` at p (format version 2); returns its size. */
+static uint32_t put_op(const bb_builder* b, const bb_op* o, uint8_t* p) {
+  const uint32_t n = b->int8 ? PPGKD_QUANT_OFFSET_BYTES : 0;
+  p[PPGKD_OP_TYPE] = (uint8_t)o->type, p[PPGKD_OP_ACTIVATION] = (uint8_t)o->activation;
+  put16(p + PPGKD_OP_IN0, o->in0), put16(p + PPGKD_OP_OUT, o->out);
+  switch (o->type) {
+    case PPGKD_OPT_CONV1D:
+      put16(p + PPGKD_CONV_TAPS, o->taps), put16(p + PPGKD_CONV_STRIDE, o->stride);
+      put16(p + PPGKD_CONV_PADDING, o->padding), put16(p + PPGKD_CONV_DILATION, o->dilation);
+      put32(p + PPGKD_CONV_WEIGHT, o->weight), put32(p + PPGKD_CONV_BIAS, o->bias);
+      if (b->int8) put32(p + PPGKD_CONV_QUANT, o->quant);
+      return PPGKD_CONV_BYTES + n;
+    case PPGKD_OPT_DENSE:
+      put32(p + PPGKD_DENSE_WEIGHT, o->weight), put32(p + PPGKD_DENSE_BIAS, o->bias);
+      if (b->int8) put32(p + PPGKD_DENSE_QUANT, o->quant);
+      return PPGKD_DENSE_BYTES + n;
+    case PPGKD_OPT_ADD:
+      put16(p + PPGKD_ADD_IN1, o->in1);
+      if (b->int8) put32(p + PPGKD_ADD_QUANT, o->quant);
+      return PPGKD_ADD_BYTES + n;
+    case PPGKD_OPT_AVG_POOL1D:
+      put16(p + PPGKD_POOL_KERNEL, o->kernel), put16(p + PPGKD_POOL_STRIDE, o->stride);
+      if (b->int8) put32(p + PPGKD_POOL_QUANT, o->quant);
+      return PPGKD_POOL_BYTES + n;
+    default:
+      return PPGKD_RELU_BYTES;
+  }
+}
+
 int bb_finish(bb_builder* b, uint32_t output, uint32_t num_classes, uint8_t* out, size_t cap,
               size_t* len) {
-  const size_t total = PPGKD_HEADER_BYTES + PPGKD_RECORD_BYTES * (b->num_ops + b->num_tensors) +
-                       b->data_size + PPGKD_CRC_BYTES;
-  uint32_t i, w, h[PPGKD_RECORD_WORDS];
+  static uint8_t ops[BB_MAX_OPS * 32];
+  const uint32_t tbytes = b->int8 ? PPGKD_T_BYTES_INT8 : PPGKD_T_BYTES_F32;
+  uint32_t i, w, h[PPGKD_HEADER_WORDS], ops_bytes = 0;
+  size_t tables, data_at, total;
   uint8_t* p = out;
-  if (b->error || total > cap) return -1;
+  if (b->error) return -1;
+  for (i = 0; i < b->num_ops; ++i) ops_bytes += put_op(b, &b->ops[i], ops + ops_bytes);
+  tables = PPGKD_HEADER_BYTES + ops_bytes + (size_t)tbytes * b->num_tensors;
+  data_at = (tables + 3) & ~(size_t)3;
+  total = data_at + b->data_size + PPGKD_CRC_BYTES;
+  if (total > cap) return -1;
   memset(h, 0, sizeof h);
   h[PPGKD_H_MAGIC] = PPGKD_MAGIC, h[PPGKD_H_VERSION] = PPGKD_VERSION;
   h[PPGKD_H_FLAGS] = b->int8 ? PPGKD_FLAG_INT8 : 0;
@@ -332,13 +341,19 @@ int bb_finish(bb_builder* b, uint32_t output, uint32_t num_classes, uint8_t* out
   h[PPGKD_H_BPM_LO] = f32_bits(30.0f), h[PPGKD_H_BPM_STEP] = f32_bits(1.0f);
   h[PPGKD_H_ARENA_SIZE] = plan_arena(b, output);
   h[PPGKD_H_DATA_SIZE] = b->data_size;
-  for (w = 0; w < PPGKD_RECORD_WORDS; ++w, p += 4) put32(p, h[w]);
-  for (i = 0; i < b->num_ops; ++i) {
-    for (w = 0; w < PPGKD_RECORD_WORDS; ++w, p += 4) put32(p, b->ops[i][w]);
+  h[PPGKD_H_OPS_BYTES] = ops_bytes;
+  for (w = 0; w < PPGKD_HEADER_WORDS; ++w, p += 4) put32(p, h[w]);
+  memcpy(p, ops, ops_bytes);
+  p += ops_bytes;
+  for (i = 0; i < b->num_tensors; ++i, p += tbytes) {
+    const bb_tensor* t = &b->tensors[i];
+    p[PPGKD_T_RANK] = (uint8_t)t->rank;
+    p[PPGKD_T_ZERO_POINT] = (uint8_t)(t->zero_point & 0xFF);
+    put16(p + PPGKD_T_DIM0, t->dim0), put16(p + PPGKD_T_DIM1, t->dim1);
+    put32(p + PPGKD_T_OFFSET, t->offset);
+    if (b->int8) put32(p + PPGKD_T_SCALE, f32_bits(t->scale));
   }
-  for (i = 0; i < b->num_tensors; ++i) {
-    for (w = 0; w < PPGKD_RECORD_WORDS; ++w, p += 4) put32(p, b->tensors[i][w]);
-  }
+  while ((size_t)(p - out) < data_at) *p++ = 0;
   memcpy(p, b->data, b->data_size);
   p += b->data_size;
   put32(p, ppgkd_crc32(out, total - PPGKD_CRC_BYTES));
@@ -347,18 +362,50 @@ int bb_finish(bb_builder* b, uint32_t output, uint32_t num_classes, uint8_t* out
 }
 
 size_t bb_op_offset(const uint8_t* blob, uint32_t op) {
-  (void)blob;
-  return PPGKD_HEADER_BYTES + (size_t)PPGKD_RECORD_BYTES * op;
+  const int int8 = (get32(blob + 4 * PPGKD_H_FLAGS) & PPGKD_FLAG_INT8) != 0;
+  const uint32_t q = int8 ? PPGKD_QUANT_OFFSET_BYTES : 0;
+  size_t at = PPGKD_HEADER_BYTES;
+  uint32_t j;
+  for (j = 0; j < op; ++j) {
+    switch (blob[at + PPGKD_OP_TYPE]) {
+      case PPGKD_OPT_CONV1D:
+        at += PPGKD_CONV_BYTES + q;
+        break;
+      case PPGKD_OPT_DENSE:
+        at += PPGKD_DENSE_BYTES + q;
+        break;
+      case PPGKD_OPT_ADD:
+        at += PPGKD_ADD_BYTES + q;
+        break;
+      case PPGKD_OPT_AVG_POOL1D:
+        at += PPGKD_POOL_BYTES + q;
+        break;
+      default:
+        at += PPGKD_RELU_BYTES;
+        break;
+    }
+  }
+  return at;
 }
 size_t bb_tensor_offset(const uint8_t* blob, uint32_t tensor) {
-  return PPGKD_HEADER_BYTES +
-         (size_t)PPGKD_RECORD_BYTES * (get32(blob + 4 * PPGKD_H_NUM_OPS) + tensor);
+  const int int8 = (get32(blob + 4 * PPGKD_H_FLAGS) & PPGKD_FLAG_INT8) != 0;
+  return PPGKD_HEADER_BYTES + get32(blob + 4 * PPGKD_H_OPS_BYTES) +
+         (size_t)(int8 ? PPGKD_T_BYTES_INT8 : PPGKD_T_BYTES_F32) * tensor;
+}
+size_t bb_data_offset(const uint8_t* blob) {
+  return (bb_tensor_offset(blob, get32(blob + 4 * PPGKD_H_NUM_TENSORS)) + 3) & ~(size_t)3;
 }
 uint32_t bb_get_word(const uint8_t* blob, size_t byte_offset) {
   return get32(blob + byte_offset);
 }
 void bb_set_word(uint8_t* blob, size_t byte_offset, uint32_t value) {
   put32(blob + byte_offset, value);
+}
+uint32_t bb_get_u16(const uint8_t* blob, size_t byte_offset) {
+  return (uint32_t)blob[byte_offset] | ((uint32_t)blob[byte_offset + 1] << 8);
+}
+void bb_set_u16(uint8_t* blob, size_t byte_offset, uint32_t value) {
+  put16(blob + byte_offset, value);
 }
 void bb_fix_crc(uint8_t* blob, size_t len) {
   put32(blob + len - PPGKD_CRC_BYTES, ppgkd_crc32(blob, len - PPGKD_CRC_BYTES));

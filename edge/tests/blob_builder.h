@@ -21,10 +21,24 @@ typedef struct {
   int32_t zero_point;
 } bb_qparams;
 
+/* An activation tensor being built (a record of the tensor table). */
+typedef struct {
+  uint32_t rank, dim0, dim1, offset, size;
+  float scale;
+  int32_t zero_point;
+} bb_tensor;
+
+/* An op being built: activation ids, data-section offsets of its constants (PPGKD_NONE: none). */
+typedef struct {
+  uint32_t type, activation, in0, in1, out;
+  uint32_t weight, bias, quant;
+  uint32_t taps, stride, padding, dilation, kernel;
+} bb_op;
+
 typedef struct {
   int int8;
-  uint32_t ops[BB_MAX_OPS][PPGKD_RECORD_WORDS];
-  uint32_t tensors[BB_MAX_TENSORS][PPGKD_RECORD_WORDS];
+  bb_op ops[BB_MAX_OPS];
+  bb_tensor tensors[BB_MAX_TENSORS]; /* activations; the ids the builder returns */
   uint32_t num_ops, num_tensors;
   uint8_t* data; /* data section being built */
   uint32_t data_cap, data_size;
@@ -59,11 +73,15 @@ uint32_t bb_avg_pool1d(bb_builder* b, uint32_t in, uint32_t kernel, uint32_t str
 int bb_finish(bb_builder* b, uint32_t output, uint32_t num_classes, uint8_t* out, size_t cap,
               size_t* len);
 
-/* ---- for loader tests: byte offsets of records in a finished blob, patching, re-CRC */
+/* ---- for loader tests: byte offsets of records and sections in a finished blob (walking the
+ * op table by record size), fields of 1, 2 or 4 bytes, re-CRC */
 size_t bb_op_offset(const uint8_t* blob, uint32_t op);
 size_t bb_tensor_offset(const uint8_t* blob, uint32_t tensor);
+size_t bb_data_offset(const uint8_t* blob);
 uint32_t bb_get_word(const uint8_t* blob, size_t byte_offset);
 void bb_set_word(uint8_t* blob, size_t byte_offset, uint32_t value);
+uint32_t bb_get_u16(const uint8_t* blob, size_t byte_offset);
+void bb_set_u16(uint8_t* blob, size_t byte_offset, uint32_t value);
 void bb_fix_crc(uint8_t* blob, size_t len);
 
 #endif /* PPGKD_BLOB_BUILDER_H */

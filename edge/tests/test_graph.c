@@ -302,40 +302,37 @@ static void test_arena_plan_bounds(void) {
   size_t len, need = 0;
   uint32_t nops, nt, i, j, op, total = 0, peak = 0;
   int def[BB_MAX_TENSORS], last[BB_MAX_TENSORS];
+  uint32_t size[BB_MAX_TENSORS];
   resnet_init();
   len = resnet_blob(0, 0);
   EXPECT_STATUS(PPGKD_OK, ppgkd_arena_required(blob, len, &need));
   nops = bb_get_word(blob, 4 * PPGKD_H_NUM_OPS), nt = bb_get_word(blob, 4 * PPGKD_H_NUM_TENSORS);
   for (i = 0; i < nt; ++i) {
+    const size_t ti = bb_tensor_offset(blob, i);
     def[i] = i == bb_get_word(blob, 4 * PPGKD_H_INPUT) ? -1 : 1000;
     last[i] = i == bb_get_word(blob, 4 * PPGKD_H_OUTPUT) ? (int)nops : -1;
     for (op = 0; op < nops; ++op) {
       const size_t o = bb_op_offset(blob, op);
-      if (bb_get_word(blob, o + 4 * PPGKD_OP_OUT) == i) def[i] = (int)op;
-      if (bb_get_word(blob, o + 4 * PPGKD_OP_IN0) == i ||
-          bb_get_word(blob, o + 4 * PPGKD_OP_IN1) == i)
+      if (bb_get_u16(blob, o + PPGKD_OP_OUT) == i) def[i] = (int)op;
+      if (bb_get_u16(blob, o + PPGKD_OP_IN0) == i ||
+          (blob[o + PPGKD_OP_TYPE] == PPGKD_OPT_ADD && bb_get_u16(blob, o + PPGKD_ADD_IN1) == i))
         last[i] = (int)op;
     }
-    if (bb_get_word(blob, bb_tensor_offset(blob, i)) == PPGKD_STORAGE_ARENA) {
-      total += bb_get_word(blob, bb_tensor_offset(blob, i) + 4 * PPGKD_T_SIZE);
-    }
+    size[i] = 4 * bb_get_u16(blob, ti + PPGKD_T_DIM0) * bb_get_u16(blob, ti + PPGKD_T_DIM1);
+    total += size[i];
   }
   for (op = 0; op < nops; ++op) {
     uint32_t live = 0;
     for (i = 0; i < nt; ++i) {
       const size_t ti = bb_tensor_offset(blob, i);
-      if (bb_get_word(blob, ti) != PPGKD_STORAGE_ARENA) continue;
-      if (def[i] <= (int)op && (int)op <= last[i]) live += bb_get_word(blob, ti + 4 * PPGKD_T_SIZE);
+      if (def[i] <= (int)op && (int)op <= last[i]) live += size[i];
       for (j = i + 1; j < nt; ++j) {
         const size_t tj = bb_tensor_offset(blob, j);
-        uint32_t ai, aj, si, sj;
-        if (bb_get_word(blob, tj) != PPGKD_STORAGE_ARENA) continue;
+        uint32_t ai, aj;
         if (!(def[i] <= last[j] && def[j] <= last[i])) continue;
-        ai = bb_get_word(blob, ti + 4 * PPGKD_T_OFFSET),
-        si = bb_get_word(blob, ti + 4 * PPGKD_T_SIZE);
-        aj = bb_get_word(blob, tj + 4 * PPGKD_T_OFFSET),
-        sj = bb_get_word(blob, tj + 4 * PPGKD_T_SIZE);
-        EXPECT_TRUE(ai + si <= aj || aj + sj <= ai);
+        ai = bb_get_word(blob, ti + PPGKD_T_OFFSET);
+        aj = bb_get_word(blob, tj + PPGKD_T_OFFSET);
+        EXPECT_TRUE(ai + size[i] <= aj || aj + size[j] <= ai);
       }
     }
     if (live > peak) peak = live;

@@ -52,17 +52,31 @@ static void reset_bad(void) {
   memcpy(bad, good, good_len);
 }
 
-static size_t op_word(uint32_t op, uint32_t w) {
-  return bb_op_offset(bad, op) + 4 * w;
+static size_t op_field(uint32_t op, uint32_t byte) {
+  return bb_op_offset(good, op) + byte;
 }
-static size_t tensor_word(uint32_t t, uint32_t w) {
-  return bb_tensor_offset(bad, t) + 4 * w;
+static size_t tensor_field(uint32_t t, uint32_t byte) {
+  return bb_tensor_offset(good, t) + byte;
 }
 
 /* Sets a word, re-seals the CRC and runs init. */
 static ppgkd_status patch(size_t byte_offset, uint32_t value) {
   reset_bad();
   bb_set_word(bad, byte_offset, value);
+  bb_fix_crc(bad, good_len);
+  return try_bad(good_len);
+}
+
+/* The same for a u16 field and a byte. */
+static ppgkd_status patch16(size_t byte_offset, uint32_t value) {
+  reset_bad();
+  bb_set_u16(bad, byte_offset, value);
+  bb_fix_crc(bad, good_len);
+  return try_bad(good_len);
+}
+static ppgkd_status patch8(size_t byte_offset, uint8_t value) {
+  reset_bad();
+  bad[byte_offset] = value;
   bb_fix_crc(bad, good_len);
   return try_bad(good_len);
 }
@@ -104,18 +118,57 @@ static void test_rejects_header(void) {
   reset_bad();
   bad[0] = 'X';
   EXPECT_STATUS(PPGKD_ERR_MAGIC, try_bad(good_len));
-  EXPECT_STATUS(PPGKD_ERR_VERSION, patch(4 * PPGKD_H_VERSION, 2));
+  EXPECT_STATUS(PPGKD_ERR_VERSION, patch(4 * PPGKD_H_VERSION, 1)); /* the 64-byte-record format */
+  EXPECT_STATUS(PPGKD_ERR_VERSION, patch(4 * PPGKD_H_VERSION, 3));
   EXPECT_STATUS(PPGKD_ERR_FLAGS, patch(4 * PPGKD_H_FLAGS, 0x2));
   EXPECT_STATUS(PPGKD_ERR_COUNT, patch(4 * PPGKD_H_NUM_OPS, 0));
   EXPECT_STATUS(PPGKD_ERR_COUNT, patch(4 * PPGKD_H_NUM_TENSORS, PPGKD_MAX_TENSORS + 1));
   EXPECT_STATUS(PPGKD_ERR_LENGTH,
                 patch(4 * PPGKD_H_DATA_SIZE, bb_get_word(good, 4 * PPGKD_H_DATA_SIZE) + 4));
-  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch(4 * PPGKD_H_NUM_OPS, 6)); /* layout no longer adds up */
+  EXPECT_STATUS(PPGKD_ERR_LENGTH,
+                patch(4 * PPGKD_H_OPS_BYTES, bb_get_word(good, 4 * PPGKD_H_OPS_BYTES) + 4));
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch(4 * PPGKD_H_NUM_OPS, 6)); /* records no longer add up */
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch(4 * PPGKD_H_NUM_OPS, 4));
   EXPECT_STATUS(PPGKD_ERR_DECODE, patch(4 * PPGKD_H_DECODE_RADIUS, 12));
   EXPECT_STATUS(PPGKD_ERR_DECODE, patch(4 * PPGKD_H_BPM_STEP, 0));
   EXPECT_STATUS(PPGKD_ERR_GRAPH, patch(4 * PPGKD_H_INPUT, 9999));
   EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(4 * PPGKD_H_IN_LENGTH, 9));
   EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(4 * PPGKD_H_NUM_CLASSES, 11));
+}
+
+/* A version-1 blob (magic, then version 1) is refused by its version, whatever follows, even
+ * when it is shorter than a version-2 header. */
+static void test_rejects_version_1_blob(void) {
+  static uint8_t old[64] __attribute__((aligned(4)));
+  ppgkd_model m;
+  memset(old, 0, sizeof old);
+  bb_set_word(old, 0, PPGKD_MAGIC);
+  bb_set_word(old, 4, 1);
+  EXPECT_STATUS(PPGKD_ERR_VERSION, ppgkd_init(&m, old, sizeof old, arena, sizeof arena));
+  EXPECT_STATUS(PPGKD_ERR_VERSION, ppgkd_init(&m, old, 8, arena, sizeof arena));
+}
+
+/* The bytes between the tables and the 4-aligned data section must be zero. A dense-only graph
+ * (1, 8) -> 12 has 68 + 14 + 2 x 10 = 102 bytes of tables, so 2 alignment bytes. */
+static void test_rejects_nonzero_alignment_bytes(void) {
+  static float w[96], bias[12];
+  bb_qparams q;
+  uint32_t in, out;
+  size_t len = 0, pad_at;
+  ppgkd_model m;
+  q.scale = 0.05f, q.zero_point = 0;
+  bb_init(&b, 0, data_buf, sizeof data_buf);
+  in = bb_input(&b, 1, 8, q);
+  out = bb_dense(&b, in, 12, 0, w, bias, q);
+  EXPECT_EQ_INT(0, bb_finish(&b, out, 12, bad, sizeof bad, &len));
+  pad_at = bb_tensor_offset(bad, 2);
+  EXPECT_EQ_INT(102, pad_at);
+  EXPECT_EQ_INT(104, bb_data_offset(bad));
+  EXPECT_STATUS(PPGKD_OK, ppgkd_init(&m, bad, len, arena, sizeof arena));
+  bad[pad_at + 1] = 1;
+  bb_fix_crc(bad, len);
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, ppgkd_init(&m, bad, len, arena, sizeof arena));
+  build(0); /* the other tests' blob */
 }
 
 static void test_rejects_crc_and_every_truncation(void) {
@@ -141,122 +194,131 @@ static void test_rejects_crc_and_every_truncation(void) {
 }
 
 static void test_rejects_tensor_records(void) {
-  const uint32_t w1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_WEIGHT);
-  const uint32_t act = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_OUT);
+  const uint32_t in = bb_get_word(good, 4 * PPGKD_H_INPUT);
+  const uint32_t c1 = bb_get_u16(good, op_field(0, PPGKD_OP_OUT));
+  const uint32_t dense_out = bb_get_u16(good, op_field(4, PPGKD_OP_OUT));
   const uint32_t data_size = bb_get_word(good, 4 * PPGKD_H_DATA_SIZE);
   const uint32_t arena_size = bb_get_word(good, 4 * PPGKD_H_ARENA_SIZE);
   reset_bad();
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(tensor_word(w1, PPGKD_T_OFFSET), data_size));
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(tensor_word(w1, PPGKD_T_OFFSET), 0xFFFFFFFCu));
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(tensor_word(w1, PPGKD_T_OFFSET), 2)); /* misaligned */
-  EXPECT_STATUS(PPGKD_ERR_ARENA_RANGE, patch(tensor_word(act, PPGKD_T_OFFSET), arena_size));
-  EXPECT_STATUS(PPGKD_ERR_ARENA_RANGE, patch(tensor_word(act, PPGKD_T_OFFSET), 0xFFFFFFF0u));
-  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_SIZE), 4));
-  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_DTYPE), 7));
-  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_STORAGE), 2));
-  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_RANK), 0));
-  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_DIM1), 0));
-  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, 12), 1)); /* reserved word */
-  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch(tensor_word(w1, PPGKD_T_SCALE), 0x3F800000u));
-  /* size products that overflow: 65536^3 elements, and 2^30 floats = 2^32 bytes */
+  /* constants: the op's data offset */
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_WEIGHT), data_size));
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_WEIGHT), 0xFFFFFFFCu));
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_WEIGHT), 2)); /* misaligned */
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_WEIGHT), PPGKD_NONE));
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(4, PPGKD_DENSE_BIAS), data_size - 4));
+  /* activations */
+  EXPECT_STATUS(PPGKD_ERR_ARENA_RANGE, patch(tensor_field(c1, PPGKD_T_OFFSET), arena_size));
+  EXPECT_STATUS(PPGKD_ERR_ARENA_RANGE, patch(tensor_field(c1, PPGKD_T_OFFSET), 0xFFFFFFF0u));
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(tensor_field(c1, PPGKD_T_OFFSET), 2)); /* misaligned */
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch8(tensor_field(c1, PPGKD_T_RANK), 0));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch8(tensor_field(c1, PPGKD_T_RANK), 3));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch16(tensor_field(c1, PPGKD_T_DIM1), 0));
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch16(tensor_field(dense_out, PPGKD_T_DIM1), 2)); /* rank 1 */
+  EXPECT_STATUS(PPGKD_ERR_TENSOR, patch8(tensor_field(c1, PPGKD_T_ZERO_POINT), 1));   /* f32 */
+  /* size products that overflow: an activation of 65535 x 65535 floats (2^34 bytes), and a
+   * 65535 x 65535 x 3 conv weight between activations that are themselves fine */
   reset_bad();
-  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM0), 65536);
-  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM1), 65536);
-  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM2), 65536);
+  bb_set_u16(bad, tensor_field(c1, PPGKD_T_DIM0), 65535);
+  bb_set_u16(bad, tensor_field(c1, PPGKD_T_DIM1), 65535);
   bb_fix_crc(bad, good_len);
   EXPECT_STATUS(PPGKD_ERR_SIZE_OVERFLOW, try_bad(good_len));
   reset_bad();
-  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM0), 1u << 30);
-  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM1), 1);
-  bb_set_word(bad, tensor_word(w1, PPGKD_T_DIM2), 1);
+  bb_set_u16(bad, tensor_field(in, PPGKD_T_DIM0), 65535);
+  bb_set_word(bad, 4 * PPGKD_H_IN_CHANNELS, 65535);
+  bb_set_u16(bad, tensor_field(c1, PPGKD_T_DIM0), 65535);
+  bb_set_word(bad, 4 * PPGKD_H_ARENA_SIZE, 0x7FFFFFF0u);
   bb_fix_crc(bad, good_len);
   EXPECT_STATUS(PPGKD_ERR_SIZE_OVERFLOW, try_bad(good_len));
-  EXPECT_STATUS(PPGKD_ERR_SIZE_OVERFLOW, patch(tensor_word(w1, PPGKD_T_DIM0), 0xFFFFFFFFu));
 }
 
 static void test_rejects_op_records(void) {
   const uint32_t nt = bb_get_word(good, 4 * PPGKD_H_NUM_TENSORS);
-  const uint32_t c1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_OUT);
-  const uint32_t c2 = bb_get_word(good, bb_op_offset(good, 1) + 4 * PPGKD_OP_OUT);
-  const uint32_t w1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_WEIGHT);
+  const uint32_t c1 = bb_get_u16(good, op_field(0, PPGKD_OP_OUT));
+  const uint32_t c2 = bb_get_u16(good, op_field(1, PPGKD_OP_OUT));
   reset_bad();
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_TYPE), 99));
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_ACTIVATION), 2));
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_IN0), nt));
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_WEIGHT), PPGKD_NONE)); /* arity */
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(2, PPGKD_OP_IN1), PPGKD_NONE));    /* add arity */
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_WEIGHT), c1));         /* not a const */
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_IN0), w1));            /* not in arena */
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_STRIDE), 0));
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, PPGKD_OP_DILATION), 70000));
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(2, PPGKD_OP_STRIDE), 1)); /* param an add lacks */
-  EXPECT_STATUS(PPGKD_ERR_OP, patch(op_word(0, 13), 5));              /* reserved word */
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_OP_TYPE), 99));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_OP_TYPE), 0));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_OP_ACTIVATION), 2));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_OP_IN0), nt));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_OP_OUT), 0xFFFF));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(2, PPGKD_ADD_IN1), nt)); /* add's second input */
+  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_CONV_STRIDE), 0));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_CONV_DILATION), 0));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_CONV_TAPS), 0));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(3, PPGKD_POOL_STRIDE), 0));
+  /* a type whose record size differs: the table no longer adds up (add 8 bytes -> relu 6) */
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch8(op_field(2, PPGKD_OP_TYPE), PPGKD_OPT_RELU));
   /* shapes disagreeing with params */
-  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(op_word(0, PPGKD_OP_STRIDE), 2));
-  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(op_word(0, PPGKD_OP_PADDING), 0));
-  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(op_word(3, PPGKD_OP_KERNEL), 4));
-  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch(op_word(3, PPGKD_OP_KERNEL), 9)); /* longer than input */
-  /* graph order: op0 reading op1's output, op1 writing op0's output */
-  EXPECT_STATUS(PPGKD_ERR_GRAPH, patch(op_word(0, PPGKD_OP_IN0), c2));
-  EXPECT_STATUS(PPGKD_ERR_GRAPH, patch(op_word(1, PPGKD_OP_OUT), c1));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(0, PPGKD_CONV_STRIDE), 2));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(0, PPGKD_CONV_PADDING), 0));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(0, PPGKD_CONV_TAPS), 5));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(0, PPGKD_CONV_DILATION), 60000)); /* > input */
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(3, PPGKD_POOL_KERNEL), 4));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(3, PPGKD_POOL_KERNEL), 9)); /* > input */
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(3, PPGKD_POOL_KERNEL), 0));
+  /* graph order: op0 reading op1's output, op1 writing op0's output, an op writing its input */
+  EXPECT_STATUS(PPGKD_ERR_GRAPH, patch16(op_field(0, PPGKD_OP_IN0), c2));
+  EXPECT_STATUS(PPGKD_ERR_GRAPH, patch16(op_field(1, PPGKD_OP_OUT), c1));
+  EXPECT_STATUS(PPGKD_ERR_GRAPH,
+                patch16(op_field(1, PPGKD_OP_OUT), bb_get_word(good, 4 * PPGKD_H_INPUT)));
+  EXPECT_STATUS(PPGKD_ERR_GRAPH, patch16(op_field(2, PPGKD_OP_OUT), c1)); /* out == in1 */
 }
 
 static void test_rejects_arena_plan(void) {
   ppgkd_model m;
-  const uint32_t c1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_OUT);
-  const uint32_t c2 = bb_get_word(good, bb_op_offset(good, 1) + 4 * PPGKD_OP_OUT);
+  const uint32_t c1 = bb_get_u16(good, op_field(0, PPGKD_OP_OUT));
+  const uint32_t c2 = bb_get_u16(good, op_field(1, PPGKD_OP_OUT));
   const uint32_t need = bb_get_word(good, 4 * PPGKD_H_ARENA_SIZE);
   reset_bad();
   /* c1 and c2 are alive together (the add reads both): sharing an offset must fail */
-  EXPECT_STATUS(PPGKD_ERR_ARENA_OVERLAP, patch(tensor_word(c2, PPGKD_T_OFFSET),
-                                               bb_get_word(good, tensor_word(c1, PPGKD_T_OFFSET))));
+  EXPECT_STATUS(
+      PPGKD_ERR_ARENA_OVERLAP,
+      patch(tensor_field(c2, PPGKD_T_OFFSET), bb_get_word(good, tensor_field(c1, PPGKD_T_OFFSET))));
   reset_bad();
   EXPECT_STATUS(PPGKD_ERR_ARENA_SMALL, ppgkd_init(&m, bad, good_len, arena, need - 4));
   EXPECT_STATUS(PPGKD_OK, ppgkd_init(&m, bad, good_len, arena, need));
 }
 
 static void test_rejects_int8_quantisation(void) {
-  uint32_t w1, b1, qt, c1, dense_b, add_q;
+  size_t data_at, w_at, b_at, q_at, db_at, aq_at;
+  uint32_t c1;
   size_t len = build(1);
   EXPECT_TRUE(len > 0);
-  w1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_WEIGHT);
-  b1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_BIAS);
-  qt = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_QUANT);
-  c1 = bb_get_word(good, bb_op_offset(good, 0) + 4 * PPGKD_OP_OUT);
-  dense_b = bb_get_word(good, bb_op_offset(good, 4) + 4 * PPGKD_OP_BIAS);
-  add_q = bb_get_word(good, bb_op_offset(good, 2) + 4 * PPGKD_OP_QUANT);
+  data_at = bb_data_offset(good);
+  w_at = data_at + bb_get_word(good, op_field(0, PPGKD_CONV_WEIGHT));
+  b_at = data_at + bb_get_word(good, op_field(0, PPGKD_CONV_BIAS));
+  q_at = data_at + bb_get_word(good, op_field(0, PPGKD_CONV_QUANT));
+  db_at = data_at + bb_get_word(good, op_field(4, PPGKD_DENSE_BIAS));
+  aq_at = data_at + bb_get_word(good, op_field(2, PPGKD_ADD_QUANT));
+  c1 = bb_get_u16(good, op_field(0, PPGKD_OP_OUT));
   reset_bad();
   EXPECT_STATUS(PPGKD_OK, try_bad(good_len));
-  {
-    const size_t hdr =
-        PPGKD_HEADER_BYTES + PPGKD_RECORD_BYTES * (bb_get_word(good, 4 * PPGKD_H_NUM_OPS) +
-                                                   bb_get_word(good, 4 * PPGKD_H_NUM_TENSORS));
-    const size_t w_at = hdr + bb_get_word(good, tensor_word(w1, PPGKD_T_OFFSET));
-    const size_t b_at = hdr + bb_get_word(good, tensor_word(b1, PPGKD_T_OFFSET));
-    const size_t q_at = hdr + bb_get_word(good, tensor_word(qt, PPGKD_T_OFFSET));
-    const size_t db_at = hdr + bb_get_word(good, tensor_word(dense_b, PPGKD_T_OFFSET));
-    const size_t aq_at = hdr + bb_get_word(good, tensor_word(add_q, PPGKD_T_OFFSET));
-    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(q_at, 0x80000000u)); /* negative multiplier */
-    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(q_at + 4 * 3, 40));  /* shift out of range */
-    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(aq_at, 21));         /* add left shift */
-    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_word(c1, PPGKD_T_SCALE), 0));
-    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_word(c1, PPGKD_T_SCALE), 0x7FC00000u)); /* NaN */
-    EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_word(c1, PPGKD_T_ZERO_POINT), 200));
-    /* weight -128 breaks symmetry (and the accumulator argument) */
-    reset_bad();
-    bad[w_at] = 0x80;
-    bb_fix_crc(bad, good_len);
-    EXPECT_STATUS(PPGKD_ERR_QUANT, try_bad(good_len));
-    /* a bias near INT32_MAX leaves no room for 6 * 127 * 255 of products */
-    EXPECT_STATUS(PPGKD_ERR_ACC_OVERFLOW, patch(b_at, 0x7FFFFF00u));
-    EXPECT_STATUS(PPGKD_ERR_ACC_OVERFLOW, patch(db_at, 0x80000000u)); /* |INT32_MIN| = 2^31 */
-  }
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(q_at, 0x80000000u)); /* negative multiplier */
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(q_at + 4 * 3, 40));  /* shift out of range */
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(aq_at, 21));         /* add left shift */
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_field(c1, PPGKD_T_SCALE), 0));
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_field(c1, PPGKD_T_SCALE), 0x7FC00000u)); /* NaN */
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_field(c1, PPGKD_T_SCALE), 0xBF800000u)); /* -1 */
+  /* the quant constant's offset, as any constant's */
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_QUANT), PPGKD_NONE));
+  EXPECT_STATUS(PPGKD_ERR_OFFSET,
+                patch(op_field(2, PPGKD_ADD_QUANT), bb_get_word(good, 4 * PPGKD_H_DATA_SIZE) - 24));
+  /* weight -128 breaks symmetry (and the accumulator argument) */
+  reset_bad();
+  bad[w_at] = 0x80;
+  bb_fix_crc(bad, good_len);
+  EXPECT_STATUS(PPGKD_ERR_QUANT, try_bad(good_len));
+  /* a bias near INT32_MAX leaves no room for 6 * 127 * 255 of products */
+  EXPECT_STATUS(PPGKD_ERR_ACC_OVERFLOW, patch(b_at, 0x7FFFFF00u));
+  EXPECT_STATUS(PPGKD_ERR_ACC_OVERFLOW, patch(db_at, 0x80000000u)); /* |INT32_MIN| = 2^31 */
 }
 
 void run_loader_tests(void) {
   RUN_TEST(test_valid_blob_loads_and_runs);
   RUN_TEST(test_rejects_arguments_and_alignment);
   RUN_TEST(test_rejects_header);
+  RUN_TEST(test_rejects_version_1_blob);
+  RUN_TEST(test_rejects_nonzero_alignment_bytes);
   RUN_TEST(test_rejects_crc_and_every_truncation);
   RUN_TEST(test_rejects_tensor_records);
   RUN_TEST(test_rejects_op_records);

@@ -23,6 +23,7 @@ int main(void) {
   run_graph_tests();
   run_loader_tests();
   run_tracker_tests();
+  run_preprocess_tests();
   run_bench();
   if (mt.failed == 0) printf("%s\n", MT_PASS_SENTINEL);
   printf("%d passed, %d failed\n", mt.passed, mt.failed);

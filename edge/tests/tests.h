@@ -9,6 +9,7 @@ void run_op_tests(void);      /* test_ops.c */
 void run_graph_tests(void);   /* test_graph.c */
 void run_loader_tests(void);  /* test_loader.c */
 void run_tracker_tests(void); /* test_tracker.c */
+void run_preprocess_tests(void); /* test_preprocess.c */
 void run_bench(void);         /* test_bench.c: prints cost per inference, asserts nothing else */
 
 /* Deterministic uniform numbers in [-1, 1) (a 32-bit LCG), so host and M4 see the same data. */

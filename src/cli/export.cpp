@@ -90,6 +90,10 @@ void setup_export(CLI::App& app) {
                   "Activation ranges: minmax, or percentile:P (e.g. percentile:99.99)")
       ->capture_default_str();
   cmd->add_option("--cache", opt->req.cache_dir, "Window cache directory (default: no cache)");
+  cmd->add_option("--input-rate", opt->req.input_rate_hz,
+                  "The sensor's sampling rate in Hz, for the bundle's resampler (default: the "
+                  "model's rate, no resampling)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", opt->threads, "libtorch threads")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

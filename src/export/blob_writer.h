@@ -1,5 +1,6 @@
 // Serialising an edge graph into the runtime's model blob (docs/FORMAT.md, constants from
-// edge/include/ppgkd_edge_format.h): header, op table, tensor table, 4-aligned data section, CRC.
+// edge/include/ppgkd_edge_format.h, version 2): header, op records sized by type, activation
+// records, 4-aligned data section (constants have no records: ops name their offsets), CRC.
 // f32 when no quantisation is given, else int8. The arena is planned here (arena_plan.h).
 // Not here: BN folding, calibration, quantisation arithmetic, files.
 #pragma once

@@ -25,7 +25,7 @@ void check_identifier(const std::string& s) {
 }  // namespace
 
 std::string model_data_header(const std::string& blob, int64_t arena_bytes,
-                              const std::string& prefix) {
+                              const std::string& prefix, const std::string& extra) {
   check_identifier(prefix);
   const std::string P = upper(prefix);
   return fmt::format(
@@ -33,17 +33,19 @@ std::string model_data_header(const std::string& blob, int64_t arena_bytes,
       "*/\n"
       "#ifndef {0}_DATA_H\n"
       "#define {0}_DATA_H\n\n"
-      "#include <stdint.h>\n\n"
+      "#include <stdint.h>\n{4}\n"
       "#define {0}_BYTES {2}u       /* blob length, pass to ppgkd_init */\n"
       "#define {0}_ARENA_BYTES {3}u /* activation arena the planned graph needs */\n\n"
       "/* 4-byte aligned: the runtime reads weights in place. */\n"
       "extern const uint8_t {1}_data[{0}_BYTES];\n\n"
+      "{5}"
       "#endif /* {0}_DATA_H */\n",
-      P, prefix, blob.size(), arena_bytes);
+      P, prefix, blob.size(), arena_bytes, extra.empty() ? "" : "\n#include \"ppgkd_edge.h\"\n",
+      extra.empty() ? "" : extra + "\n");
 }
 
 std::string model_data_source(const std::string& blob, const std::string& prefix,
-                              const std::string& header_name) {
+                              const std::string& header_name, const std::string& extra) {
   check_identifier(prefix);
   const std::string P = upper(prefix);
   std::string out = fmt::format(
@@ -66,7 +68,7 @@ std::string model_data_source(const std::string& blob, const std::string& prefix
     out += "\n";
   }
   out += "};\n";
-  return out;
+  return out + extra;
 }
 
 }  // namespace ppgkd

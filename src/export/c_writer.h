@@ -11,10 +11,12 @@
 namespace ppgkd {
 
 // Symbols: <prefix>_data (the array), <PREFIX>_BYTES, <PREFIX>_ARENA_BYTES. prefix must be a C
-// identifier (e.g. "ppgkd_model"); header_name is what the .c file includes.
+// identifier (e.g. "ppgkd_model"); header_name is what the .c file includes. `extra` is C text
+// added to the header (before its closing #endif; the header then includes ppgkd_edge.h) and to
+// the end of the source: the bundle's preprocessing (bundle.h).
 std::string model_data_header(const std::string& blob, int64_t arena_bytes,
-                              const std::string& prefix);
+                              const std::string& prefix, const std::string& extra = "");
 std::string model_data_source(const std::string& blob, const std::string& prefix,
-                              const std::string& header_name);
+                              const std::string& header_name, const std::string& extra = "");
 
 }  // namespace ppgkd

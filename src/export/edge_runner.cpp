@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "ppgkd_edge_format.h"
 #include "ppgkd_edge_ops.h"
 
 namespace ppgkd {
@@ -21,6 +22,14 @@ EdgeModel::EdgeModel(const std::string& blob, const std::string& where) : where_
     arena_.assign((need + 3) / 4 + 1, 0);  // +1 word: a zero-byte plan still gets a valid pointer
     s = ppgkd_init(&model_, bytes, blob.size(), reinterpret_cast<uint8_t*>(arena_.data()),
                    arena_.size() * sizeof(uint32_t));
+  }
+  if (s == PPGKD_ERR_VERSION) {  // name both versions: an old blob needs a re-export
+    uint32_t found = 0;
+    for (int i = 0; i < 4; ++i) found |= uint32_t{bytes[4 + i]} << (8 * i);
+    throw Error(where_, fmt::format("rejected by the edge runtime: PPGKD_ERR_VERSION (blob format "
+                                    "version {}, this runtime reads version {}; re-export the "
+                                    "model with this ppgkd)",
+                                    found, PPGKD_VERSION));
   }
   if (s != PPGKD_OK)
     throw Error(where_, std::string("rejected by the edge runtime: ") + ppgkd_status_str(s));

@@ -10,9 +10,11 @@
 #include "common/error.h"
 #include "common/run_record.h"
 #include "data/cache.h"
+#include "export/bundle.h"
 #include "export/c_writer.h"
 #include "export/edge_runner.h"
 #include "export/lower.h"
+#include "ppgkd_edge_format.h"
 #include "train/model_dir.h"
 
 namespace ppgkd {
@@ -177,6 +179,25 @@ torch::Tensor calibration_windows(const std::string& model_dir, const nlohmann::
   return x;
 }
 
+namespace {
+
+// The bundle into export.json and the C files, then the four files as one set, swapped in whole:
+// a failure part-way leaves the previous export intact.
+void write_export_set(const ExportRequest& req, const ExportResult& r, const Bundle& bundle,
+                      nlohmann::json* j) {
+  (*j)["bundle"] = bundle_json(bundle);
+  const std::string prefix = "ppgkd_model";
+  write_file_set_atomic(req.out_dir,
+                        {{"model.ppgm", r.blob},
+                         {"model_data.h", model_data_header(r.blob, r.stats.arena_bytes, prefix,
+                                                            bundle_defines(bundle, prefix))},
+                         {"model_data.c", model_data_source(r.blob, prefix, "model_data.h",
+                                                            bundle_arrays(bundle, prefix))},
+                         {"export.json", j->dump(2) + "\n"}});
+}
+
+}  // namespace
+
 nlohmann::json export_model_dir(const ExportRequest& req) {
   if (req.out_dir.empty()) throw Error("export", "no output directory given");
   ExportOptions opt;
@@ -189,6 +210,7 @@ nlohmann::json export_model_dir(const ExportRequest& req) {
   // Before the int8 calibration loads any data.
   if (lm.net->spec().member) throw Error(req.model_dir, ensemble_refusal(lm.net->spec()));
   opt.decode_radius = lm.info.value("decoding", nlohmann::json::object()).value("radius", 10);
+  const Bundle bundle = make_bundle(lm.preprocess, lm.info, req.input_rate_hz, opt.decode_radius);
   torch::Tensor calib;
   nlohmann::json provenance;
   if (opt.quant == "int8")
@@ -199,20 +221,14 @@ nlohmann::json export_model_dir(const ExportRequest& req) {
   nlohmann::json j = r.summary;
   j["schema"] = 1;
   j["model_dir"] = req.model_dir;
-  j["format_version"] = 1;
+  j["format_version"] = PPGKD_VERSION;
   j["files"] = {"model.ppgm", "model_data.c", "model_data.h"};
   j["c_symbols"] = {{"array", "ppgkd_model_data"},
                     {"bytes", "PPGKD_MODEL_BYTES"},
                     {"arena_bytes", "PPGKD_MODEL_ARENA_BYTES"}};
   if (opt.quant == "int8") j["calibration"]["data"] = provenance;
   j["context"] = run_context();
-  const std::string& out = req.out_dir;
-  write_file_atomic(out + "/model.ppgm", r.blob);
-  write_file_atomic(out + "/model_data.h",
-                    model_data_header(r.blob, r.stats.arena_bytes, "ppgkd_model"));
-  write_file_atomic(out + "/model_data.c",
-                    model_data_source(r.blob, "ppgkd_model", "model_data.h"));
-  write_file_atomic(out + "/export.json", j.dump(2) + "\n");  // last: marks a complete export
+  write_export_set(req, r, bundle, &j);
   return j;
 }
 

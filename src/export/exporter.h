@@ -59,10 +59,13 @@ struct ExportRequest {
   int calib_windows = 512;
   std::string calib_method = "minmax";
   std::string cache_dir;  // window cache ("" = none)
+  double input_rate_hz = 0;  // the sensor's rate for the bundle (0 = the model's rate)
 };
 
-// Loads the model directory, exports it, writes the four files into out_dir and returns the
-// export.json content. Throws Error naming the offending path.
+// Loads the model directory, exports it, writes the four files into out_dir as one set (a failure
+// part-way leaves the previous set intact) and returns the export.json content, which includes
+// the bundle (bundle.h: preprocessing and decoding; model_data.h carries it too). Throws Error
+// naming the offending path.
 nlohmann::json export_model_dir(const ExportRequest& req);
 
 // The calibration windows for a model directory, (N, C, L) with N <= n (fewer when the data has

@@ -5,9 +5,12 @@
 // Shapes: N windows, C channels, L = 200 samples, K = 180 classes.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <complex>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -257,6 +260,120 @@ TEST(ExportDir, WritesBlobCArraysAndSummary) {
       }
     }
   }
+}
+
+// Issue 14, defect 4: an export that fails part-way (here: a file-size limit lets model.ppgm
+// through and stops model_data.c, as `ulimit -f` does) leaves the previous export whole, never a
+// mix of int8 and f32 files, and leaves no staging directory behind.
+TEST(ExportDir, FailureMidExportLeavesThePreviousSetIntact) {
+  const std::string root = testing::scratch_dir();
+  ExportRequest req;
+  req.model_dir = make_model_dir(root);
+  req.out_dir = root + "/out";
+  export_model_dir(req);                                  // f32
+  write_file_atomic(req.out_dir + "/notes.txt", "kept");  // not part of the set: carried over
+  const std::vector<std::string> set = {"model.ppgm", "model_data.h", "model_data.c",
+                                        "export.json"};
+  std::map<std::string, std::string> before;
+  for (const auto& f : set) before[f] = read_file(req.out_dir + "/" + f);
+
+  req.quant = "int8";
+  req.calib_windows = 16;
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG
+  rlimit lim = old;
+  lim.rlim_cur = before.at("model.ppgm").size() + 1024;  // the int8 blob fits, its C array not
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  bool threw = false;
+  try {
+    export_model_dir(req);
+  } catch (const Error&) {
+    threw = true;
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_TRUE(threw);
+  for (const auto& f : set) EXPECT_EQ(read_file(req.out_dir + "/" + f), before.at(f)) << f;
+  EXPECT_EQ(read_file(req.out_dir + "/notes.txt"), "kept");
+  for (const auto& e : fs::directory_iterator(root))
+    EXPECT_EQ(e.path().filename().string().find(".staging."), std::string::npos) << e.path();
+
+  // Without the limit the int8 set replaces the f32 one whole; notes.txt stays.
+  const nlohmann::json j = export_model_dir(req);
+  EXPECT_EQ(j["quant"], "int8");
+  EXPECT_EQ(nlohmann::json::parse(read_file(req.out_dir + "/export.json"))["quant"], "int8");
+  EXPECT_EQ(parse_c_array(read_file(req.out_dir + "/model_data.c")),
+            read_file(req.out_dir + "/model.ppgm"));
+  EXPECT_EQ(read_file(req.out_dir + "/notes.txt"), "kept");
+}
+
+// |H(e^{jw})| of a cascade given as export.json rows [b0, b1, b2, a1, a2], evaluated here from
+// the coefficients alone (not through the exporter's design code).
+double sos_gain_of(const nlohmann::json& sos, double f_hz, double fs) {
+  const double w = 2 * M_PI * f_hz / fs;
+  std::complex<double> h = 1, z1 = std::polar(1.0, -w), z2 = std::polar(1.0, -2 * w);
+  for (const auto& q : sos) {
+    const auto c = q.get<std::vector<double>>();
+    h *= (c[0] + c[1] * z1 + c[2] * z2) / (1.0 + c[3] * z1 + c[4] * z2);
+  }
+  return std::abs(h);
+}
+
+// Issue 13, item 4: the bundle says how to preprocess, in export.json and in model_data.h.
+TEST(ExportDir, BundleDescribesThePreprocessing) {
+  const std::string root = testing::scratch_dir();
+  ExportRequest req;
+  req.model_dir = make_model_dir(root);
+  req.out_dir = root + "/out";
+  req.input_rate_hz = 125;
+  const nlohmann::json b = export_model_dir(req)["bundle"];
+  EXPECT_EQ(b["input_rate_hz"], 125.0);
+  EXPECT_EQ(b["model_rate_hz"], 25.0);
+  EXPECT_EQ(b["resample"]["up"], 1);
+  EXPECT_EQ(b["resample"]["down"], 5);
+  EXPECT_EQ(b["resample"]["half"], 50);  // 10 * max(up, down)
+  const auto taps = b["resample"]["taps"].get<std::vector<double>>();
+  ASSERT_EQ(taps.size(), 101u);
+  double sum = 0;
+  for (double t : taps) sum += t;
+  EXPECT_NEAR(sum, 1.0, 1e-12);                // unit DC gain (gain up = 1)
+  EXPECT_NEAR(taps[50 - 7], taps[50 + 7], 0);  // symmetric: no delay
+  EXPECT_EQ(b["window"]["samples"], 200);
+  EXPECT_EQ(b["step"]["samples"], 50);
+  EXPECT_EQ(b["channels"], nlohmann::json({"ppg", "acc_x", "acc_y", "acc_z"}));
+  // Butterworth edges at -3 dB (1/sqrt 2), unity in the pass band.
+  EXPECT_NEAR(sos_gain_of(b["ppg_filter"]["sos"], 0.5, 25), M_SQRT1_2, 1e-6);
+  EXPECT_NEAR(sos_gain_of(b["ppg_filter"]["sos"], 4.0, 25), M_SQRT1_2, 1e-6);
+  EXPECT_NEAR(sos_gain_of(b["ppg_filter"]["sos"], std::sqrt(0.5 * 4.0), 25), 1.0, 0.05);
+  EXPECT_EQ(b["ppg_filter"]["sos"].size(), 2u);  // order 2 per edge: 4 poles
+  EXPECT_NEAR(sos_gain_of(b["acc_filter"]["sos"], 0.3, 25), M_SQRT1_2, 1e-6);
+  EXPECT_NEAR(sos_gain_of(b["acc_filter"]["sos"], 12.5, 25), 1.0, 1e-9);
+  EXPECT_EQ(b["classes"]["count"], 180);
+  EXPECT_EQ(b["classes"]["bpm_lo"], 30.0);
+  EXPECT_EQ(b["decode_radius"], 10);
+  EXPECT_EQ(b["tracker"]["max_delta_bins"], 179);
+  EXPECT_GT(b["tracker"]["scale_bpm"].get<double>(), 0.0);
+  const std::string h = read_file(req.out_dir + "/model_data.h");
+  for (const char* d : {"#define PPGKD_MODEL_INPUT_RATE_HZ 125.0f",
+                        "#define PPGKD_MODEL_RESAMPLE_DOWN 5", "#define PPGKD_MODEL_WINDOW 200",
+                        "#define PPGKD_MODEL_STEP 50", "#define PPGKD_MODEL_PPG_SECTIONS 2",
+                        "#define PPGKD_MODEL_DECODE_RADIUS 10", "ppgkd_model_resample_taps"})
+    EXPECT_NE(h.find(d), std::string::npos) << d;
+  const std::string c = read_file(req.out_dir + "/model_data.c");
+  EXPECT_NE(c.find("const ppgkd_biquad ppgkd_model_acc_sos[2]"), std::string::npos);
+
+  // A rate the resampler cannot reach is refused before any work, naming the option.
+  req.input_rate_hz = 7.77777;
+  req.out_dir = root + "/out2";
+  try {
+    export_model_dir(req);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("export: --input-rate 7.77777: cannot resample", 0), 0u)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(req.out_dir));
 }
 
 TEST(ExportDir, GeneratedCArrayRunsAsFirmwareWould) {

@@ -65,6 +65,13 @@ void rational_ratio(double fs_in, double fs_out, int* p, int* q) {
                                       fs_in, fs_out, kMaxResampleFactor));
 }
 
+std::vector<double> resample_filter(int p, int q) {
+  if (p < 1 || q < 1 || p > kMaxResampleFactor || q > kMaxResampleFactor || (p == 1 && q == 1))
+    throw Error("resample", fmt::format("no filter for factors {}/{}", p, q));
+  const int max_rate = std::max(p, q);
+  return kaiser_lowpass(kHalfLenPerFactor * max_rate, 1.0 / max_rate, p);
+}
+
 std::vector<float> resample_poly(const std::vector<float>& x, int p, int q, ResampleEdge edge) {
   if (p < 1 || q < 1 || p > kMaxResampleFactor || q > kMaxResampleFactor) {
     throw Error("resample",
@@ -76,9 +83,8 @@ std::vector<float> resample_poly(const std::vector<float>& x, int p, int q, Resa
   if (p == 1 && q == 1) return x;
   const long long n = static_cast<long long>(x.size());
   const long long n_out = (n * p + q - 1) / q;  // ceil(n * p / q)
-  const int max_rate = std::max(p, q);
-  const int half = kHalfLenPerFactor * max_rate;
-  const std::vector<double> h = kaiser_lowpass(half, 1.0 / max_rate, p);
+  const int half = kHalfLenPerFactor * std::max(p, q);
+  const std::vector<double> h = resample_filter(p, q);
 
   std::vector<float> y(static_cast<size_t>(n_out));
   for (long long i = 0; i < n_out; ++i) {

@@ -31,4 +31,10 @@ void rational_ratio(double fs_in, double fs_out, int* p, int* q);
 
 constexpr int kMaxResampleFactor = 1000;
 
+// The anti-aliasing filter resample_poly(x, p, q) uses, for p/q already reduced (p, q >= 1, not
+// both 1): 2 * half + 1 taps, half = 10 * max(p, q); output sample i of the resampler is
+// sum_k x[k] h[i*q - k*p + half] (inputs outside the signal per ResampleEdge). For exporters that
+// must hand the exact filter to a device.
+std::vector<double> resample_filter(int p, int q);
+
 }  // namespace ppgkd
