@@ -93,7 +93,15 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
   const int32_t whole = n_in / 16 * 16;
   int16_t xs[n_in]; /* C99 VLA; the caller keeps n_in <= PPGKD_AVX2_DENSE_MAX_N */
   int32_t m = 0, n, r;
-  for (n = 0; n < n_in; ++n) xs[n] = (int16_t)((int32_t)in[n] - a.in_zp);
+  {
+    const __m256i zp16 = _mm256_set1_epi16((int16_t)a.in_zp);
+    for (n = 0; n < whole; n += 16) {
+      const __m256i v =
+          _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(const void*)(in + n)));
+      _mm256_storeu_si256((__m256i*)(void*)(xs + n), _mm256_sub_epi16(v, zp16));
+    }
+    for (; n < n_in; ++n) xs[n] = (int16_t)((int32_t)in[n] - a.in_zp);
+  }
   for (; m < m_out; m += 4) {
     const int32_t rows = m_out - m < 4 ? m_out - m : 4;
     const int8_t* wr[4];
