@@ -100,11 +100,11 @@ TEST(DistillConfig, DefaultsAndRecordedHyperparameters) {
   EXPECT_EQ(hard.alpha, 0.5);
   EXPECT_EQ(hard.to_json(), nlohmann::json({{"strategy", "hard"}, {"alpha", 0.5}}));
   EXPECT_EQ(DistillConfig::defaults("soft").to_json(),
-            nlohmann::json({{"strategy", "soft"}, {"alpha", 0.9}, {"temperature", 2.0}}));
+            nlohmann::json({{"strategy", "soft"}, {"alpha", 0.9}, {"temperature", 4.0}}));
   EXPECT_EQ(DistillConfig::defaults("dkd").to_json(), nlohmann::json({{"strategy", "dkd"},
                                                                       {"alpha", 1.0},
                                                                       {"beta", 8.0},
-                                                                      {"temperature", 2.0},
+                                                                      {"temperature", 4.0},
                                                                       {"warmup_epochs", 1.0}}));
   EXPECT_EQ(DistillConfig::defaults("feature").to_json(), nlohmann::json({{"strategy", "feature"},
                                                                           {"lambda", 1.0},
