@@ -9,7 +9,7 @@
 # builds are plain C99 with -ffp-contract=off and the same operation order (the host build here
 # is portable; an AVX2 + FMA host build would not be bit-identical, see edge/src/ops/simd.h);
 # and BPM and confidence are bit-identical too (decoding has its own exp).
-# Skips (exit 77) without arm-none-eabi-gcc, qemu-system-arm or python3, unless
+# Skips (exit 77) without arm-none-eabi-gcc or qemu-system-arm, unless
 # PPGKD_REQUIRE_DATA=1 (CI), which makes that a failure.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -21,7 +21,7 @@ skip() {
   if [ "${PPGKD_REQUIRE_DATA:-0}" = "1" ]; then exit 1; fi
   exit 77
 }
-for t in arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm python3 "${CC:-cc}"; do
+for t in arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm "${CC:-cc}"; do
   command -v "$t" >/dev/null || skip "$t not found"
 done
 
@@ -29,26 +29,18 @@ done
 "$repo/bench/m4_ladder.sh" --rungs "r1 m1" --quants "f32 int8" --windows 3 --force \
   "$ppgkd" "$out" >"$out.log" 2>&1 || { tail -30 "$out.log"; echo "m4_ladder.sh failed"; exit 1; }
 
-python3 - "$out/m4_ladder.csv" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-bad = []
-for r in rows:
-    name = f"{r['rung']} {r['quant']}"
-    if r["fits"] != "yes":
-        bad.append(f"{name}: not run ({r['note']})")
-        continue
-    eq, n = r["host_m4_logits_equal"].split("/")
-    out_eq = r["host_m4_bpm_conf_equal"].split()[0].split("/")
-    print(f"{name}: logits bit-identical on {eq}/{n} windows, BPM and confidence on "
-          f"{out_eq[0]}/{out_eq[1]}; {r['instr_per_mac']} M4 instructions per MAC")
-    if int(n) != 3 or eq != n or out_eq[0] != out_eq[1] or out_eq[1] != n:
-        bad.append(f"{name}: host and M4 differ ({r['host_m4_logits_equal']} logits, "
-                   f"{r['host_m4_bpm_conf_equal']} BPM/confidence)")
-if len(rows) != 4:
-    bad.append(f"expected 4 rows (r1, m1 x f32, int8), got {len(rows)}")
-for b in bad:
-    print("FAIL:", b)
-print("host = M4: all equal" if not bad else "host = M4: MISMATCH")
-sys.exit(1 if bad else 0)
-PY
+# The Markdown table's rows: | rung | quant | ... | instr / MAC | logits equal | BPM, conf equal |
+awk -F'|' '
+  function trim(x) { gsub(/^ +| +$/, "", x); return x }
+  $2 ~ /^ (r1|m1) $/ {
+    name = trim($2) " " trim($3); rows++
+    if ($14 ~ /does not fit/) { print "FAIL: " name ": not run (" trim($14) ")"; bad++; next }
+    split(trim($16), l, "/"); split(trim($17), o, "[/ ]")
+    printf "%s: logits bit-identical on %s windows, BPM and confidence on %s; %s M4 instructions per MAC\n", name, trim($16), trim($17), trim($15)
+    if (l[2] != 3 || l[1] != l[2] || o[1] != o[2] || o[2] != 3) { print "FAIL: " name ": host and M4 differ"; bad++ }
+  }
+  END {
+    if (rows != 4) { print "FAIL: expected 4 rows (r1, m1 x f32, int8), got " rows; bad++ }
+    print (bad ? "host = M4: MISMATCH" : "host = M4: all equal")
+    exit bad ? 1 : 0
+  }' "$out/m4_ladder.md"
