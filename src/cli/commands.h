@@ -16,6 +16,7 @@ void setup_eval(CLI::App& app);
 void setup_predict(CLI::App& app);
 void setup_validate(CLI::App& app);
 void setup_distill(CLI::App& app);
+void setup_group(CLI::App& app);
 void setup_ensemble(CLI::App& app);
 void setup_export(CLI::App& app);
 void setup_sweep(CLI::App& app);

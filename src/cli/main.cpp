@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   ppgkd::cli::setup_predict(app);
   ppgkd::cli::setup_validate(app);
   ppgkd::cli::setup_distill(app);
+  ppgkd::cli::setup_group(app);
   ppgkd::cli::setup_ensemble(app);
   ppgkd::cli::setup_export(app);
   ppgkd::cli::setup_sweep(app);

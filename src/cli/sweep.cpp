@@ -56,6 +56,10 @@ void setup_sweep(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--shard", o->shard, "Run only the runs whose index mod n == i (i/n)")
       ->capture_default_str();
+  sub->add_option("--group-size", o->run.group_size,
+                  "Students of one model and fold trained together in one process (caps the "
+                  "plan's group_size; 1: one run per process)")
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--dry-run", o->run.dry_run, "List the runs and their commands; run nothing");
   sub->add_flag("--retry-failed", o->run.retry_failed, "Requeue failed runs first");
   sub->add_option("--stale-after", o->run.stale_after_s,

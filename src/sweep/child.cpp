@@ -122,6 +122,28 @@ RunResult collect_run(const std::string& run_dir, int wait_status, double wall_s
   return r;
 }
 
+RunResult collect_group_member(const std::string& run_dir, int wait_status, double wall_s,
+                               const std::string& log_path) {
+  RunResult r;
+  std::string why;
+  r.model_json = read_result(run_dir, &why);
+  if (!r.model_json.is_null()) {
+    write_marker(run_dir, wall_s);
+    r.ok = true;
+    return r;
+  }
+  const std::string err = run_dir + "/group_error.txt";
+  if (std::filesystem::exists(err)) {
+    r.error = read_file(err);
+    while (!r.error.empty() && r.error.back() == '\n') r.error.pop_back();
+    return r;
+  }
+  r.error = "group " + describe_wait_status(wait_status) + " and " + why;
+  const auto tail = tail_lines(log_path, 5);
+  if (!tail.empty()) r.error += "; log " + log_path + " ends:\n" + tail;
+  return r;
+}
+
 RunResult harvest_run(const std::string& run_dir) {
   RunResult r;
   std::string why;

@@ -38,6 +38,13 @@ struct RunResult {
 RunResult collect_run(const std::string& run_dir, int wait_status, double wall_s,
                       const std::string& log_path);
 
+// One member of a group child (`ppgkd group`, which trains several runs in one process) that
+// ended with `wait_status`: ok when RUN_DIR/model.json holds test metrics, whatever the exit
+// status (other members may have failed); else the member's RUN_DIR/group_error.txt, or the
+// group's exit and the tail of its log. Writes the completion marker on success.
+RunResult collect_group_member(const std::string& run_dir, int wait_status, double wall_s,
+                               const std::string& log_path);
+
 // A result left behind by an earlier sweep that died before recording it: RUN_DIR/model.json
 // with test metrics (model.json is written atomically and last, so its presence means the child
 // finished). Writes the marker when missing. ok = false when there is nothing to harvest.

@@ -37,11 +37,9 @@ nlohmann::json recv_json(const MPI_Status& st) {
 
 SweepOutcome schedule(const SweepOptions& o, int size) {
   auto s = open_sweep(o);
-  const std::string host = host_name();
-  const int64_t me = ::getpid();
   std::map<std::string, const PlannedRun*> by_key;
   for (const auto& r : s.runs) by_key[r.key] = &r;
-  std::map<int, std::string> busy;  // worker rank -> key
+  std::map<int, std::vector<std::string>> busy;  // worker rank -> keys of its unit
   int stopped = 0;
   SweepOutcome out;
   auto last_heartbeat = std::chrono::steady_clock::now();
@@ -54,7 +52,7 @@ SweepOutcome schedule(const SweepOptions& o, int size) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last_heartbeat > std::chrono::duration<double>(o.heartbeat_s)) {
         std::vector<std::string> keys;
-        for (const auto& [w, k] : busy) keys.push_back(k);
+        for (const auto& [w, ks] : busy) keys.insert(keys.end(), ks.begin(), ks.end());
         s.store->heartbeat(keys, unix_now());
         last_heartbeat = now;
       }
@@ -64,31 +62,37 @@ SweepOutcome schedule(const SweepOptions& o, int size) {
     const int w = st.MPI_SOURCE;
     auto msg = recv_json(st);
     if (st.MPI_TAG == kResult) {
-      const auto& key = msg.at("key").get<std::string>();
-      RunResult res;
-      res.ok = msg.at("ok");
-      res.error = msg.value("error", std::string());
-      res.model_json = msg.value("model_json", nlohmann::json());
-      if (!record_result(*s.store, *by_key.at(key), res, msg.at("wall_s"), o.out_dir))
-        std::fprintf(stderr, "sweep: run %s failed on rank %d: %s\n", key.c_str(), w,
-                     res.error.substr(0, res.error.find('\n')).c_str());
+      const auto& results = msg.at("results");
+      const double wall = msg.at("wall_s").get<double>() / std::max<size_t>(1, results.size());
+      for (const auto& m : results) {
+        const auto& key = m.at("key").get<std::string>();
+        RunResult res;
+        res.ok = m.at("ok");
+        res.error = m.value("error", std::string());
+        res.model_json = m.value("model_json", nlohmann::json());
+        if (!record_result(*s.store, *by_key.at(key), res, wall, o.out_dir))
+          std::fprintf(stderr, "sweep: run %s failed on rank %d: %s\n", key.c_str(), w,
+                       res.error.substr(0, res.error.find('\n')).c_str());
+        ++out.executed;
+      }
       busy.erase(w);
-      ++out.executed;
       continue;  // the worker follows up with READY
     }
     // READY: hand out a run, ask to wait, or stop the worker.
     auto status = s.store->statuses();
-    const PlannedRun* r = nullptr;
-    while ((r = next_runnable(s, status))) {
-      if (s.store->claim(r->key, me, host, "rank " + std::to_string(w), unix_now())) break;
-      status = s.store->statuses();
-    }
-    if (r) {
-      busy[w] = r->key;
-      send_json({{"key", r->key},
-                 {"args", run_arguments(*r, o.out_dir)},
-                 {"log", log_path(o.out_dir, r->key)},
-                 {"dir", run_directory(o.out_dir, r->key)}},
+    const WorkUnit unit = claim_next_unit(s, status, "rank " + std::to_string(w));
+    if (!unit.runs.empty()) {
+      nlohmann::json keys = nlohmann::json::array(), dirs = nlohmann::json::array();
+      for (const auto* r : unit.runs) {
+        keys.push_back(r->key);
+        dirs.push_back(run_directory(o.out_dir, r->key));
+        busy[w].push_back(r->key);
+      }
+      send_json({{"keys", keys},
+                 {"dirs", dirs},
+                 {"group", unit.group},
+                 {"args", unit.args},
+                 {"log", unit.log}},
                 w, kRun);
     } else {
       bool finished = busy.empty();
@@ -132,31 +136,36 @@ SweepOutcome work(const SweepOptions& o) {
       send_json({}, 0, kReady);
       continue;
     }
-    const std::string key = msg.at("key"), dir = msg.at("dir"), log = msg.at("log");
+    const auto keys = msg.at("keys").get<std::vector<std::string>>();
+    const auto dirs = msg.at("dirs").get<std::vector<std::string>>();
+    const std::string log = msg.at("log");
+    const bool group = msg.at("group");
     const auto start = std::chrono::steady_clock::now();
-    RunResult res;
+    std::vector<RunResult> res(keys.size());
     int ws = 0;
     try {
-      prepare_run_dir(dir);
+      for (const auto& d : dirs) prepare_run_dir(d);
       const pid_t child =
           spawn_child(o.executable, msg.at("args").get<std::vector<std::string>>(), log);
       ::waitpid(child, &ws, 0);
       const double wall =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      res = collect_run(dir, ws, wall, log);
+      for (size_t i = 0; i < dirs.size(); ++i)
+        res[i] = group ? collect_group_member(dirs[i], ws, wall, log)
+                       : collect_run(dirs[i], ws, wall, log);
     } catch (const std::exception& e) {
-      res.ok = false;
-      res.error = e.what();
+      for (auto& r : res) r.ok = false, r.error = e.what();
     }
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    send_json({{"key", key},
-               {"ok", res.ok},
-               {"error", res.error},
-               {"wall_s", wall},
-               {"model_json", res.model_json}},
-              0, kResult);
-    ++out.executed;
+    nlohmann::json results = nlohmann::json::array();
+    for (size_t i = 0; i < keys.size(); ++i)
+      results.push_back({{"key", keys[i]},
+                         {"ok", res[i].ok},
+                         {"error", res[i].error},
+                         {"model_json", res[i].model_json}});
+    send_json({{"wall_s", wall}, {"results", results}}, 0, kResult);
+    out.executed += keys.size();
     send_json({}, 0, kReady);
   }
   return out;

@@ -1,11 +1,12 @@
 // The sweep across machines with MPI: `mpirun -np N ppgkd sweep --plan P --out DIR`. Rank 0
 // owns the plan and the store and schedules; ranks 1..N-1 are workers that ask for a run, execute
 // it as a child process (as the local runner does, so a crashing run cannot abort the MPI job)
-// and send its result back. OUT must be on a file system every rank sees (students read their
+// and send its result back. The unit of work is a WorkUnit (runner.h): one run, or a group of
+// student runs trained by one `ppgkd group` child. OUT must be on a file system every rank sees (students read their
 // teacher's run directory). Messages are JSON strings:
 //   worker -> 0  READY {}                         ask for work
-//   worker -> 0  RESULT {key, ok, error, wall_s, model_json}
-//   0 -> worker  RUN {key, args, log, dir}  |  WAIT {}  (nothing runnable yet)  |  STOP {}
+//   worker -> 0  RESULT {wall_s, results: [{key, ok, error, model_json}, ...]}
+//   0 -> worker  RUN {keys, dirs, group, args, log}  |  WAIT {}  (nothing runnable yet)  |  STOP {}
 // Not here: the store, the plan, the child process mechanics (runner.h, child.h).
 #pragma once
 

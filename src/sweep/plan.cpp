@@ -19,9 +19,10 @@ namespace ppgkd {
 
 namespace {
 
-const std::set<std::string> kPlanKeys = {
-    "name",  "data",  "inputs",        "cache",   "folds",    "fold_list", "split_seed",
-    "seeds", "train", "teacher_train", "distill", "teachers", "students",  "strategies"};
+const std::set<std::string> kPlanKeys = {"name",     "data",          "inputs",     "cache",
+                                         "folds",    "fold_list",     "split_seed", "seeds",
+                                         "train",    "teacher_train", "distill",    "teachers",
+                                         "students", "strategies",    "group_size"};
 const std::set<std::string> kStrategies = {"none", "hard", "soft", "dkd", "feature"};
 
 std::string get_string(const nlohmann::json& j, const char* key, const std::string& where,
@@ -103,6 +104,11 @@ SweepPlan SweepPlan::from_json(const nlohmann::json& j, const std::string& where
         throw Error(where, "\"seeds\" must be a non-empty array of non-negative integers");
       p.seeds.push_back(s.get<uint64_t>());
     }
+  }
+  if (j.contains("group_size")) {
+    if (!j["group_size"].is_number_integer() || j["group_size"].get<int>() < 1)
+      throw Error(where, "\"group_size\" must be an integer >= 1");
+    p.group_size = j["group_size"];
   }
   p.train = get_flags(j, "train", where);
   p.teacher_train = get_flags(j, "teacher_train", where);
@@ -228,6 +234,9 @@ nlohmann::json SweepPlan::to_json() const {
     o["label"] = s.label;
     j["strategies"].push_back(o);
   }
+  // How runs execute, not what they compute: kept out of the canonical form (and the hash) unless
+  // set, so plans written before the key hash as they did.
+  if (group_size != 1) j["group_size"] = group_size;
   return j;
 }
 

@@ -12,6 +12,7 @@
 //     "data": "/path/to/data" | "synthetic" | "synthetic:SEED",
 //     "inputs": "ppg+acc",            "cache": "/path/to/window/cache",
 //     "folds": 4, "fold_list": [0, 1], "split_seed": 1, "seeds": [1, 2],
+//     "group_size": 16,               // students trained together per process (see runner.h)
 //     "train":         {"epochs": 12, "batch": 256, "lr": 0.002, "augment": true},
 //     "teacher_train": {"epochs": 20},          // overrides "train" for teacher runs
 //     "distill":       {"kd_warmup": 2},        // extra flags for distilled (not scratch) students
@@ -74,6 +75,9 @@ struct SweepPlan {
   std::vector<std::string> teachers;
   std::vector<StudentLadder> students;
   std::vector<StrategySpec> strategies;
+  // Up to this many student runs that share student, fold and batch train as one grouped network
+  // in one process (`ppgkd group`); 1 = one run per process. `sweep --group-size` overrides it.
+  int group_size = 1;
 
   // Throws Error(where, ...) naming the first bad key, e.g. `"folds" must be an integer >= 1`.
   static SweepPlan from_json(const nlohmann::json& j, const std::string& where);

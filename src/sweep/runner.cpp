@@ -141,6 +141,85 @@ std::string progress_text(const SweepSession& s, const std::map<std::string, std
                      eta);
 }
 
+namespace {
+
+std::string arg_value(const std::vector<std::string>& args, const std::string& flag) {
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == flag) return args[i + 1];
+  return "";
+}
+
+// Runs that may train in one grouped network: students of one model, fold and batch (data,
+// inputs, cache and split are the plan's, shared by all runs).
+bool groupable(const PlannedRun& a, const PlannedRun& b) {
+  return a.kind == "student" && b.kind == "student" && a.model == b.model && a.fold == b.fold &&
+         arg_value(a.args, "--batch") == arg_value(b.args, "--batch");
+}
+
+}  // namespace
+
+WorkUnit claim_next_unit(SweepSession& s, std::map<std::string, std::string>& status,
+                         const std::string& worker) {
+  WorkUnit u;
+  const int64_t me = ::getpid();
+  const std::string host = host_name();
+  const PlannedRun* first = nullptr;
+  while ((first = next_runnable(s, status))) {
+    if (s.store->claim(first->key, me, host, worker, unix_now())) break;
+    status = s.store->statuses();  // another process took it
+  }
+  if (!first) return u;
+  status[first->key] = "running";
+  u.runs.push_back(first);
+  const int cap = s.options.group_size > 0 ? s.options.group_size : s.plan.group_size;
+  u.group = cap > 1 && first->kind == "student";
+  for (size_t i : s.selected) {
+    if (!u.group || static_cast<int>(u.runs.size()) >= cap) break;
+    const auto& r = s.runs[i];
+    if (!groupable(*first, r) || status.at(r.key) != "queued") continue;
+    if (!r.teacher_key.empty() && status.at(r.teacher_key) != "done") continue;
+    if (!s.store->claim(r.key, me, host, worker, unix_now())) continue;
+    status[r.key] = "running";
+    u.runs.push_back(&r);
+  }
+  const auto& out = s.options.out_dir;
+  for (const auto* r : u.runs) {
+    const auto dir = run_directory(out, r->key);
+    prepare_run_dir(dir);
+    fs::remove(dir + "/group_error.txt");  // an earlier attempt's
+  }
+  if (!u.group) {
+    u.args = run_arguments(*first, out);
+    u.log = log_path(out, first->key);
+    return u;
+  }
+  nlohmann::json members = nlohmann::json::array();
+  for (const auto* r : u.runs) members.push_back(run_arguments(*r, out));
+  fs::create_directories(out + "/groups");
+  const std::string file = out + "/groups/" + first->key + ".json";
+  write_file_atomic(file, nlohmann::json({{"members", members}}).dump(2) + "\n");
+  u.args = {"group", "--members", file};
+  u.log = log_path(out, "group-" + first->key);
+  for (const auto* r : u.runs) {
+    FILE* f = std::fopen(log_path(out, r->key).c_str(), "a");
+    if (!f) continue;
+    std::fprintf(f, "trained in a group of %zu: log %s\n", u.runs.size(), u.log.c_str());
+    std::fclose(f);
+  }
+  return u;
+}
+
+std::vector<RunResult> collect_unit(const WorkUnit& unit, int wait_status, double wall_s,
+                                    const std::string& out_dir) {
+  std::vector<RunResult> res;
+  for (const auto* r : unit.runs) {
+    const auto dir = run_directory(out_dir, r->key);
+    res.push_back(unit.group ? collect_group_member(dir, wait_status, wall_s, unit.log)
+                             : collect_run(dir, wait_status, wall_s, unit.log));
+  }
+  return res;
+}
+
 bool record_result(Store& store, const PlannedRun& run, const RunResult& result, double wall_s,
                    const std::string& out_dir) {
   if (!result.ok) {
@@ -167,7 +246,7 @@ extern "C" void ppgkd_sweep_on_signal(int sig) {
 }
 
 struct Running {
-  const PlannedRun* run;
+  WorkUnit unit;
   std::chrono::steady_clock::time_point start;
 };
 
@@ -208,37 +287,35 @@ SweepOutcome run_sweep_local(const SweepOptions& options) {
     while ((pid = ::waitpid(-1, &ws, WNOHANG)) > 0) {
       auto it = running.find(pid);
       if (it == running.end()) continue;
-      const auto& r = *it->second.run;
+      const auto& unit = it->second.unit;
       const double wall =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.start)
               .count();
-      const auto res = collect_run(run_directory(options.out_dir, r.key), ws, wall,
-                                   log_path(options.out_dir, r.key));
-      if (!record_result(*s.store, r, res, wall, options.out_dir))
-        std::fprintf(stderr, "%ssweep: run %s (%s %s) failed: %s\n", tty ? "\r\033[K" : "",
-                     r.key.c_str(), r.kind.c_str(), r.model.c_str(),
-                     res.ok ? "bad model.json" : res.error.substr(0, res.error.find('\n')).c_str());
+      const auto results = collect_unit(unit, ws, wall, options.out_dir);
+      for (size_t i = 0; i < unit.runs.size(); ++i) {
+        const auto& r = *unit.runs[i];
+        const auto& res = results[i];
+        // A group's wall time is shared by its members.
+        const double w = wall / static_cast<double>(unit.runs.size());
+        if (!record_result(*s.store, r, res, w, options.out_dir))
+          std::fprintf(
+              stderr, "%ssweep: run %s (%s %s) failed: %s\n", tty ? "\r\033[K" : "", r.key.c_str(),
+              r.kind.c_str(), r.model.c_str(),
+              res.ok ? "bad model.json" : res.error.substr(0, res.error.find('\n')).c_str());
+        ++out.executed;
+      }
       running.erase(it);
-      ++out.executed;
       changed = true;
     }
     if (g_signal) break;
     status = s.store->statuses();
     // Launch what is runnable.
     while (static_cast<int>(running.size()) < jobs) {
-      const PlannedRun* r = next_runnable(s, status);
-      if (!r) break;
-      if (!s.store->claim(r->key, me, host, host + ":" + std::to_string(me), unix_now())) {
-        status = s.store->statuses();  // another process took it
-        continue;
-      }
-      const auto dir = run_directory(options.out_dir, r->key);
-      prepare_run_dir(dir);
-      const pid_t child = spawn_child(options.executable, run_arguments(*r, options.out_dir),
-                                      log_path(options.out_dir, r->key));
-      s.store->set_child_pid(r->key, child);
-      running[child] = {r, std::chrono::steady_clock::now()};
-      status[r->key] = "running";
+      WorkUnit unit = claim_next_unit(s, status, host + ":" + std::to_string(me));
+      if (unit.runs.empty()) break;
+      const pid_t child = spawn_child(options.executable, unit.args, unit.log);
+      for (const auto* r : unit.runs) s.store->set_child_pid(r->key, child);
+      running[child] = {std::move(unit), std::chrono::steady_clock::now()};
       changed = true;
     }
     status = s.store->statuses();
@@ -246,7 +323,8 @@ SweepOutcome run_sweep_local(const SweepOptions& options) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_heartbeat > std::chrono::duration<double>(options.heartbeat_s)) {
       std::vector<std::string> keys;
-      for (const auto& [p, r] : running) keys.push_back(r.run->key);
+      for (const auto& [p, r] : running)
+        for (const auto* run : r.unit.runs) keys.push_back(run->key);
       s.store->heartbeat(keys, unix_now());
       last_heartbeat = now;
     }
@@ -275,7 +353,7 @@ SweepOutcome run_sweep_local(const SweepOptions& options) {
     for (const auto& [p, r] : running) {
       int ws;
       ::waitpid(p, &ws, 0);
-      s.store->requeue(r.run->key);
+      for (const auto* run : r.unit.runs) s.store->requeue(run->key);
     }
     throw Error("sweep", fmt::format("interrupted; {} running runs requeued", running.size()));
   }

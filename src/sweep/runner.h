@@ -29,6 +29,7 @@ struct SweepOptions {
   double stale_after_s = 600;  // a running run without heartbeat this long is requeued
   double heartbeat_s = 10;
   bool progress = true;  // the progress line on stderr
+  int group_size = 0;  // students trained together per child; 0: the plan's group_size
 };
 
 // "i/n" with 0 <= i < n. Throws Error("--shard", "expected i/n with 0 <= i < n, got \"...\"").
@@ -77,6 +78,26 @@ std::string progress_text(const SweepSession& s, const std::map<std::string, std
 bool record_result(Store& store, const PlannedRun& run, const RunResult& result, double wall_s,
                    const std::string& out_dir);
 std::string log_path(const std::string& out_dir, const std::string& key);
+
+// A unit of work for one child process: one run (`ppgkd train|distill`), or a group of student
+// runs trained as one grouped network (`ppgkd group --members OUT/groups/KEY.json`, where KEY is
+// the first member's key; its log is logs/group-KEY.log and each member's log points there).
+// Under MPI a unit is what a rank is given.
+struct WorkUnit {
+  std::vector<const PlannedRun*> runs;  // empty: nothing runnable now
+  bool group = false;
+  std::vector<std::string> args;  // the child's arguments
+  std::string log;                // the child's log file
+};
+// Claims (in the store, as `worker`) the first runnable run and, when the group size
+// (options.group_size, else the plan's) is > 1 and it is a student, the other runnable students
+// that share its model, fold and batch, up to the group size; prepares their run directories.
+// A group of one is still a group (its member may resume from a group checkpoint).
+WorkUnit claim_next_unit(SweepSession& s, std::map<std::string, std::string>& status,
+                         const std::string& worker);
+// Per-run results of a unit whose child ended with `wait_status` (in the unit's run order).
+std::vector<RunResult> collect_unit(const WorkUnit& unit, int wait_status, double wall_s,
+                                    const std::string& out_dir);
 // Creates a run directory, keeping what an earlier, killed attempt left in it: its checkpoint lets
 // the child (run with --resume) continue instead of starting over.
 void prepare_run_dir(const std::string& dir);

@@ -3,8 +3,12 @@
 //   subject MAE = 2 + 20 * N^-0.3 + strategy offset + subject offset
 // (N from the spec "fake:N"; subject offsets sum to zero, so a size's subject mean is the law).
 // FAKE_CHILD_LOG: appends "start KEY" / "finish KEY" (KEY = the run directory's name).
-// FAKE_CHILD_SLEEP_MS: sleeps between the two. A spec containing "fail" exits 3; a distill run
+// FAKE_CHILD_SLEEP_MS: sleeps between the two. A spec containing "fail" exits 3, and so does (with
+// status 5) a distill run of the strategy FAKE_CHILD_FAIL_STRATEGY; a distill run
 // whose --teacher has no model.json exits 4 (the sweep ran it too early).
+// `fake_child group --members FILE` runs each member of FILE ({"members": [[args...], ...]}) in
+// turn like `ppgkd group`: a failing member writes OUT/group_error.txt, the others go on, and the
+// exit status is 1 when any failed. FAKE_CHILD_LOG then also gets "group N" per invocation.
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -30,7 +35,35 @@ void log_line(const std::string& line) {
 
 }  // namespace
 
+int run_one(const std::vector<std::string>& argv);
+
+int run_group(const std::string& path) {
+  std::ifstream in(path);
+  const auto j = nlohmann::json::parse(in);
+  log_line("group " + std::to_string(j.at("members").size()));
+  int failed = 0;
+  for (const auto& m : j.at("members")) {
+    std::vector<std::string> argv = {"fake_child"};
+    for (const auto& a : m) argv.push_back(a);
+    const int rc = run_one(argv);
+    if (rc != 0) {
+      ++failed;
+      std::string out;
+      for (size_t i = 1; i + 1 < argv.size(); ++i)
+        if (argv[i] == "--out") out = argv[i + 1];
+      std::ofstream(out + "/group_error.txt") << "fake_child: member exit " << rc << "\n";
+    }
+  }
+  return failed ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "group") return run_group(argv[3]);
+  return run_one(std::vector<std::string>(argv, argv + argc));
+}
+
+int run_one(const std::vector<std::string>& argv) {
+  const int argc = static_cast<int>(argv.size());
   std::map<std::string, std::string> opt;
   for (int i = 2; i + 1 < argc; ++i)
     if (argv[i][0] == '-' && argv[i + 1][0] != '-') opt[argv[i]] = argv[i + 1];
@@ -48,6 +81,11 @@ int main(int argc, char** argv) {
   if (spec.find("fail") != std::string::npos) {
     std::fprintf(stderr, "fake_child: asked to fail\n");
     return 3;
+  }
+  const char* fail_strategy = std::getenv("FAKE_CHILD_FAIL_STRATEGY");
+  if (fail_strategy && cmd == "distill" && opt["--strategy"] == fail_strategy) {
+    std::fprintf(stderr, "fake_child: strategy %s asked to fail\n", fail_strategy);
+    return 5;
   }
   if (cmd == "distill" && !std::filesystem::exists(opt["--teacher"] + "/model.json")) {
     std::fprintf(stderr, "fake_child: teacher %s not finished\n", opt["--teacher"].c_str());

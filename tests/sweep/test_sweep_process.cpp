@@ -27,9 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// 2 teachers-by-fold runs + 4 sizes x 2 strategies x 2 folds = 18 runs.
-void write_plan(const std::string& path) {
-  write_file_atomic(path, R"({
+// 2 teachers-by-fold runs + 4 sizes x 2 strategies x 2 folds = 18 runs. `extra` adds plan keys.
+void write_plan(const std::string& path, const std::string& extra = "") {
+  write_file_atomic(path, R"({)" + extra + R"(
     "name": "fake", "data": "synthetic", "folds": 2, "seeds": [1],
     "train": {"epochs": 1},
     "teachers": ["fake:1000000"],
@@ -132,6 +132,101 @@ TEST(SweepProcess, ResumesAfterKill9WithoutLosingOrDuplicatingRuns) {
   EXPECT_GT(started_after.size(), started_before.size());
 }
 
+// Grouped students (plan key group_size): the same guarantees with a group as the unit of work. The
+// 16 students form groups of 2 (one model and fold: scratch + dkd), so a kill -9 lands while
+// groups are half done; members finished before the kill are recorded, never rerun.
+TEST(SweepProcess, GroupedSweepResumesAfterKill9WithoutLosingOrDuplicatingRuns) {
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/plan.json", R"("group_size": 4,)");
+  const std::string out = dir + "/out", log = dir + "/child.log";
+  setenv("FAKE_CHILD_LOG", log.c_str(), 1);
+  setenv("FAKE_CHILD_SLEEP_MS", "300", 1);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl(PPGKD_SWEEP_DRIVER, PPGKD_SWEEP_DRIVER, "sweep", "--plan", (dir + "/plan.json").c_str(),
+            "--out", out.c_str(), "--jobs", "2", "--child-exe", PPGKD_FAKE_CHILD, (char*)nullptr);
+    ::_exit(127);
+  }
+  // Kill once a student group has a member done (and the store has students running).
+  size_t done = 0;
+  for (int i = 0; i < 600 && done < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(out + "/sweep.db")) continue;
+    try {
+      done = Store(out + "/sweep.db").counts().done;
+    } catch (const std::exception&) {
+    }
+  }
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int ws = 0;
+  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
+  std::set<std::string> done_before;
+  {
+    Store store(out + "/sweep.db");
+    ASSERT_LT(store.counts().done, kRuns) << "the sweep finished before the kill";
+    for (const auto& r : store.runs())
+      if (r.status == "done") done_before.insert(r.key);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // orphans would finish by now
+  const auto started_before = count_lines(log, "start");
+  ASSERT_EQ(run_driver("sweep --plan " + dir + "/plan.json --out " + out +
+                       " --jobs 2 --child-exe " + PPGKD_FAKE_CHILD),
+            0);
+  expect_done_once(out, log);
+  const auto started_after = count_lines(log, "start");
+  for (const auto& k : done_before) EXPECT_EQ(started_after.at(k), 1) << k << " ran again";
+  // Groups were formed: every student ran inside a `group` child, some with 2 members.
+  const auto groups = count_lines(log, "group");
+  EXPECT_TRUE(groups.count("2")) << "no group of 2 formed";
+  size_t members = 0;
+  for (const auto& [n, times] : groups) members += std::stoul(n) * times;
+  EXPECT_GE(members, kRuns - 2);  // 16 students, some twice (the groups the kill interrupted)
+  for (const auto& r : Store(out + "/sweep.db").runs())
+    if (r.kind == "student")
+      EXPECT_NE(read_file(out + "/logs/" + r.key + ".log").find("trained in a group of"),
+                std::string::npos);
+}
+
+// A member that fails in a group fails alone: its group's other members are done.
+TEST(SweepProcess, FailingGroupMemberDoesNotTakeDownTheOthers) {
+  const auto dir = testing::scratch_dir();
+  write_file_atomic(dir + "/plan.json", R"({
+    "data": "synthetic", "folds": 2, "fold_list": [0], "teachers": ["fake:1000000"],
+    "seeds": [1, 2], "group_size": 8,
+    "students": {"fake": ["fake:1000"]},
+    "strategies": [{"name": "none"}, {"name": "soft"}, {"name": "dkd"}]
+  })");
+  const std::string out = dir + "/out", log = dir + "/child.log";
+  setenv("FAKE_CHILD_LOG", log.c_str(), 1);
+  setenv("FAKE_CHILD_SLEEP_MS", "0", 1);
+  setenv("FAKE_CHILD_FAIL_STRATEGY", "soft", 1);
+  EXPECT_NE(run_driver("sweep --plan " + dir + "/plan.json --out " + out + " --child-exe " +
+                       PPGKD_FAKE_CHILD + " 2>/dev/null"),
+            0);
+  unsetenv("FAKE_CHILD_FAIL_STRATEGY");
+  Store store(out + "/sweep.db");
+  EXPECT_EQ(store.counts().done, 6u);  // 2 teachers, 2 scratch, 2 dkd
+  EXPECT_EQ(store.counts().failed, 2u);
+  for (const auto& r : store.runs())
+    if (r.status == "failed") {
+      EXPECT_EQ(r.strategy, "soft");
+      EXPECT_EQ(r.error, "fake_child: member exit 5");
+    }
+  // The 6 students ran in groups (how many depends on when each teacher finished).
+  const auto groups = count_lines(log, "group");
+  size_t members = 0;
+  for (const auto& [n, times] : groups) members += std::stoul(n) * times;
+  EXPECT_EQ(members, 6u);
+  // --group-size 1 overrides the plan: one run per process, no group child.
+  const auto dir2 = dir + "/single";
+  fs::create_directories(dir2);
+  ASSERT_EQ(run_driver("sweep --plan " + dir + "/plan.json --out " + dir2 + " --group-size 1" +
+                       " --child-exe " + PPGKD_FAKE_CHILD),
+            0);
+  EXPECT_EQ(count_lines(log, "group"), groups);
+}
+
 TEST(SweepProcess, StatusDryRunAndShards) {
   const auto dir = testing::scratch_dir();
   write_plan(dir + "/plan.json");
@@ -181,7 +276,7 @@ TEST(SweepProcess, FailedTeacherFailsItsStudentsAndTheSweepSaysSo) {
   EXPECT_EQ(store.counts().failed, 2u);  // the teacher and its soft student
   for (const auto& r : store.runs()) {
     if (r.kind == "teacher") {
-      EXPECT_EQ(r.error.substr(0, r.error.find(';')), "exit status 3");
+      EXPECT_EQ(r.error.substr(0, r.error.find(';')), "exit status 3: fake_child: asked to fail");
     }
     if (r.strategy == "soft") {
       EXPECT_EQ(r.error, "teacher run " + r.teacher_key + " failed");
