@@ -70,9 +70,12 @@ void TrainConfig::validate() const {
   auto bad = [](const std::string& what) { throw Error("train config", what); };
   if (epochs < 1) bad(fmt::format("epochs must be >= 1, got {}", epochs));
   if (batch < 1) bad(fmt::format("batch must be >= 1, got {}", batch));
-  if (!(lr > 0)) bad(fmt::format("lr must be > 0, got {}", lr));
-  if (!(weight_decay >= 0)) bad(fmt::format("weight_decay must be >= 0, got {}", weight_decay));
-  if (!(warmup_epochs >= 0)) bad(fmt::format("warmup_epochs must be >= 0, got {}", warmup_epochs));
+  // inf would pass "> 0" and train nothing but NaN.
+  if (!(std::isfinite(lr) && lr > 0)) bad(fmt::format("lr must be finite and > 0, got {}", lr));
+  if (!(std::isfinite(weight_decay) && weight_decay >= 0))
+    bad(fmt::format("weight_decay must be finite and >= 0, got {}", weight_decay));
+  if (!(std::isfinite(warmup_epochs) && warmup_epochs >= 0))
+    bad(fmt::format("warmup_epochs must be finite and >= 0, got {}", warmup_epochs));
   if (!(min_lr_ratio >= 0 && min_lr_ratio <= 1))
     bad(fmt::format("min_lr_ratio must be in [0, 1], got {}", min_lr_ratio));
   if (!(label_smoothing >= 0 && label_smoothing < 1))
@@ -162,7 +165,31 @@ struct Run {
   Progress* progress;
   double train_seconds = 0;
   int64_t windows_seen = 0;
+  int64_t saved_step = -1;  // global step of the last checkpoint written or resumed (-1: none)
 };
+
+// The error that ends a diverged run. Nothing non-finite is ever saved, so the checkpoint on disk
+// (if any) is the last good state.
+Error diverged(const Run& r, const std::string& what) {
+  return Error(r.ckpt_path,
+               fmt::format("training diverged: {}; {} (a lower --lr may help)", what,
+                           r.saved_step < 0 ? std::string("no checkpoint had been saved")
+                                            : fmt::format("the last good checkpoint (after step "
+                                                          "{}) is kept",
+                                                          r.saved_step)));
+}
+
+// True when every parameter and floating-point buffer of the modules is finite.
+bool all_finite(const std::vector<std::shared_ptr<torch::nn::Module>>& modules) {
+  torch::NoGradGuard no_grad;
+  for (const auto& m : modules) {
+    for (const auto& p : m->parameters())
+      if (!torch::isfinite(p).all().item<bool>()) return false;
+    for (const auto& b : m->buffers())
+      if (b.is_floating_point() && !torch::isfinite(b).all().item<bool>()) return false;
+  }
+  return true;
+}
 
 // Steps [st.step, steps_per_epoch) of epoch st.epoch. Checks for an interrupt after every step.
 void train_epoch(Run& r, RunState& st) {
@@ -203,12 +230,17 @@ void train_epoch(Run& r, RunState& st) {
       loss = F::cross_entropy(r.net.forward(x), y,
                               F::CrossEntropyFuncOptions().label_smoothing(r.cfg.label_smoothing));
     }
+    // A non-finite loss would make every weight NaN at this step: stop before it is applied.
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value))
+      throw diverged(r, fmt::format("the loss is {} at epoch {} step {}", loss_value, st.epoch + 1,
+                                    st.step + 1));
     r.opt.zero_grad();
     loss.backward();
     if (r.hooks.after_backward) r.hooks.after_backward();
     r.opt.step();
 
-    st.loss_sum += loss.item<double>();
+    st.loss_sum += loss_value;
     st.loss_batches += 1;
     st.global_step += 1;
     r.windows_seen += x.size(0);
@@ -364,7 +396,14 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
   Run r{net, ws, fit_rows, cfg, hooks, opt, 0, 0, ckpt_path, {}, nullptr};
   r.steps_per_epoch = static_cast<int64_t>((fit_rows.size() + cfg.batch - 1) / cfg.batch);
   r.total_steps = r.steps_per_epoch * cfg.epochs;
-  r.checkpoint = [&] { save_checkpoint(ckpt_path, modules, opt, state_to_json(st, identity)); };
+  if (fs::exists(ckpt_path)) r.saved_step = st.global_step;
+  r.checkpoint = [&] {
+    if (!all_finite(modules))
+      throw diverged(
+          r, fmt::format("the weights are not finite at epoch {} step {}", st.epoch + 1, st.step));
+    save_checkpoint(ckpt_path, modules, opt, state_to_json(st, identity));
+    r.saved_step = st.global_step;
+  };
   std::unique_ptr<Progress> progress;
   if (!hooks.progress_label.empty() && !st.finished) {
     progress = std::make_unique<Progress>(hooks.progress_label, r.total_steps);
@@ -374,6 +413,10 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
   while (!st.finished) {
     auto t0 = std::chrono::steady_clock::now();
     train_epoch(r, st);
+    // Finite losses can still leave non-finite weights (an overflowing step): never evaluate,
+    // keep or checkpoint them.
+    if (!all_finite(modules))
+      throw diverged(r, fmt::format("the weights are not finite after epoch {}", st.epoch + 1));
     EpochRecord rec;
     rec.epoch = st.epoch;
     rec.train_loss = st.loss_sum / std::max<int64_t>(1, st.loss_batches);

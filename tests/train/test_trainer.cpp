@@ -11,6 +11,7 @@
 #include "data/dsp/class_map.h"
 #include "test_trainer_data.h"
 #include "test_util.h"
+#include "train/checkpoint.h"
 #include "train/folds.h"
 #include "train/inference.h"
 #include "train/interrupt.h"
@@ -213,6 +214,47 @@ TEST(Trainer, ResumeAfterInterruptGivesIdenticalWeights) {
   auto again = init_model(spec, 5);
   train_model(*again, ws, fit, val, cfg, dir + "/part", true, quiet());
   EXPECT_TRUE(same_weights(*whole, *again));
+}
+
+// A loss that turns NaN at global step 5 (epoch 2, step 2): the run stops there with an error, the
+// checkpoint of epoch 1 is left as it was (resuming it with a sane loss gives the uninterrupted
+// run's weights), and no NaN weights reach best.pt.
+TEST(Trainer, DivergenceStopsTheRunAndKeepsTheLastGoodCheckpoint) {
+  auto ws = sinusoid_windows(4, 24, 1, 3);
+  auto cfg = small_config();
+  auto spec = ModelSpec::parse("mlp:hidden=16", 1, 200);
+  std::vector<size_t> fit = ws.rows_of_subjects({"subj0", "subj1", "subj2"}),
+                      val = ws.rows_of_subjects({"subj3"});
+  const std::string dir = scratch_dir();
+  auto whole = init_model(spec, cfg.seed);
+  train_model(*whole, ws, fit, val, cfg, dir + "/whole", false, quiet());
+
+  auto hooks = quiet();
+  int calls = 0;
+  hooks.loss = [&calls](NetImpl& net, const torch::Tensor& x, const torch::Tensor& y,
+                        const torch::Tensor&, int) {
+    auto loss = torch::nn::functional::cross_entropy(
+        net.forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(0.1));
+    return ++calls == 5 ? loss * std::numeric_limits<double>::quiet_NaN() : loss;
+  };
+  std::string epoch1;  // checkpoint.pt as epoch 1 left it
+  hooks.on_step = [&](int64_t step) {
+    if (step == 4) epoch1 = read_file(dir + "/part/checkpoint.pt");
+  };
+  auto part = init_model(spec, cfg.seed);
+  EXPECT_EQ(error_of([&] { train_model(*part, ws, fit, val, cfg, dir + "/part", false, hooks); }),
+            dir +
+                "/part/checkpoint.pt: training diverged: the loss is nan at epoch 2 step 2; the "
+                "last good checkpoint (after step 3) is kept (a lower --lr may help)");
+  ASSERT_FALSE(epoch1.empty());
+  EXPECT_EQ(read_file(dir + "/part/checkpoint.pt"), epoch1);
+  auto best = init_model(spec, 99);
+  load_weights(dir + "/part/best.pt", *best);
+  for (const auto& p : best->parameters()) EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
+
+  auto resumed = init_model(spec, 99);
+  train_model(*resumed, ws, fit, val, cfg, dir + "/part", true, quiet());
+  EXPECT_TRUE(same_weights(*whole, *resumed));
 }
 
 // ------------------------------------------------------------------------------- model dirs
