@@ -1,7 +1,9 @@
 // ppgkd: one binary, one subcommand per job. Errors from the library arrive as ppgkd::Error and
-// leave as "ppgkd: error: <where>: <what>" with exit status 1; usage errors exit with 2.
+// leave as "ppgkd: error: <where>: <what>" with exit status 1; usage errors exit with 2; a run
+// interrupted by a signal exits with 128 + the signal (130 for SIGINT).
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -30,7 +32,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; any other parse error is a usage error: 2, never CLI11's own
+    // codes (104-114).
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const ppgkd::Interrupted& e) {
+    std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
+    return 128 + e.signal();
   } catch (const ppgkd::Error& e) {
     std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
     return 1;

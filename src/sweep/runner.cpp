@@ -355,7 +355,8 @@ SweepOutcome run_sweep_local(const SweepOptions& options) {
       ::waitpid(p, &ws, 0);
       for (const auto* run : r.unit.runs) s.store->requeue(run->key);
     }
-    throw Error("sweep", fmt::format("interrupted; {} running runs requeued", running.size()));
+    throw Interrupted("sweep", fmt::format("interrupted; {} running runs requeued", running.size()),
+                      g_signal);
   }
   status = s.store->statuses();
   for (size_t i : s.selected) {

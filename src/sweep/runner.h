@@ -55,7 +55,7 @@ struct SweepOutcome {
 };
 
 // Runs the selected runs locally with options.jobs children. On SIGINT/SIGTERM it stops its
-// children, requeues their runs and throws Error("sweep", "interrupted; N running runs
+// children, requeues their runs and throws Interrupted("sweep", "interrupted; N running runs
 // requeued").
 SweepOutcome run_sweep_local(const SweepOptions& options);
 

@@ -8,11 +8,11 @@ namespace ppgkd {
 
 namespace {
 // Lock-free atomics are async-signal-safe; a plain bool is not guaranteed to be.
-std::atomic<bool> g_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
+std::atomic<int> g_signal{0};  // 0: no interrupt requested
+static_assert(std::atomic<int>::is_always_lock_free);
 
-extern "C" void ppgkd_train_on_signal(int) {
-  g_interrupted.store(true);
+extern "C" void ppgkd_train_on_signal(int signal) {
+  g_signal.store(signal);
 }
 }  // namespace
 
@@ -20,14 +20,17 @@ void install_interrupt_handlers() {
   std::signal(SIGINT, ppgkd_train_on_signal);
   std::signal(SIGTERM, ppgkd_train_on_signal);
 }
-void request_interrupt() {
-  g_interrupted.store(true);
+void request_interrupt(int signal) {
+  g_signal.store(signal);
 }
 bool interrupt_requested() {
-  return g_interrupted.load();
+  return g_signal.load() != 0;
+}
+int interrupt_signal() {
+  return g_signal.load();
 }
 void clear_interrupt() {
-  g_interrupted.store(false);
+  g_signal.store(0);
 }
 
 }  // namespace ppgkd

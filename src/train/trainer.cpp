@@ -265,10 +265,11 @@ void train_epoch(Run& r, RunState& st) {
     if (interrupt_requested()) {
       st.step += 1;  // this step is done
       r.checkpoint();
-      throw Error(r.ckpt_path,
-                  fmt::format("interrupted at epoch {} step {}; checkpoint saved, continue with "
-                              "--resume",
-                              st.epoch + 1, st.step));
+      throw Interrupted(r.ckpt_path,
+                        fmt::format("interrupted at epoch {} step {}; checkpoint saved, continue "
+                                    "with --resume",
+                                    st.epoch + 1, st.step),
+                        interrupt_signal());
     }
   }
 }

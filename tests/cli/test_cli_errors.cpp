@@ -30,6 +30,52 @@ const std::string kTinyRun = kFold + " --epochs 1 --model mlp:hidden=8";
 
 // ---------------------------------------------------------------------------- exit codes
 
+TEST(CliExitCodes, UsageErrorsExitTwoHelpAndVersionZero) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  write_file_atomic(dir + "/plan.json", "{}");
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"", 2},                                                        // no subcommand
+      {"frobnicate", 2},                                              // unknown subcommand
+      {"train --bogus 1" + kTinyRun + " --out " + dir + "/m", 2},     // unknown option
+      {"eval --data synthetic", 2},                                   // a required option missing
+      {"train" + kTinyRun + " --out " + dir + "/m --batch many", 2},  // not a number
+      {"train" + kTinyRun + " --out " + dir + "/m --folds 0", 2},     // out of range
+      {"predict --model " + dir + "/absent --input x.csv --fs 125", 2},  // not a directory
+      {"sweep --plan " + dir + "/plan.json", 2},  // --out missing (checked in the callback)
+      {"--help", 0},
+      {"train --help", 0},
+      {"--version", 0}};
+  for (const auto& [args, want] : cases) {
+    const auto r = run(args, err);
+    EXPECT_EQ(r.status, want) << "ppgkd " << args << "\n" << read_file(err);
+  }
+  EXPECT_FALSE(fs::exists(dir + "/m"));
+}
+
+TEST(CliExitCodes, InterruptedTrainingExits130AndKeepsItsCheckpoint) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt", out = dir + "/m";
+  const pid_t pid =
+      testing::spawn({"train", "--data", "synthetic", "--folds", "4", "--fold", "0", "--threads",
+                      "1", "--model", "mlp:hidden=8", "--epochs", "100000", "--out", out},
+                     err);
+  ASSERT_GT(pid, 0);
+  // The first epoch's checkpoint shows the trainer (and its signal handler) is running.
+  for (int i = 0; i < 1200 && !fs::exists(out + "/checkpoint.pt"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const bool started = fs::exists(out + "/checkpoint.pt");
+  ::kill(pid, started ? SIGINT : SIGKILL);
+  const int status = testing::wait_exit(pid);
+  ASSERT_TRUE(started) << "no checkpoint after 120 s: " << read_file(err);
+  EXPECT_EQ(status, 130) << read_file(err);
+  const std::string e = read_file(err);
+  const std::string prefix = "ppgkd: error: " + out + "/checkpoint.pt: interrupted at epoch ";
+  ASSERT_NE(e.find(prefix), std::string::npos) << e;
+  EXPECT_EQ(e.substr(e.size() - 41), "checkpoint saved, continue with --resume\n") << e;
+  EXPECT_FALSE(fs::exists(out + "/model.json"));
+}
+
 // ---------------------------------------------------------------------------- divergence
 
 TEST(CliTrain, NonFiniteRatesAreRefusedByEveryTrainingCommand) {

@@ -14,7 +14,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; any other parse error is a usage error: 2, never CLI11's own
+    // codes (104-114).
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const ppgkd::Interrupted& e) {
+    std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
+    return 128 + e.signal();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
     return 1;

@@ -1,5 +1,7 @@
 // The sweep's command line under hostile conditions (issue 14), through the test driver with fake
-// children: status and recommend read a sweep they cannot write.
+// children: a failed run's line says why the child failed; a sweep directory refuses another plan
+// unless --force; status and recommend read a sweep they cannot write; an interrupted sweep exits
+// 130.
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -39,6 +41,35 @@ void write_plan(const std::string& path, const std::string& students) {
     "strategies": [{"name": "none"}, {"name": "dkd"}]})");
 }
 
+// Runs the driver with `args` as a process that cannot write `dir` (root drops to nobody, whom
+// root's files do not let write); returns its exit status and stdout.
+std::pair<int, std::string> run_as_reader(const std::string& args, const std::string& dir) {
+  const bool root = ::geteuid() == 0;
+  if (!root) fs::permissions(dir, fs::perms::owner_write, fs::perm_options::remove);
+  int fd[2];
+  if (::pipe(fd) != 0) return {-1, ""};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fd[0]);
+    ::dup2(fd[1], 1);
+    if (root && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
+      ::_exit(126);
+    ::execl("/bin/sh", "sh", "-c", (std::string(PPGKD_SWEEP_DRIVER) + " " + args).c_str(),
+            (char*)nullptr);
+    ::_exit(127);
+  }
+  ::close(fd[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd[0]);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  if (!root) fs::permissions(dir, fs::perms::owner_write, fs::perm_options::add);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
 TEST(SweepCliErrors, StatusAndRecommendReadASweepTheyCannotWrite) {
   const auto dir = testing::scratch_dir();
   write_plan(dir + "/plan.json", R"("fake:1000", "fake:3000", "fake:10000")");
@@ -47,7 +78,7 @@ TEST(SweepCliErrors, StatusAndRecommendReadASweepTheyCannotWrite) {
   ASSERT_EQ(run_driver(sweep_args(dir + "/plan.json", out) + " 2>/dev/null"), 0);
   ASSERT_FALSE(fs::exists(out + "/sweep.db-shm")) << "the sweep left its store open";
   // The reader must not be able to write there (root ignores permission bits, nobody does not).
-  run_as_reader("--version >/dev/null; touch " + out + "/probe 2>/dev/null", out);
+  run_as_reader("--help >/dev/null; touch " + out + "/probe 2>/dev/null", out);
   ASSERT_FALSE(fs::exists(out + "/probe")) << "the reader could write the sweep directory";
 
   const auto status = run_as_reader("sweep status --out " + out + " 2>&1", out);
@@ -61,6 +92,37 @@ TEST(SweepCliErrors, StatusAndRecommendReadASweepTheyCannotWrite) {
             std::string::npos)
       << rec.second;
   EXPECT_FALSE(fs::exists(out + "/sweep.db-shm"));
+}
+
+TEST(SweepCliErrors, InterruptedSweepExits130) {
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/plan.json", R"("fake:1000")");
+  const std::string out = dir + "/out", log = dir + "/child.log";
+  setenv("FAKE_CHILD_LOG", log.c_str(), 1);
+  setenv("FAKE_CHILD_SLEEP_MS", "60000", 1);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int err = ::open((dir + "/err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, 2);
+    ::execl(PPGKD_SWEEP_DRIVER, PPGKD_SWEEP_DRIVER, "sweep", "--plan", (dir + "/plan.json").c_str(),
+            "--out", out.c_str(), "--jobs", "1", "--child-exe", PPGKD_FAKE_CHILD, (char*)nullptr);
+    ::_exit(127);
+  }
+  // Interrupt once a child runs.
+  for (int i = 0; i < 600 && !fs::exists(log); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(fs::exists(log));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  unsetenv("FAKE_CHILD_LOG");
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 130);
+  const std::string err = read_file(dir + "/err.txt");
+  const std::string want = "ppgkd: error: sweep: interrupted; 1 running runs requeued\n";
+  EXPECT_EQ(err.substr(err.size() - std::min(err.size(), want.size())), want) << err;
+  EXPECT_EQ(Store(out + "/sweep.db").counts().queued, 6u);
 }
 
 }  // namespace
