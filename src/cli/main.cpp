@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ppgkd: error: %s\n", e.what());
+    // Not ours (libtorch's errors carry a stack trace after their first line): the first line.
+    const std::string what = e.what();
+    std::fprintf(stderr, "ppgkd: error: %s\n", what.substr(0, what.find('\n')).c_str());
     return 1;
   }
   return 0;

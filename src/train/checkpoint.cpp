@@ -26,6 +26,13 @@ void read_archive(const std::string& path, torch::serialize::InputArchive& ar) {
   }
 }
 
+// "(16x800)"
+std::string shape_str(const std::vector<int64_t>& sizes) {
+  std::string s;
+  for (auto d : sizes) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return "(" + s + ")";
+}
+
 }  // namespace
 
 void save_weights(const std::string& path, torch::nn::Module& m) {
@@ -34,14 +41,27 @@ void save_weights(const std::string& path, torch::nn::Module& m) {
   write_archive(path, ar);
 }
 
-void load_weights(const std::string& path, torch::nn::Module& m) {
+void load_weights(const std::string& path, torch::nn::Module& m, const std::string& model) {
   torch::serialize::InputArchive ar;
   read_archive(path, ar);
+  // Module::load replaces each tensor with the file's whatever its shape (the mismatch would only
+  // surface at the next forward pass, deep inside libtorch): compare the shapes after loading.
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const auto& p : m.named_parameters()) tensors.emplace_back(p.key(), p.value());
+  for (const auto& b : m.named_buffers()) tensors.emplace_back(b.key(), b.value());
+  for (const auto& [name, t] : tensors) shapes.push_back(t.sizes().vec());
   try {
     m.load(ar);
   } catch (const c10::Error& e) {
-    throw Error(path, std::string("weights do not fit the model: ") + e.what_without_backtrace());
+    const std::string what = e.what_without_backtrace();
+    throw Error(path, "does not fit " + model + ": " + what.substr(0, what.find('\n')));
   }
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (tensors[i].second.sizes().vec() != shapes[i])
+      throw Error(path, "does not fit " + model + ": tensor " + tensors[i].first + " is " +
+                            shape_str(tensors[i].second.sizes().vec()) + " in the file, " +
+                            shape_str(shapes[i]) + " in the network");
 }
 
 void save_checkpoint(const std::string& path,

@@ -15,8 +15,10 @@ namespace ppgkd {
 // Parameters and buffers of `m` (the torch::save format of a module), atomically.
 void save_weights(const std::string& path, torch::nn::Module& m);
 // Loads into an already-built module of the same architecture; throws Error naming the file when
-// it is missing, unreadable or does not fit the module.
-void load_weights(const std::string& path, torch::nn::Module& m);
+// it is missing, unreadable or does not fit the module (one line: "does not fit <model>: tensor
+// NAME is (AxB) in the file, (CxD) in the network"; `model` names the module for that message).
+void load_weights(const std::string& path, torch::nn::Module& m,
+                  const std::string& model = "the model");
 
 // A resumable training checkpoint: the modules (the network, then any extra trainable modules
 // such as a feature projector), the optimiser state, and a JSON state (epoch, step, early-stop

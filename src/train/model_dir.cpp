@@ -81,7 +81,9 @@ LoadedModel load_model_dir(const std::string& dir) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(json_path, std::string("malformed: ") + e.what());
   }
-  load_weights(dir + "/model.pt", *m.net);
+  // Every command loads its models here: a model.pt of another network is one line naming both.
+  load_weights(dir + "/model.pt", *m.net,
+               "the network of " + json_path + " (spec " + m.net->spec().str() + ")");
   m.net->eval();
   return m;
 }

@@ -24,6 +24,10 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run;
 
+size_t lines_of(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
 // One fold of the synthetic data, and a fast run of a tiny MLP on it.
 const std::string kFold = " --data synthetic --folds 4 --fold 0 --threads 1";
 const std::string kTinyRun = kFold + " --epochs 1 --model mlp:hidden=8";
@@ -121,6 +125,71 @@ TEST(CliTrain, DivergingRunStopsWithAnErrorAndSavesNoModel) {
 }
 
 // ---------------------------------------------------------------------------- model files
+
+// model.json says mlp:hidden=16; model.pt holds the weights of mlp:hidden=32.
+std::string mismatched_model_dir(const std::string& dir) {
+  PreprocessConfig pp;
+  ModelRecord rec;
+  rec.train_subjects = {"synthetic/s01"};
+  torch::manual_seed(1);
+  save_model_dir(dir, *make_net(ModelSpec::parse("mlp:hidden=16", pp.channels(), pp.length())), pp,
+                 rec);
+  save_model_dir(dir + "-other",
+                 *make_net(ModelSpec::parse("mlp:hidden=32", pp.channels(), pp.length())), pp, rec);
+  fs::copy_file(dir + "-other/model.pt", dir + "/model.pt", fs::copy_options::overwrite_existing);
+  return dir;
+}
+
+TEST(CliModelDir, WeightsThatDoNotMatchModelJsonAreOneLineInEveryCommand) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  const std::string bad = mismatched_model_dir(dir + "/bad"), good = dir + "/bad-other";
+  SyntheticConfig sc;
+  sc.subjects = 1;
+  sc.duration_s = 20;
+  const Recording rec = make_synthetic(sc).at(0);
+  std::string csv = "ppg\n";
+  for (float v : rec.ppg[0]) csv += std::to_string(v) + "\n";
+  write_file_atomic(dir + "/a.csv", csv);
+
+  const std::string exact = "ppgkd: error: " + bad + "/model.pt: does not fit the network of " +
+                            bad + "/model.json (spec mlp:hidden=16): tensor ";
+  const std::string shapes = " is (32x800) in the file, (16x800) in the network\n";
+  const std::vector<std::string> commands = {
+      "eval --model " + bad + " --data synthetic --subjects synthetic/s01",
+      "predict --model " + bad + " --input " + dir + "/a.csv --fs 125",
+      "predict --model " + bad + " --input " + dir + "/a.csv --fs 125 --stream",
+      "validate --model " + bad + " --data synthetic --subjects synthetic/s01 --out " + dir + "/v",
+      "export --model " + bad + " --out " + dir + "/e",
+      "ensemble --members " + good + "," + bad + " --out " + dir + "/ens",
+      "distill --teacher " + bad + " --strategy soft --student mlp:hidden=8" + kFold +
+          " --epochs 1 --out " + dir + "/d"};
+  for (const auto& cmd : commands) {
+    const auto r = run(cmd, err);
+    const std::string e = read_file(err);
+    EXPECT_EQ(r.status, 1) << cmd;
+    ASSERT_EQ(lines_of(e), 1u) << cmd << "\n" << e;
+    EXPECT_EQ(e.rfind(exact, 0), 0u) << cmd << "\n" << e;
+    EXPECT_EQ(e.substr(e.size() - shapes.size()), shapes) << cmd << "\n" << e;
+  }
+  // --init reads the weights tensor by tensor: the same facts in its own words.
+  const auto r = run(
+      "train" + kFold + " --model mlp:hidden=32 --epochs 1 --init " + bad + " --out " + dir + "/t",
+      err);
+  const std::string e = read_file(err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(lines_of(e), 1u) << e;
+  EXPECT_EQ(e.rfind("ppgkd: error: " + bad + "/model.json: init model is mlp:hidden=16", 0), 0u)
+      << e;
+  const auto r16 = run("train" + kFold + " --model mlp:hidden=16 --epochs 1 " + "--init " + bad +
+                           " --out " + dir + "/t16",
+                       err);
+  const std::string e16 = read_file(err);
+  EXPECT_EQ(r16.status, 1);
+  EXPECT_EQ(lines_of(e16), 1u) << e16;
+  EXPECT_EQ(e16.rfind("ppgkd: error: " + bad + "/model.pt: tensor ", 0), 0u) << e16;
+  EXPECT_NE(e16.find(" is (32x800) but the model needs (16x800)\n"), std::string::npos) << e16;
+}
 
 // ---------------------------------------------------------------------------- sweep plans
 
