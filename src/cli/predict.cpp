@@ -6,7 +6,8 @@
 // sample), sampled at --fs Hz (required for CSV). `--input -` reads CSV from stdin (with --stream).
 //
 // Offline (default): zero-phase filters over the whole recording (or causal ones with --causal),
-// one row per 8 s window with a 2 s step:
+// one row per 8 s window with a 2 s step (a window touching a missing sample gets hr_bpm = nan,
+// confidence 0, as when streaming; the trackers bridge the gap):
 //   t_s,hr_bpm,confidence[,tracked_bpm]
 //   t_s = window START (s); hr_bpm decoded from the window's posterior; confidence = posterior
 //   mass within +-10 classes of the argmax; tracked_bpm (with --decode online|offline|viterbi)
@@ -286,7 +287,7 @@ void run_offline(const PredictOptions& o, LoadedModel& m, const PreprocessConfig
     rec.windows.push_back({static_cast<int>(k), k * cfg.step_s, 0.0});  // unlabelled
   const WindowSet ws = make_windows({rec}, cfg);
   for (const auto& [reason, n] : ws.dropped)
-    std::fprintf(stderr, "ppgkd: note: %zu windows skipped (%s)\n", n, reason.c_str());
+    std::fprintf(stderr, "ppgkd: note: %zu windows have no estimate (%s)\n", n, reason.c_str());
   std::vector<size_t> rows(ws.size());
   for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
   std::vector<double> prob;
@@ -313,11 +314,20 @@ void run_offline(const PredictOptions& o, LoadedModel& m, const PreprocessConfig
                 cadence, o.acc.penalty());
   std::string csv = track ? "t_s,hr_bpm,confidence,tracked_bpm" : "t_s,hr_bpm,confidence";
   csv += o.acc.enabled ? ",cadence_bpm\n" : "\n";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    csv += fmt_num("%.2f", ws.window[i] * cfg.step_s) + "," + fmt_num("%.3f", hr[i]) + "," +
-           fmt_num("%.4f", conf[i]);
-    if (track) csv += "," + fmt_num("%.3f", tracked[i]);
-    if (o.acc.enabled) csv += "," + fmt_num("%.1f", cadence[i]);
+  // One row per window that fits. A window make_windows dropped (it touches a missing sample) has
+  // no heart rate, as in --stream: hr_bpm (and tracked_bpm) nan, confidence 0, cadence 0.
+  for (size_t k = 0, i = 0; k < k_count; ++k) {
+    csv += fmt_num("%.2f", k * cfg.step_s);
+    if (i < rows.size() && ws.window[i] == static_cast<int>(k)) {
+      csv += "," + fmt_num("%.3f", hr[i]) + "," + fmt_num("%.4f", conf[i]);
+      if (track) csv += "," + fmt_num("%.3f", tracked[i]);
+      if (o.acc.enabled) csv += "," + fmt_num("%.1f", cadence[i]);
+      ++i;
+    } else {
+      csv += ",nan,0.0000";
+      if (track) csv += ",nan";
+      if (o.acc.enabled) csv += ",0.0";
+    }
     csv += "\n";
   }
   if (o.out.empty()) {

@@ -195,6 +195,50 @@ TEST(CliPredict, Errors) {
                                 "acc_z\n");
 }
 
+// Samples 1000-3000 (8 s to 24 s at 125 Hz) missing: windows 1-12 touch them and have no heart
+// rate, offline (--causal, and with a tracker) as when streaming; the other windows have one, and
+// before the gap offline and streaming agree as on clean input.
+TEST(CliPredict, WindowsOverMissingSamplesHaveNoHeartRate) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", false);
+  const Recording rec = synthetic_recording(60);
+  write_csv(rec, dir + "/a.csv");
+  std::string csv = read_file(dir + "/a.csv"), holed;
+  std::istringstream in(csv);
+  std::string line;
+  for (int row = -1; std::getline(in, line); ++row)
+    holed += (row >= 1000 && row <= 3000 ? "nan,nan,nan,nan" : line) + "\n";
+  write_file_atomic(dir + "/holed.csv", holed);
+  const std::string err = dir + "/err.txt";
+  const std::string in_args = " --input " + dir + "/holed.csv --fs 125 ";
+  auto off = run("predict --model " + model + in_args + "--causal", err);
+  ASSERT_EQ(off.status, 0) << read_file(err);
+  auto track = run("predict --model " + model + in_args + "--causal --decode offline", err);
+  ASSERT_EQ(track.status, 0) << read_file(err);
+  auto st = run("predict --model " + model + in_args + "--stream", err);
+  ASSERT_EQ(st.status, 0) << read_file(err);
+  const auto o = read_csv(off.out), t = read_csv(track.out), s = read_csv(st.out);
+  // (60 s - 8 s) / 2 s + 1 = 27 windows; window k covers samples [250k, 250k + 1000).
+  ASSERT_EQ(o.size(), 28u) << off.out;
+  ASSERT_EQ(t.size(), 28u) << track.out;
+  ASSERT_EQ(s.size(), 28u) << st.out;
+  for (int k = 0; k < 27; ++k) {
+    const bool missing = 250 * k <= 3000 && 250 * k + 999 >= 1000;
+    const auto &ro = o[k + 1], &rt = t[k + 1], &rs = s[k + 1];
+    EXPECT_EQ(std::stod(ro[0]), 2.0 * k);
+    EXPECT_EQ(ro[1] == "nan", missing) << "offline window " << k << ": " << ro[1];
+    EXPECT_EQ(rt[1] == "nan", missing) << "tracked window " << k << ": " << rt[1];
+    EXPECT_EQ(rs[1] == "nan", missing) << "stream window " << k << ": " << rs[1];
+    if (missing) {
+      EXPECT_EQ(ro[2], "0.0000");
+      EXPECT_EQ(rt[3], "nan");
+    } else {
+      EXPECT_GE(std::stod(ro[1]), 30.0);
+      EXPECT_GE(std::stod(rt[3]), 30.0);
+    }
+  }
+}
+
 TEST(CliEval, SpectralOnSyntheticMatchesDirectComputation) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt";

@@ -230,7 +230,8 @@ Recording read_unlabelled(const std::string& path, double fs_for_csv) {
     throw Error(path, "unsupported input format (expected .mat or .csv)");
   }
   rec.subject = rec.dataset + "/" + rec.name;
-  readers::drop_nonfinite_windows(rec);  // no labels here: this only repairs NaN/Inf samples
+  // Non-finite samples are kept: the windows touching them must get no estimate, which only the
+  // caller (make_windows, the stream windower) can tell once they are repaired.
   return rec;
 }
 

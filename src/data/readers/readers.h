@@ -26,7 +26,8 @@ Recording read_bami2(const std::string& path);
 Recording read_bidmc(const std::string& signals_csv, const std::string& numerics_csv);
 
 // A recording without labels for prediction: .mat (SPC, BAMI or BAMI-2 layout) or CSV with columns
-// ppg[,acc_x,acc_y,acc_z] and a header; `fs` is required for CSV.
+// ppg[,acc_x,acc_y,acc_z] and a header; `fs` is required for CSV. Missing (NaN) and infinite
+// samples are kept as they are.
 Recording read_unlabelled(const std::string& path, double fs_for_csv);
 
 }  // namespace ppgkd
