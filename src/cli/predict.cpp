@@ -27,11 +27,14 @@
 // penalised posterior) and in tracked_bpm (the decoder's emissions); a last column
 // cadence_bpm (0 = none) is added.
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -109,26 +112,40 @@ double decode_double(const std::vector<double>& p, double* conf) {
 
 // ---------------------------------------------------------------------------- streaming
 
-// Rows go out as soon as they exist: to stdout or to a file opened once (not atomic: a stream has
-// no end to wait for).
+// Rows go out as soon as they exist: to stdout, or to a temporary file beside --out (flushed after
+// every row, so it can be followed) that commit() renames over it once the input has ended. A
+// stream that fails leaves --out as it was.
 class RowSink {
  public:
-  explicit RowSink(const std::string& path) {
-    if (!path.empty()) {
-      file_ = std::fopen(path.c_str(), "w");
-      if (!file_) throw Error(path, "cannot open for writing");
-    }
+  explicit RowSink(const std::string& path) : path_(path) {
+    if (path.empty()) return;
+    tmp_ = path + ".tmp." + std::to_string(::getpid());
+    file_ = std::fopen(tmp_.c_str(), "w");
+    if (!file_) throw Error(path, std::string("cannot write: ") + std::strerror(errno));
   }
   ~RowSink() {
-    if (file_) std::fclose(file_);
+    if (!file_) return;
+    std::fclose(file_);
+    std::remove(tmp_.c_str());
   }
   void write(const std::string& line) {
     FILE* f = file_ ? file_ : stdout;
-    std::fputs(line.c_str(), f);
-    std::fflush(f);
+    if (std::fputs(line.c_str(), f) < 0 || std::fflush(f) != 0)
+      throw Error(file_ ? path_ : "stdout", "write failed");
+  }
+  void commit() {
+    if (!file_) return;
+    bool ok = ::fsync(::fileno(file_)) == 0;
+    ok = std::fclose(file_) == 0 && ok;
+    file_ = nullptr;
+    if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      std::remove(tmp_.c_str());
+      throw Error(path_, "cannot replace it with the finished output");
+    }
   }
 
  private:
+  std::string path_, tmp_;
   FILE* file_ = nullptr;
 };
 
@@ -192,32 +209,42 @@ void drain(StreamState& s) {
   }
 }
 
-// Reads CSV samples line by line from `in`, pushing each as it arrives.
-void stream_csv(std::istream& in, const std::string& where, double fs, StreamState& s,
-                const PreprocessConfig& cfg) {
+// The columns of a CSV stream, from its header line.
+struct CsvHeader {
+  int ppg = -1, acc[3] = {-1, -1, -1};
+  bool has_acc() const { return acc[0] >= 0; }
+};
+
+CsvHeader read_csv_header(std::istream& in, const std::string& where) {
   std::string line;
   if (!std::getline(in, line)) throw Error(where, "CSV is empty (a header line is needed)");
   const auto names = split_csv(line);
-  int ppg = -1, acc[3] = {-1, -1, -1};
+  CsvHeader h;
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string n = lower_trim(names[i]);
-    if (n == "ppg") ppg = static_cast<int>(i);
+    if (n == "ppg") h.ppg = static_cast<int>(i);
     for (int a = 0; a < 3; ++a)
-      if (n == std::string("acc_") + "xyz"[a]) acc[a] = static_cast<int>(i);
+      if (n == std::string("acc_") + "xyz"[a]) h.acc[a] = static_cast<int>(i);
   }
-  if (ppg < 0) throw Error(where, "CSV header has no 'ppg' column");
-  const int acc_present = (acc[0] >= 0) + (acc[1] >= 0) + (acc[2] >= 0);
+  if (h.ppg < 0) throw Error(where, "CSV header has no 'ppg' column");
+  const int acc_present = (h.acc[0] >= 0) + (h.acc[1] >= 0) + (h.acc[2] >= 0);
   if (acc_present != 0 && acc_present != 3)
     throw Error(where, "CSV has some but not all of the columns acc_x, acc_y, acc_z");
-  StreamWindowers windower(s, cfg, fs, 1, acc_present == 3);
+  return h;
+}
+
+// Reads CSV samples line by line from `in` (after its header), pushing each as it arrives.
+void stream_csv(std::istream& in, const std::string& where, const CsvHeader& h, StreamState& s,
+                StreamWindowers& windower) {
+  std::string line;
   size_t line_no = 1;
   float v[4];
   while (std::getline(in, line)) {
     ++line_no;
     if (lower_trim(line).empty()) continue;
     const auto f = split_csv(line);
-    const int cols[4] = {ppg, acc[0], acc[1], acc[2]};
-    for (int c = 0; c < (acc_present ? 4 : 1); ++c) {
+    const int cols[4] = {h.ppg, h.acc[0], h.acc[1], h.acc[2]};
+    for (int c = 0; c < (h.has_acc() ? 4 : 1); ++c) {
       const std::string t = cols[c] < static_cast<int>(f.size()) ? lower_trim(f[cols[c]]) : "";
       if (t.empty() || t == "nan") {
         v[c] = NAN;
@@ -237,44 +264,58 @@ void stream_csv(std::istream& in, const std::string& where, double fs, StreamSta
   drain(s);
 }
 
+// Everything that can be checked before the first row is: the rate, the input and its header (or
+// the whole .mat file), the windowing; only then is --out opened.
 void run_stream(const PredictOptions& o, LoadedModel& m, const PreprocessConfig& cfg) {
-  RowSink sink(o.out);
+  const bool is_csv = o.input == "-" || (o.input.size() > 4 &&
+                                         lower_trim(o.input.substr(o.input.size() - 4)) == ".csv");
+  const std::string where = o.input == "-" ? "stdin" : o.input;
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  CsvHeader header;
+  Recording rec;  // a .mat input, read whole
+  if (is_csv) {
+    if (!(o.fs > 0)) throw Error(o.input, "a CSV input needs its sampling rate (--fs HZ)");
+    if (o.input != "-") {
+      file.open(o.input);
+      if (!file) throw Error(o.input, "no such file");
+      in = &file;
+    }
+    header = read_csv_header(*in, where);
+  } else {
+    rec = read_unlabelled(o.input, o.fs);
+  }
   DecodeOptions dopt;
   dopt.temperature = o.temperature;
   dopt.cadence = o.acc.penalty();
   OnlineFilter filter(laplacian_transition(kNumClasses, o.transition_scale), dopt);
   PreprocessConfig acc_cfg = cfg;
   acc_cfg.inputs = "ppg+acc";
-  StreamState s{&m, nullptr, &filter, &sink, cfg.channels(), cfg.length(), &o.acc, acc_cfg};
+  StreamState s{&m, nullptr, &filter, nullptr, cfg.channels(), cfg.length(), &o.acc, acc_cfg};
+  StreamWindowers windower =
+      is_csv ? StreamWindowers(s, cfg, o.fs, 1, header.has_acc())
+             : StreamWindowers(s, cfg, rec.fs, static_cast<int>(rec.ppg.size()), !rec.acc.empty());
+  RowSink sink(o.out);
+  s.sink = &sink;
   sink.write(o.acc.enabled ? "t_s,hr_bpm,confidence,tracked_bpm,cadence_bpm\n"
                            : "t_s,hr_bpm,confidence,tracked_bpm\n");
-  const bool is_csv = o.input == "-" || (o.input.size() > 4 &&
-                                         lower_trim(o.input.substr(o.input.size() - 4)) == ".csv");
   if (is_csv) {
-    if (!(o.fs > 0)) throw Error(o.input, "a CSV input needs its sampling rate (--fs HZ)");
-    if (o.input == "-") {
-      stream_csv(std::cin, "stdin", o.fs, s, cfg);
-    } else {
-      std::ifstream in(o.input);
-      if (!in) throw Error(o.input, "no such file");
-      stream_csv(in, o.input, o.fs, s, cfg);
+    stream_csv(*in, where, header, s, windower);
+  } else {
+    // A .mat file: replayed through the same causal path in 1 s chunks.
+    const size_t chunk = static_cast<size_t>(std::max(1.0, std::round(rec.fs)));
+    for (size_t i = 0; i < rec.num_samples(); i += chunk) {
+      const size_t n = std::min(chunk, rec.num_samples() - i);
+      std::vector<const float*> ppg, acc;
+      for (const auto& ch : rec.ppg) ppg.push_back(ch.data() + i);
+      for (const auto& ch : rec.acc) acc.push_back(ch.data() + i);
+      windower.push(ppg.data(), acc.data(), n);
+      drain(s);
     }
-    return;
-  }
-  // A .mat file: replayed through the same causal path in 1 s chunks.
-  const Recording rec = read_unlabelled(o.input, o.fs);
-  StreamWindowers windower(s, cfg, rec.fs, static_cast<int>(rec.ppg.size()), !rec.acc.empty());
-  const size_t chunk = static_cast<size_t>(std::max(1.0, std::round(rec.fs)));
-  for (size_t i = 0; i < rec.num_samples(); i += chunk) {
-    const size_t n = std::min(chunk, rec.num_samples() - i);
-    std::vector<const float*> ppg, acc;
-    for (const auto& ch : rec.ppg) ppg.push_back(ch.data() + i);
-    for (const auto& ch : rec.acc) acc.push_back(ch.data() + i);
-    windower.push(ppg.data(), acc.data(), n);
+    windower.finish();
     drain(s);
   }
-  windower.finish();
-  drain(s);
+  sink.commit();
 }
 
 // ---------------------------------------------------------------------------- offline

@@ -239,6 +239,49 @@ TEST(CliPredict, WindowsOverMissingSamplesHaveNoHeartRate) {
   }
 }
 
+// --stream --out FILE: everything is checked before FILE is touched, and FILE is replaced only by
+// a stream that ran to its end.
+TEST(CliPredict, StreamOutFileIsReplacedOnlyByAFinishedStream) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", false);
+  write_csv(synthetic_recording(20), dir + "/a.csv");
+  const std::string a = read_file(dir + "/a.csv");
+  write_file_atomic(dir + "/nofs.csv", a);
+  write_file_atomic(dir + "/noppg.csv", "pleth\n1\n");
+  // A bad number in row 2000 (after the first windows were written).
+  std::string bad = a;
+  size_t at = 0;
+  for (int row = 0; row <= 2000; ++row) at = bad.find('\n', at) + 1;
+  bad.insert(at, "oops,0,0,0\n");
+  write_file_atomic(dir + "/late.csv", bad);
+  const std::string out = dir + "/rows.csv", err = dir + "/err.txt";
+  const std::string kept = "rows of an earlier run\n";
+  write_file_atomic(out, kept);
+  const std::string base = "predict --model " + model + " --stream --out " + out + " --input ";
+  const std::vector<std::pair<std::string, std::string>> failing = {
+      {dir + "/nofs.csv", dir + "/nofs.csv: a CSV input needs its sampling rate (--fs HZ)"},
+      {dir + "/noppg.csv --fs 125", dir + "/noppg.csv: CSV header has no 'ppg' column"},
+      {dir + "/absent.csv --fs 125", dir + "/absent.csv: no such file"},
+      {dir + "/late.csv --fs 125", dir + "/late.csv:2002: not a number: 'oops'"}};
+  for (const auto& [args, what] : failing) {
+    auto r = run(base + args, err);
+    EXPECT_EQ(r.status, 1) << args;
+    EXPECT_EQ(read_file(err), "ppgkd: error: " + what + "\n");
+    EXPECT_EQ(read_file(out), kept) << args;
+  }
+  auto good = run(base + dir + "/a.csv --fs 125", err);
+  ASSERT_EQ(good.status, 0) << read_file(err);
+  auto to_stdout =
+      run("predict --model " + model + " --stream --fs 125 --input " + dir + "/a.csv", err);
+  ASSERT_EQ(to_stdout.status, 0);
+  EXPECT_EQ(read_file(out), to_stdout.out);
+  EXPECT_EQ(read_csv(to_stdout.out).size(), 8u);  // header + (20 - 8) / 2 + 1 windows
+  size_t files = 0;                               // no temporary file is left behind
+  for (const auto& f : std::filesystem::directory_iterator(dir))
+    files += f.path().filename().string().rfind("rows.csv", 0) == 0;
+  EXPECT_EQ(files, 1u);
+}
+
 TEST(CliEval, SpectralOnSyntheticMatchesDirectComputation) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt";
