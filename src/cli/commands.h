@@ -3,6 +3,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 namespace ppgkd::cli {
 
@@ -22,6 +24,14 @@ void setup_export(CLI::App& app);
 void setup_sweep(CLI::App& app);
 void setup_report(CLI::App& app);
 void setup_recommend(CLI::App& app);
+
+// Checks a sweep child's command line (`train ...` or `distill ...`, as the sweep runs it) the way
+// the child would before doing any work, without running it: options CLI11 rejects, the training
+// and distillation configs, the model spec. Throws Error("child options", ...) or the child's own
+// Error. (train.cpp; the sweep test driver, whose children are fakes, checks nothing.)
+void check_child_command(const std::vector<std::string>& args);
+// `distill` with a callback that only checks its options (for check_child_command).
+void setup_distill_check(CLI::App& app);
 #endif
 
 }  // namespace ppgkd::cli

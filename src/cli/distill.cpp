@@ -90,16 +90,22 @@ nlohmann::json distill_one(const DistillOptions& o, const DistillData& data,
   return m;
 }
 
-void run_distill(const DistillOptions& o) {
+// What can be checked without data or teacher: the configs, the preprocessing, the student spec.
+ModelSpec check_distill(const DistillOptions& o, DistillConfig* dc, PreprocessConfig* pp) {
   o.cfg.validate();
-  const DistillConfig dc = distill_config(o);
-  if (dc.needs_teacher() && o.teacher.empty())
-    throw Error("distill", "--teacher is required for strategy " + dc.strategy);
-  install_interrupt_handlers();
+  *dc = distill_config(o);
+  if (dc->needs_teacher() && o.teacher.empty())
+    throw Error("distill", "--teacher is required for strategy " + dc->strategy);
+  pp->inputs = o.inputs;
+  pp->validate();
+  return ModelSpec::parse(resolve_spec(o.student), pp->channels(), pp->length());
+}
+
+void run_distill(const DistillOptions& o) {
+  DistillConfig dc;
   PreprocessConfig pp;
-  pp.inputs = o.inputs;
-  pp.validate();
-  const auto spec = ModelSpec::parse(resolve_spec(o.student), pp.channels(), pp.length());
+  const auto spec = check_distill(o, &dc, &pp);
+  install_interrupt_handlers();
   CacheInfo info;
   const WindowSet ws = load_windows(o.data, pp, o.cache, &info);
   DistillData data;
@@ -145,10 +151,8 @@ void run_distill(const DistillOptions& o) {
   write_file_atomic(o.out + "/summary.json", summary.dump(2) + "\n");
 }
 
-}  // namespace
-
-void setup_distill(CLI::App& app) {
-  auto o = std::make_shared<DistillOptions>();
+// The `distill` subcommand and its options, bound to `o`; the caller sets the callback.
+CLI::App* add_distill_command(CLI::App& app, const std::shared_ptr<DistillOptions>& o) {
   auto* sub = app.add_subcommand("distill",
                                  "Train a student from a teacher (knowledge "
                                  "distillation) on subject-wise folds");
@@ -185,7 +189,23 @@ void setup_distill(CLI::App& app) {
   add_fold_options(sub, "Distil", o->split, o->fold);
   add_train_config_options(sub, o->cfg);
   sub->add_flag("--resume", o->resume, "Continue from OUT's checkpoints");
-  sub->callback([o] { run_distill(*o); });
+  return sub;
+}
+
+}  // namespace
+
+void setup_distill(CLI::App& app) {
+  auto o = std::make_shared<DistillOptions>();
+  add_distill_command(app, o)->callback([o] { run_distill(*o); });
+}
+
+void setup_distill_check(CLI::App& app) {
+  auto o = std::make_shared<DistillOptions>();
+  add_distill_command(app, o)->callback([o] {
+    DistillConfig dc;
+    PreprocessConfig pp;
+    check_distill(*o, &dc, &pp);
+  });
 }
 
 }  // namespace ppgkd::cli

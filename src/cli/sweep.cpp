@@ -31,7 +31,10 @@ std::string self_executable() {
 
 void run_sweep_cli(SweepCliOptions o) {
   parse_shard(o.shard, &o.run.shard_index, &o.run.shard_count);
-  if (o.run.executable.empty()) o.run.executable = self_executable();
+  if (o.run.executable.empty()) {  // the children are this binary: check their options now
+    o.run.executable = self_executable();
+    o.run.check_child = check_child_command;
+  }
   if (o.run.dry_run) {
     std::fputs(describe_plan(o.run).c_str(), stdout);
     return;
@@ -62,6 +65,8 @@ void setup_sweep(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   sub->add_flag("--dry-run", o->run.dry_run, "List the runs and their commands; run nothing");
   sub->add_flag("--retry-failed", o->run.retry_failed, "Requeue failed runs first");
+  sub->add_flag("--force", o->run.force,
+                "Switch a sweep directory that holds another plan to this one");
   sub->add_option("--stale-after", o->run.stale_after_s,
                   "Seconds without heartbeat after which a running run is requeued")
       ->check(CLI::PositiveNumber)

@@ -111,13 +111,21 @@ nlohmann::json train_one(const TrainOptions& o, const WindowSet& ws, const Cache
   return metrics;
 }
 
-void run_train(const TrainOptions& o) {
+// What can be checked without data: the training config, the preprocessing, the model spec.
+ModelSpec check_train(const TrainOptions& o, PreprocessConfig* pp) {
   o.cfg.validate();
-  install_interrupt_handlers();
+  pp->inputs = o.inputs;
+  pp->validate();
+  const auto spec = ModelSpec::parse(resolve_spec(o.model), pp->channels(), pp->length());
+  if (spec.member)  // init_model's refusal, before the data is loaded
+    init_model(spec, o.cfg.seed);
+  return spec;
+}
+
+void run_train(const TrainOptions& o) {
   PreprocessConfig pp;
-  pp.inputs = o.inputs;
-  pp.validate();
-  const auto spec = ModelSpec::parse(resolve_spec(o.model), pp.channels(), pp.length());
+  const auto spec = check_train(o, &pp);
+  install_interrupt_handlers();
   CacheInfo info;
   const WindowSet ws = load_windows(o.data, pp, o.cache, &info);
   const auto folds = make_folds(o.split, ws.subjects());
@@ -150,10 +158,8 @@ void run_train(const TrainOptions& o) {
   write_file_atomic(o.out + "/summary.json", summary.dump(2) + "\n");
 }
 
-}  // namespace
-
-void setup_train(CLI::App& app) {
-  auto o = std::make_shared<TrainOptions>();
+// The `train` subcommand and its options, bound to `o`; the caller sets the callback.
+CLI::App* add_train_command(CLI::App& app, const std::shared_ptr<TrainOptions>& o) {
   auto* sub = app.add_subcommand("train", "Train a model on subject-wise folds (supervised)");
   sub->add_option("--data", o->data, "Dataset root, or synthetic[:SEED]")->required();
   sub->add_option("--model", o->model, "Model spec or ladder rung (see `ppgkd models`)")
@@ -170,7 +176,31 @@ void setup_train(CLI::App& app) {
   sub->add_option("--init", o->init,
                   "Start from the weights of this model dir (same spec; the head is replaced "
                   "when the class map differs)");
-  sub->callback([o] { run_train(*o); });
+  return sub;
+}
+
+}  // namespace
+
+void setup_train(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  add_train_command(app, o)->callback([o] { run_train(*o); });
+}
+
+void check_child_command(const std::vector<std::string>& args) {
+  CLI::App app{"ppgkd (checking a child's options)"};
+  app.require_subcommand(1);
+  auto o = std::make_shared<TrainOptions>();
+  add_train_command(app, o)->callback([o] {
+    PreprocessConfig pp;
+    check_train(*o, &pp);
+  });
+  setup_distill_check(app);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    throw Error("child options", e.what());
+  }
 }
 
 }  // namespace ppgkd::cli

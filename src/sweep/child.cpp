@@ -72,6 +72,21 @@ std::string tail_lines(const std::string& path, int max_lines) {
   return out;
 }
 
+std::string child_error(const std::string& tail) {
+  const std::string prefix = "ppgkd: error: ";
+  std::string last, error;
+  size_t start = 0;
+  while (start < tail.size()) {
+    size_t end = tail.find('\n', start);
+    if (end == std::string::npos) end = tail.size();
+    const std::string line = tail.substr(start, end - start);
+    if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+    if (line.rfind(prefix, 0) == 0) error = line.substr(prefix.size());
+    start = end + 1;
+  }
+  return error.empty() ? last : error;
+}
+
 namespace {
 
 // model.json with test metrics, or null with the reason in *why.
@@ -108,6 +123,10 @@ RunResult collect_run(const std::string& run_dir, int wait_status, double wall_s
   if (!(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0)) {
     r.error = describe_wait_status(wait_status);
     const auto tail = tail_lines(log_path, 5);
+    // The first line is what a failure line and `sweep status` show: put the child's own error
+    // there (its "ppgkd: error: ..." line, else its last line), the log's tail below.
+    const std::string why = child_error(tail);
+    if (!why.empty()) r.error += ": " + why;
     if (!tail.empty()) r.error += "; log " + log_path + " ends:\n" + tail;
     return r;
   }

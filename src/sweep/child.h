@@ -34,9 +34,13 @@ struct RunResult {
 };
 
 // Judges a child that ended with `wait_status`: ok when it exited 0 and RUN_DIR/model.json holds
-// test metrics; on success writes the completion marker RUN_DIR/sweep_done.json.
+// test metrics; on success writes the completion marker RUN_DIR/sweep_done.json. A failure reads
+// "exit status 1: <child_error of the log's tail>; log LOG ends:\n<the last 5 lines>".
 RunResult collect_run(const std::string& run_dir, int wait_status, double wall_s,
                       const std::string& log_path);
+// The child's own error in the tail of its log: its last "ppgkd: error: " line without that
+// prefix, else its last non-blank line ("" for an empty tail).
+std::string child_error(const std::string& tail);
 
 // One member of a group child (`ppgkd group`, which trains several runs in one process) that
 // ended with `wait_status`: ok when RUN_DIR/model.json holds test metrics, whatever the exit

@@ -51,15 +51,45 @@ void prepare_run_dir(const std::string& dir) {
 
 // ============================================================================ opening a sweep
 
+namespace {
+
+// Every run's child command line, checked by the caller's check_child before anything runs: a
+// bad model or option fails the plan now, naming the run, not one child at a time later.
+void check_runs(const SweepOptions& o, const std::vector<PlannedRun>& runs) {
+  if (!o.check_child) return;
+  for (const auto& r : runs) {
+    try {
+      o.check_child(run_arguments(r, o.out_dir));
+    } catch (const Error& e) {
+      throw Error(o.plan_path, fmt::format("{} {}{} (run {}, fold {}, seed {}): {}", r.kind,
+                                           r.model, r.strategy.empty() ? "" : " with " + r.strategy,
+                                           r.index, r.fold, r.seed, e.what()));
+    }
+  }
+}
+
+}  // namespace
+
 SweepSession open_sweep(const SweepOptions& o) {
   SweepSession s;
   s.options = o;
   s.plan = SweepPlan::load(o.plan_path);
   s.runs = expand_plan(s.plan, plan_data_fingerprint(s.plan), git_commit());
+  check_runs(o, s.runs);
+  const std::string db = o.out_dir + "/sweep.db";
+  if (!o.force && fs::exists(db)) {
+    const std::string held = Store(db, Store::Access::kReadOnly).plan_hash();
+    if (!held.empty() && held != s.plan.hash())
+      throw Error(o.out_dir,
+                  fmt::format("holds another plan ({}, plan {}) than {} (plan {}); "
+                              "use another directory, or --force to switch it to this "
+                              "plan (runs the two share keep their results)",
+                              o.out_dir + "/plan.json", held, o.plan_path, s.plan.hash()));
+  }
   fs::create_directories(o.out_dir + "/runs");
   fs::create_directories(o.out_dir + "/logs");
   write_file_atomic(o.out_dir + "/plan.json", s.plan.to_json().dump(2) + "\n");
-  s.store = std::make_unique<Store>(o.out_dir + "/sweep.db");
+  s.store = std::make_unique<Store>(db);
   s.store->sync_plan(s.plan.hash(), s.plan.to_json(), s.runs);
   // Recovery. Our own pid cannot own a run yet: a row carrying it is a dead predecessor's.
   const int64_t me = ::getpid();
@@ -388,6 +418,7 @@ std::string shell_join(const std::string& exe, const std::vector<std::string>& a
 std::string describe_plan(const SweepOptions& o) {
   const auto plan = SweepPlan::load(o.plan_path);
   const auto runs = expand_plan(plan, plan_data_fingerprint(plan), git_commit());
+  check_runs(o, runs);
   std::map<std::string, std::string> status;
   const std::string db = o.out_dir + "/sweep.db";
   if (fs::exists(db)) {

@@ -9,6 +9,7 @@
 // each: model.json, weights, sweep_done.json marker), logs/KEY.log (child stdout and stderr).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ struct SweepOptions {
   double stale_after_s = 600;  // a running run without heartbeat this long is requeued
   double heartbeat_s = 10;
   bool progress = true;  // the progress line on stderr
+  bool force = false;    // accept a plan other than the one the sweep directory holds
+  // Checks one child's arguments (run_arguments) as the child would, before anything runs;
+  // throws Error. Empty: no check.
+  std::function<void(const std::vector<std::string>&)> check_child;
   int group_size = 0;  // students trained together per child; 0: the plan's group_size
 };
 
@@ -45,8 +50,10 @@ struct SweepSession {
   std::vector<size_t> selected;  // indices into runs
 };
 
-// Loads the plan, expands it, syncs the store, requeues stale runs (owner pid dead on this host,
-// or heartbeat older than stale_after_s) and harvests finished-but-unrecorded runs.
+// Loads the plan, expands it, checks every run's child arguments (options.check_child), syncs the
+// store, requeues stale runs (owner pid dead on this host, or heartbeat older than stale_after_s)
+// and harvests finished-but-unrecorded runs. Throws Error(OUT, ...) when OUT holds another plan
+// and options.force is not set, before anything is written.
 SweepSession open_sweep(const SweepOptions& options);
 
 struct SweepOutcome {
@@ -59,7 +66,8 @@ struct SweepOutcome {
 // requeued").
 SweepOutcome run_sweep_local(const SweepOptions& options);
 
-// Dry run: one line per selected run (index, key, status, command line); touches nothing.
+// Dry run: one line per selected run (index, key, status, command line); touches nothing. Checks
+// the runs as open_sweep does.
 std::string describe_plan(const SweepOptions& options);
 
 // The `sweep status` text for OUT: counts, ETA, the failed runs and their errors.

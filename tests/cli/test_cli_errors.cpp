@@ -193,5 +193,48 @@ TEST(CliModelDir, WeightsThatDoNotMatchModelJsonAreOneLineInEveryCommand) {
 
 // ---------------------------------------------------------------------------- sweep plans
 
+TEST(CliSweep, PlansAreCheckedBeforeAnythingRuns) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt", out = dir + "/out";
+  auto plan = [&](const std::string& name, const std::string& extra) {
+    const std::string path = dir + "/" + name + ".json";
+    write_file_atomic(path, R"({"data": "synthetic", "folds": 2, "fold_list": [0],
+      "teachers": ["mlp:hidden=16"], "students": {"mlp": ["mlp:hidden=4"]},
+      "strategies": [{"name": "none"}, {"name": "soft"}])" +
+                                extra + "}");
+    return path;
+  };
+  // The good plan: a dry run lists 3 runs.
+  auto r = run("sweep --dry-run --plan " + plan("good", "") + " --out " + out, err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  EXPECT_NE(r.out.find("3 runs (1 teachers, 2 students)"), std::string::npos) << r.out;
+
+  const std::string bad_model = plan("r99", R"(, "teachers": ["r99"])");
+  const std::string bad_epochs = plan("epochs", R"(, "train": {"epochs": -1})");
+  const std::string bad_option = plan("option", R"(, "train": {"frobnicate": 1})");
+  const std::string bad_param =
+      plan("param", R"(, "strategies": [{"name": "none"}, {"name": "soft", "alpha": "x"}])");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {bad_model, "teacher r99 (run 0, fold 0, seed 1): "},
+      {bad_epochs,
+       "teacher mlp:hidden=16 (run 0, fold 0, seed 1): train config: epochs must be "
+       ">= 1, got -1\n"},
+      {bad_option, "teacher mlp:hidden=16 (run 0, fold 0, seed 1): child options: "},
+      {bad_param, "student mlp:hidden=4 with soft (run 2, fold 0, seed 1): child options: "}};
+  for (const auto& [path, what] : cases) {
+    for (const std::string mode : {"--dry-run", "--jobs 1"}) {
+      r = run("sweep " + mode + " --plan " + path + " --out " + out, err);
+      const std::string e = read_file(err);
+      EXPECT_EQ(r.status, 1) << path << " " << mode << "\n" << e;
+      EXPECT_EQ(lines_of(e), 1u) << e;
+      EXPECT_EQ(e.rfind("ppgkd: error: " + path + ": " + what, 0), 0u) << e;
+      EXPECT_FALSE(fs::exists(out)) << "a refused plan must leave nothing behind";
+    }
+  }
+  EXPECT_NE(read_file(err).find("frobnicate"), std::string::npos) << read_file(err);
+  r = run("sweep --dry-run --plan " + bad_model + " --out " + out, err);
+  EXPECT_NE(read_file(err).find("r99"), std::string::npos) << read_file(err);
+}
+
 }  // namespace
 }  // namespace ppgkd

@@ -5,6 +5,11 @@
 #include "cli/commands.h"
 #include "common/error.h"
 
+namespace ppgkd::cli {
+// The driver's children are fakes (fake_child.cpp): there are no real options to check.
+void check_child_command(const std::vector<std::string>&) {}
+}  // namespace ppgkd::cli
+
 int main(int argc, char** argv) {
   CLI::App app{"ppgkd (sweep commands only; test driver)"};
   app.require_subcommand(1);

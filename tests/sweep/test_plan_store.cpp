@@ -438,7 +438,14 @@ TEST(SweepChild, ExitStatusLogAndMarker) {
   ASSERT_EQ(::waitpid(p, &ws, 0), p);
   auto r = collect_run(dir + "/run", ws, 0.1, log);
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.error, "exit status 3; log " + log + " ends:\nhello\noops");
+  EXPECT_EQ(r.error, "exit status 3: oops; log " + log + " ends:\nhello\noops");
+  // The child's "ppgkd: error:" line is its error even when something follows it.
+  std::filesystem::remove(log);
+  p = spawn_child("/bin/sh", {"-c", "echo 'ppgkd: error: x.csv: bad' >&2; echo bye; exit 1"}, log);
+  ASSERT_EQ(::waitpid(p, &ws, 0), p);
+  r = collect_run(dir + "/run", ws, 0.1, log);
+  EXPECT_EQ(r.error,
+            "exit status 1: x.csv: bad; log " + log + " ends:\nppgkd: error: x.csv: bad\nbye");
   // Exit 0 without model.json is a failure too.
   p = spawn_child("/bin/sh", {"-c", "exit 0"}, log);
   ::waitpid(p, &ws, 0);

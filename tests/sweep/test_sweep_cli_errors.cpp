@@ -41,6 +41,57 @@ void write_plan(const std::string& path, const std::string& students) {
     "strategies": [{"name": "none"}, {"name": "dkd"}]})");
 }
 
+TEST(SweepCliErrors, FailureLineAndStatusShowTheChildsError) {
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/plan.json", R"("fake:1000", "fake:fail")");
+  const std::string out = dir + "/out";
+  setenv("FAKE_CHILD_SLEEP_MS", "0", 1);
+  EXPECT_EQ(run_driver(sweep_args(dir + "/plan.json", out) + " 2>" + dir + "/err.txt"), 1);
+  const std::string err = read_file(dir + "/err.txt");
+  // 2 folds x 2 strategies of fake:fail, each with a line of its own.
+  size_t lines = 0;
+  for (size_t at = 0; (at = err.find("fake:fail) failed: exit status 3: fake_child: asked to "
+                                     "fail; log ",
+                                     at)) != std::string::npos;
+       ++at)
+    ++lines;
+  EXPECT_EQ(lines, 4u) << err;
+  ASSERT_EQ(run_driver("sweep status --out " + out + " > " + dir + "/status.txt"), 0);
+  const std::string status = read_file(dir + "/status.txt");
+  lines = 0;
+  for (size_t at = 0;
+       (at = status.find(" fake:fail: exit status 3: fake_child: asked to fail; log ", at)) !=
+       std::string::npos;
+       ++at)
+    ++lines;
+  EXPECT_EQ(lines, 4u) << status;
+}
+
+TEST(SweepCliErrors, AnotherPlanInTheSameDirectoryNeedsForce) {
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/a.json", R"("fake:1000")");
+  write_plan(dir + "/b.json", R"("fake:1000", "fake:3000")");
+  const std::string out = dir + "/out";
+  setenv("FAKE_CHILD_SLEEP_MS", "0", 1);
+  ASSERT_EQ(run_driver(sweep_args(dir + "/a.json", out) + " 2>/dev/null"), 0);
+  const std::string plan_a = read_file(out + "/plan.json");
+  // The same plan again is fine (a resumed sweep).
+  ASSERT_EQ(run_driver(sweep_args(dir + "/a.json", out) + " 2>/dev/null"), 0);
+  EXPECT_EQ(run_driver(sweep_args(dir + "/b.json", out) + " 2>" + dir + "/err.txt"), 1);
+  const std::string err = read_file(dir + "/err.txt");
+  EXPECT_EQ(
+      err.rfind("ppgkd: error: " + out + ": holds another plan (" + out + "/plan.json, plan ", 0),
+      0u)
+      << err;
+  EXPECT_NE(err.find(") than " + dir + "/b.json (plan "), std::string::npos) << err;
+  EXPECT_EQ(read_file(out + "/plan.json"), plan_a);
+  EXPECT_EQ(Store(out + "/sweep.db").counts().total(), 6u);  // 2 teachers + 1 x 2 x 2 students
+  // --force switches the directory to plan b; the runs the plans share are not run again.
+  ASSERT_EQ(run_driver(sweep_args(dir + "/b.json", out) + " --force 2>/dev/null"), 0);
+  EXPECT_NE(read_file(out + "/plan.json"), plan_a);
+  EXPECT_EQ(Store(out + "/sweep.db").counts().done, 10u);
+}
+
 // Runs the driver with `args` as a process that cannot write `dir` (root drops to nobody, whom
 // root's files do not let write); returns its exit status and stdout.
 std::pair<int, std::string> run_as_reader(const std::string& args, const std::string& dir) {
