@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "data/dsp/class_map.h"
 #include "test_trainer_data.h"
