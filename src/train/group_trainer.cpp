@@ -24,6 +24,7 @@
 #include "train/inference.h"
 #include "train/interrupt.h"
 #include "train/metrics.h"
+#include "train/run_state.h"
 
 namespace ppgkd {
 
@@ -59,59 +60,6 @@ class SliceNet : public NetImpl {
 double nan() {
   return std::numeric_limits<double>::quiet_NaN();
 }
-nlohmann::json num(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
-}
-double num(const nlohmann::json& j) {
-  return j.is_null() ? nan() : j.get<double>();
-}
-
-// What trainer.cpp's RunState holds, per member (same JSON keys).
-struct MemberState {
-  int epoch = 0;
-  int64_t step = 0, global_step = 0;
-  double loss_sum = 0;
-  int64_t loss_batches = 0;
-  double best_val_mae = nan();
-  int best_epoch = -1, bad_epochs = 0;
-  bool finished = false, stopped_early = false;
-  std::vector<EpochRecord> history;
-};
-
-nlohmann::json state_json(const MemberState& st, const nlohmann::json& identity) {
-  TrainResult tmp;
-  tmp.history = st.history;
-  return {{"identity", identity},
-          {"epoch", st.epoch},
-          {"step", st.step},
-          {"global_step", st.global_step},
-          {"loss_sum", st.loss_sum},
-          {"loss_batches", st.loss_batches},
-          {"best_val_mae", num(st.best_val_mae)},
-          {"best_epoch", st.best_epoch},
-          {"bad_epochs", st.bad_epochs},
-          {"finished", st.finished},
-          {"stopped_early", st.stopped_early},
-          {"history", tmp.history_json()}};
-}
-
-MemberState state_from(const nlohmann::json& j) {
-  MemberState st;
-  st.epoch = j.at("epoch");
-  st.step = j.at("step");
-  st.global_step = j.at("global_step");
-  st.loss_sum = j.at("loss_sum");
-  st.loss_batches = j.at("loss_batches");
-  st.best_val_mae = num(j.at("best_val_mae"));
-  st.best_epoch = j.at("best_epoch");
-  st.bad_epochs = j.at("bad_epochs");
-  st.finished = j.at("finished");
-  st.stopped_early = j.at("stopped_early");
-  for (const auto& e : j.at("history"))
-    st.history.push_back({e.at("epoch").get<int>(), num(e.at("train_loss")), num(e.at("val_mae")),
-                          e.at("lr").get<double>(), e.at("seconds").get<double>()});
-  return st;
-}
 
 // trainer.cpp's run identity (spec, config, rows hash), so a member's checkpoint is recognised by
 // the same facts as a single run's.
@@ -128,7 +76,7 @@ nlohmann::json member_identity(const ModelSpec& spec, const GroupMember& m, cons
 
 struct Slot {
   GroupMember* m = nullptr;
-  MemberState st;
+  RunState st;
   int64_t steps_per_epoch = 0, total_steps = 0;
   std::vector<size_t> order;
   int order_epoch = -1;
@@ -228,7 +176,7 @@ void save_member(const Slot& s, int k, GroupNet& net, GroupAdamW& opt) {
     s.extra_opt->save(sub);
     ar.write("extra_optimizer", sub);
   }
-  ar.write("state", c10::IValue(state_json(s.st, s.identity).dump()));
+  ar.write("state", c10::IValue(run_state_to_json(s.st, s.identity).dump()));
   std::ostringstream bytes;
   ar.save_to(bytes);
   write_file_atomic(s.ckpt_path, bytes.str());
@@ -371,7 +319,7 @@ std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>
       auto j = load_member(s, k, net, opt);
       if (j.at("identity") != s.identity)
         throw Error(s.ckpt_path, "checkpoint belongs to a different run (spec, config or rows)");
-      s.st = state_from(j);
+      s.st = run_state_from_json(j);
     }
   }
 

@@ -24,6 +24,7 @@
 #include "train/inference.h"
 #include "train/interrupt.h"
 #include "train/metrics.h"
+#include "train/run_state.h"
 
 namespace ppgkd {
 
@@ -94,9 +95,6 @@ namespace {
 nlohmann::json num(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
 }
-double num(const nlohmann::json& j) {
-  return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
-}
 }  // namespace
 
 nlohmann::json TrainResult::history_json() const {
@@ -139,18 +137,6 @@ double evaluate_mae(NetImpl& net, const WindowSet& ws, const std::vector<size_t>
 namespace {
 
 // Everything a run carries between steps; it is exactly what a checkpoint stores.
-struct RunState {
-  int epoch = 0;            // the epoch in progress (or next to start)
-  int64_t step = 0;         // next step within the epoch
-  int64_t global_step = 0;  // optimiser steps taken
-  double loss_sum = 0;      // this epoch so far
-  int64_t loss_batches = 0;
-  double best_val_mae = std::numeric_limits<double>::quiet_NaN();
-  int best_epoch = -1;
-  int bad_epochs = 0;
-  bool finished = false, stopped_early = false;
-  std::vector<EpochRecord> history;
-};
 
 struct Run {
   NetImpl& net;
@@ -276,41 +262,6 @@ void train_epoch(Run& r, RunState& st) {
 
 // ------------------------------------------------------------------------------- state I/O
 
-nlohmann::json state_to_json(const RunState& st, const nlohmann::json& identity) {
-  TrainResult tmp;
-  tmp.history = st.history;
-  return {{"identity", identity},
-          {"epoch", st.epoch},
-          {"step", st.step},
-          {"global_step", st.global_step},
-          {"loss_sum", st.loss_sum},
-          {"loss_batches", st.loss_batches},
-          {"best_val_mae", num(st.best_val_mae)},
-          {"best_epoch", st.best_epoch},
-          {"bad_epochs", st.bad_epochs},
-          {"finished", st.finished},
-          {"stopped_early", st.stopped_early},
-          {"history", tmp.history_json()}};
-}
-
-RunState state_from_json(const nlohmann::json& j) {
-  RunState st;
-  st.epoch = j.at("epoch");
-  st.step = j.at("step");
-  st.global_step = j.at("global_step");
-  st.loss_sum = j.at("loss_sum");
-  st.loss_batches = j.at("loss_batches");
-  st.best_val_mae = num(j.at("best_val_mae"));
-  st.best_epoch = j.at("best_epoch");
-  st.bad_epochs = j.at("bad_epochs");
-  st.finished = j.at("finished");
-  st.stopped_early = j.at("stopped_early");
-  for (const auto& e : j.at("history"))
-    st.history.push_back({e.at("epoch").get<int>(), num(e.at("train_loss")), num(e.at("val_mae")),
-                          e.at("lr").get<double>(), e.at("seconds").get<double>()});
-  return st;
-}
-
 // What must be equal for a checkpoint to belong to this run.
 nlohmann::json run_identity(const NetImpl& net, const TrainConfig& cfg,
                             const std::vector<size_t>& fit, const std::vector<size_t>& val,
@@ -391,7 +342,7 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
                   "or choose another output directory");
     auto j = load_checkpoint(ckpt_path, modules, opt);
     check_identity(ckpt_path, j.at("identity"), identity);
-    st = state_from_json(j);
+    st = run_state_from_json(j);
   }
 
   Run r{net, ws, fit_rows, cfg, hooks, opt, 0, 0, ckpt_path, {}, nullptr};
@@ -402,7 +353,7 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
     if (!all_finite(modules))
       throw diverged(
           r, fmt::format("the weights are not finite at epoch {} step {}", st.epoch + 1, st.step));
-    save_checkpoint(ckpt_path, modules, opt, state_to_json(st, identity));
+    save_checkpoint(ckpt_path, modules, opt, run_state_to_json(st, identity));
     r.saved_step = st.global_step;
   };
   std::unique_ptr<Progress> progress;
