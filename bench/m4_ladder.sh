@@ -320,7 +320,7 @@ measure() { # item quant
     # Model data: the generated array, compiled once per export (large for big rungs).
     if [ ! -f "$fw/model_data.m4.o" ] || [ "$exp/model_data.c" -nt "$fw/model_data.m4.o" ]; then
       log "$r $q: compiling model_data.c ($blob B blob) for the M4"
-      arm-none-eabi-gcc "${m4_cflags[@]}" -c "$exp/model_data.c" -o "$fw/model_data.m4.o"
+      arm-none-eabi-gcc "${m4_cflags[@]}" -I"$edge/include" -c "$exp/model_data.c" -o "$fw/model_data.m4.o"
     fi
     local inc=(-I"$edge/include" -I"$exp" -I"$wdir")
     arm-none-eabi-gcc "${m4_cflags[@]}" "${inc[@]}" -DM4_DEPLOY -c "$bench/m4_model_main.c" \
@@ -355,7 +355,7 @@ measure() { # item quant
 
       log "$r $q: host run"
       if [ ! -f "$fw/model_data.host.o" ] || [ "$exp/model_data.c" -nt "$fw/model_data.host.o" ]; then
-        "$cc" "${host_cflags[@]}" -c "$exp/model_data.c" -o "$fw/model_data.host.o"
+        "$cc" "${host_cflags[@]}" -I"$edge/include" -c "$exp/model_data.c" -o "$fw/model_data.host.o"
       fi
       "$cc" "${host_cflags[@]}" "${inc[@]}" -o "$fw/bench_host" "$bench/m4_model_main.c" \
         "$fw/model_data.host.o" "$wdir/m4_windows.host.o" "${host_rt[@]}" -lm

@@ -457,8 +457,8 @@ TEST(DistillFold, ResumeRefusesAnotherStrategy) {
             dir +
                 "/s/distill-identity.json: checkpoint belongs to a different distillation: "
                 "distillation was {\"alpha\":1.0,\"beta\":8.0,\"strategy\":\"dkd\","
-                "\"temperature\":2.0,\"warmup_epochs\":1.0} but is now {\"alpha\":0.9,"
-                "\"strategy\":\"soft\",\"temperature\":2.0}");
+                "\"temperature\":4.0,\"warmup_epochs\":1.0} but is now {\"alpha\":0.9,"
+                "\"strategy\":\"soft\",\"temperature\":4.0}");
   // The same distillation resumes (here: already finished) without complaint.
   auto same = fx.job(kMlpStudent, "dkd", tdir, dir + "/s");
   same.resume = true;
