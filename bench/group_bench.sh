@@ -18,7 +18,7 @@
 # runs/h = runs / wall seconds * 3600 (python: 3600 / median seconds per run). Medians over REPS.
 #
 # usage: bench/group_bench.sh PPGKD_BINARY OUT_DIR
-#   env: DATA=/work/shared/data/bami1 STUDENTS="r1 r3 r5 m2 m4" TEACHER=r7 EPOCHS=2
+#   env: DATA=../shared/data/bami1 STUDENTS="r1 r3 r5 m2 m4" TEACHER=r7 EPOCHS=2
 #        SEEDS="1 2 3" REPS=1 PY_RUNS=3 PYTHON=/usr/bin/python3
 #        SIDES="grouped per-process python" (a subset adds rows to an earlier OUT_DIR's raw.tsv)
 # Writes OUT_DIR/results.md (the table) and OUT_DIR/raw.tsv.
@@ -31,7 +31,7 @@ ppgkd=$(realpath "$1")
 out=$(mkdir -p "$2" && realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 py=${PYTHON:-/usr/bin/python3}
-data=${DATA:-/work/shared/data/bami1}
+data=$(realpath "${DATA:-${PPGKD_DATA:-../shared/data}/bami1}")
 students=${STUDENTS:-r1 r3 r5 m2 m4}
 teacher=${TEACHER:-r7}
 epochs=${EPOCHS:-2}
