@@ -7,7 +7,7 @@
 # squares, 95 % interval on b): b > 0 means bigger teachers are better.
 #
 # usage: bench/teacher_scaling.sh PPGKD_BINARY OUT_DIR [DATA_ROOT]
-#   RUNGS="r5 r6 r7 r8 r9" (pool and leave-dataset-out), CV_RUNGS="r6 r8", SEEDS="1", JOBS=2
+#   RUNGS="r5 r6 r7 r8 r9" (pool and leave-dataset-out), CV_RUNGS="r6 r7", SEEDS="1", JOBS=2
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
   sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'
@@ -15,7 +15,7 @@ if [[ $# -lt 2 ]]; then
 fi
 ppgkd=$1 out=$2 data=${3:-../shared/data}
 here=$(dirname "$0")
-rungs=${RUNGS:-"r5 r6 r7 r8 r9"} cv_rungs=${CV_RUNGS:-"r6 r8"}
+rungs=${RUNGS:-"r5 r6 r7 r8 r9"} cv_rungs=${CV_RUNGS:-"r6 r7"}
 recipe="--motion-augment transfer"
 levers=""
 for r in $rungs; do levers+="scale-$r:--model $r,spectral=16 $recipe;"; done
