@@ -13,6 +13,7 @@
 #include "export/bundle.h"
 #include "export/c_writer.h"
 #include "export/edge_runner.h"
+#include "export/export_input.h"
 #include "export/lower.h"
 #include "ppgkd_edge_format.h"
 #include "train/model_dir.h"
@@ -198,7 +199,7 @@ void write_export_set(const ExportRequest& req, const ExportResult& r, const Bun
 
 }  // namespace
 
-nlohmann::json export_model_dir(const ExportRequest& req) {
+ExportInput open_export(const ExportRequest& req) {
   if (req.out_dir.empty()) throw Error("export", "no output directory given");
   ExportOptions opt;
   opt.quant = req.quant;
@@ -210,13 +211,24 @@ nlohmann::json export_model_dir(const ExportRequest& req) {
   // Before the int8 calibration loads any data.
   if (lm.net->spec().member) throw Error(req.model_dir, ensemble_refusal(lm.net->spec()));
   opt.decode_radius = lm.info.value("decoding", nlohmann::json::object()).value("radius", 10);
-  const Bundle bundle = make_bundle(lm.preprocess, lm.info, req.input_rate_hz, opt.decode_radius);
+  return {std::move(lm), opt};
+}
+
+ExportResult lower_export(const ExportRequest& req, ExportInput& in, nlohmann::json* calibration) {
   torch::Tensor calib;
+  if (in.opt.quant == "int8")
+    calib = calibration_windows(req.model_dir, in.model.info, in.model.preprocess, req.calib_data,
+                                req.calib_windows, req.cache_dir, calibration);
+  return export_net(*in.model.net, in.opt, calib, req.model_dir);
+}
+
+nlohmann::json export_model_dir(const ExportRequest& req) {
+  ExportInput in = open_export(req);
+  const ExportOptions& opt = in.opt;
+  const Bundle bundle =
+      make_bundle(in.model.preprocess, in.model.info, req.input_rate_hz, opt.decode_radius);
   nlohmann::json provenance;
-  if (opt.quant == "int8")
-    calib = calibration_windows(req.model_dir, lm.info, lm.preprocess, req.calib_data,
-                                req.calib_windows, req.cache_dir, &provenance);
-  ExportResult r = export_net(*lm.net, opt, calib, req.model_dir);
+  ExportResult r = lower_export(req, in, &provenance);
 
   nlohmann::json j = r.summary;
   j["schema"] = 1;

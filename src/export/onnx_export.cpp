@@ -17,6 +17,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/run_record.h"
+#include "export/export_input.h"
 #include "export/lower.h"
 #include "train/model_dir.h"
 
@@ -283,25 +284,14 @@ void check_onnx_model(const std::string& bytes, const std::string& where) {
 }
 
 nlohmann::json export_model_dir_onnx(const ExportRequest& req) {
-  if (req.out_dir.empty()) throw Error("export", "no output directory given");
-  ExportOptions opt;
-  opt.quant = req.quant;
-  opt.calib = CalibMethod::parse(req.calib_method);
-  if (opt.quant != "f32" && opt.quant != "int8")
-    throw Error("export",
-                fmt::format("unknown quantisation '{}' (expected f32 or int8)", opt.quant));
-  LoadedModel lm = load_model_dir(req.model_dir);
+  ExportInput in = open_export(req);
+  const LoadedModel& lm = in.model;
+  const ExportOptions& opt = in.opt;
   // Refused before the int8 calibration loads any data.
-  if (lm.net->spec().member) throw Error(req.model_dir, ensemble_refusal(lm.net->spec()));
   if (lm.net->spec().spectral > 0) throw Error(req.model_dir, spectral_refusal(lm.net->spec()));
-  opt.decode_radius = lm.info.value("decoding", nlohmann::json::object()).value("radius", 10);
-  torch::Tensor calib;
   nlohmann::json provenance;
-  if (opt.quant == "int8")
-    calib = calibration_windows(req.model_dir, lm.info, lm.preprocess, req.calib_data,
-                                req.calib_windows, req.cache_dir, &provenance);
   // The blob's own pipeline: the ONNX model carries exactly its folded weights and int8 constants.
-  const ExportResult r = export_net(*lm.net, opt, calib, req.model_dir);
+  const ExportResult r = lower_export(req, in, &provenance);
   const bool s8 = opt.quant == "int8";
 
   std::map<std::string, std::string> meta = {
