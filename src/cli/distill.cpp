@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/estimates.h"
 #include "cli/train_options.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/run_record.h"
 #include "data/cache.h"
+#include "eval/estimates.h"
 #include "train/folds.h"
 #include "train/interrupt.h"
 

@@ -2,12 +2,12 @@
 // as JSON on stdout (or --out): MAE (subject-averaged), RMSE, Pearson r, share within 5 BPM,
 // MAPE, Bland–Altman, per-subject and per-dataset MAE, the window count, and what was evaluated
 // ("held_out": false and a "warning" when a subject was in the model's training data). The work is
-// in estimates.cpp and train/metrics; this file formats.
+// in eval/estimates.h and train/metrics; this file formats.
 #include <cstdio>
 #include <memory>
 
 #include "cli/commands.h"
-#include "cli/estimates.h"
+#include "cli/estimate_options.h"
 #include "common/atomic_file.h"
 #include "common/run_record.h"
 #include "train/metrics.h"

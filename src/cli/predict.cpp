@@ -26,7 +26,7 @@
 // PPG only) lowers the evidence at the cadence and its second harmonic, in hr_bpm (the
 // penalised posterior) and in tracked_bpm (the decoder's emissions); a last column
 // cadence_bpm (0 = none) is added.
-#include <torch/torch.h>
+// The work is in eval/track.h (Tracker, TrackStream); this file reads the input and prints rows.
 #include <unistd.h>
 
 #include <cctype>
@@ -40,16 +40,11 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "cli/estimates.h"
+#include "cli/estimate_options.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
-#include "data/dsp/class_map.h"
 #include "data/readers/readers.h"
-#include "decode/cadence.h"
-#include "decode/stream_windows.h"
-#include "decode/temporal.h"
-#include "train/inference.h"
-#include "train/model_dir.h"
+#include "eval/track.h"
 
 namespace ppgkd::cli {
 
@@ -58,12 +53,7 @@ namespace {
 struct PredictOptions {
   std::string model, input, out;
   double fs = 0;
-  bool stream = false, causal = false;
-  std::string decode = "window";
-  double transition_scale = 0;  // 0: the scale recorded with the model
-  double temperature = 1.0;
-  int threads = 1;
-  AccAwareOptions acc;
+  TrackOptions track;
 };
 
 std::string lower_trim(std::string s) {
@@ -91,23 +81,18 @@ std::string fmt_num(const char* format, double v) {
   return buf;
 }
 
-// One window's (K) posterior from the network, batch of one.
-std::vector<double> posterior_of(NetImpl& net, const StreamWindow& w, int channels, int length) {
-  WindowSet one;
-  one.channels = channels;
-  one.length = length;
-  one.x = w.x;
-  one.hr = {0.0f};
-  one.recording = {0};
-  one.window = {w.index};
-  auto prob = torch::softmax(run_model(net, one, {0}, 1).logits, 1).to(torch::kFloat64);
-  const double* p = prob.data_ptr<double>();
-  return std::vector<double>(p, p + kNumClasses);
+// One CSV row of the track: t_s,hr_bpm,confidence[,tracked_bpm][,cadence_bpm].
+std::string format_row(const TrackRow& r, bool tracked, bool cadence) {
+  std::string row = fmt_num("%.2f", r.t_s) + "," + fmt_num("%.3f", r.hr_bpm) + "," +
+                    fmt_num("%.4f", r.confidence);
+  if (tracked) row += "," + fmt_num("%.3f", r.tracked_bpm);
+  if (cadence) row += "," + fmt_num("%.1f", r.cadence_bpm);
+  return row + "\n";
 }
 
-double decode_double(const std::vector<double>& p, double* conf) {
-  std::vector<float> f(p.begin(), p.end());
-  return decode_bpm(f.data(), kDecodeRadius, conf);
+std::string header_line(bool tracked, bool cadence) {
+  std::string h = tracked ? "t_s,hr_bpm,confidence,tracked_bpm" : "t_s,hr_bpm,confidence";
+  return h + (cadence ? ",cadence_bpm\n" : "\n");
 }
 
 // ---------------------------------------------------------------------------- streaming
@@ -149,66 +134,6 @@ class RowSink {
   FILE* file_ = nullptr;
 };
 
-struct StreamState {
-  LoadedModel* model;
-  StreamWindower* windower;
-  OnlineFilter* filter;
-  RowSink* sink;
-  int channels, length;
-  const AccAwareOptions* acc;
-  PreprocessConfig acc_cfg;                // "ppg+acc" twin of the model's config (PPG-only models)
-  StreamWindower* acc_windower = nullptr;  // its windows, in lockstep (PPG-only models)
-};
-
-// A windower for `cfg` and, with --acc-aware and a PPG-only model, the ppg+acc twin.
-struct StreamWindowers {
-  std::unique_ptr<StreamWindower> main, acc;
-  StreamWindowers(StreamState& s, const PreprocessConfig& cfg, double fs, int ppg, bool has_acc) {
-    main = std::make_unique<StreamWindower>(cfg, fs, ppg, has_acc);
-    s.windower = main.get();
-    if (s.acc->enabled && cfg.channels() < 4 && has_acc) {
-      acc = std::make_unique<StreamWindower>(s.acc_cfg, fs, ppg, true);
-      s.acc_windower = acc.get();
-    }
-  }
-  void push(const float* const* ppg, const float* const* a, size_t n) {
-    main->push(ppg, a, n);
-    if (acc) acc->push(ppg, a, n);
-  }
-  void finish() {
-    main->finish();
-    if (acc) acc->finish();
-  }
-};
-
-void drain(StreamState& s) {
-  StreamWindow w, wa;
-  while (s.windower->pop(&w)) {
-    double hr = NAN, conf = 0, tracked, cadence = 0;
-    // The twin releases the same windows at the same time (same rates and lengths).
-    const bool twin = s.acc_windower && s.acc_windower->pop(&wa);
-    if (w.finite) {
-      auto p = posterior_of(*s.model->net, w, s.channels, s.length);
-      if (s.acc->enabled) {
-        const StreamWindow& src = twin ? wa : w;
-        if (src.finite)
-          cadence = window_cadence(src.x.data(), twin ? 4 : s.channels, s.length, s.acc_cfg.fs,
-                                   s.acc->min_share)
-                        .bpm;
-      }
-      tracked = decode_double(s.filter->update(p.data(), cadence), nullptr);
-      penalise_posterior(p.data(), kNumClasses, cadence, s.acc->penalty());
-      hr = decode_double(p, &conf);
-    } else {
-      tracked = decode_double(s.filter->predict_only(), nullptr);
-    }
-    std::string row = fmt_num("%.2f", w.t_end_s) + "," + fmt_num("%.3f", hr) + "," +
-                      fmt_num("%.4f", conf) + "," + fmt_num("%.3f", tracked);
-    if (s.acc->enabled) row += "," + fmt_num("%.1f", cadence);
-    s.sink->write(row + "\n");
-  }
-}
-
 // The columns of a CSV stream, from its header line.
 struct CsvHeader {
   int ppg = -1, acc[3] = {-1, -1, -1};
@@ -234,8 +159,8 @@ CsvHeader read_csv_header(std::istream& in, const std::string& where) {
 }
 
 // Reads CSV samples line by line from `in` (after its header), pushing each as it arrives.
-void stream_csv(std::istream& in, const std::string& where, const CsvHeader& h, StreamState& s,
-                StreamWindowers& windower) {
+void stream_csv(std::istream& in, const std::string& where, const CsvHeader& h,
+                TrackStream& stream) {
   std::string line;
   size_t line_no = 1;
   float v[4];
@@ -257,16 +182,14 @@ void stream_csv(std::istream& in, const std::string& where, const CsvHeader& h, 
     }
     const float* ppg_ptr[1] = {&v[0]};
     const float* acc_ptr[3] = {&v[1], &v[2], &v[3]};
-    windower.push(ppg_ptr, acc_ptr, 1);
-    drain(s);
+    stream.push(ppg_ptr, acc_ptr, 1);
   }
-  windower.finish();
-  drain(s);
+  stream.finish();
 }
 
 // Everything that can be checked before the first row is: the rate, the input and its header (or
 // the whole .mat file), the windowing; only then is --out opened.
-void run_stream(const PredictOptions& o, LoadedModel& m, const PreprocessConfig& cfg) {
+void run_stream(const PredictOptions& o, const Tracker& tracker) {
   const bool is_csv = o.input == "-" || (o.input.size() > 4 &&
                                          lower_trim(o.input.substr(o.input.size() - 4)) == ".csv");
   const std::string where = o.input == "-" ? "stdin" : o.input;
@@ -285,92 +208,32 @@ void run_stream(const PredictOptions& o, LoadedModel& m, const PreprocessConfig&
   } else {
     rec = read_unlabelled(o.input, o.fs);
   }
-  DecodeOptions dopt;
-  dopt.temperature = o.temperature;
-  dopt.cadence = o.acc.penalty();
-  OnlineFilter filter(laplacian_transition(kNumClasses, o.transition_scale), dopt);
-  PreprocessConfig acc_cfg = cfg;
-  acc_cfg.inputs = "ppg+acc";
-  StreamState s{&m, nullptr, &filter, nullptr, cfg.channels(), cfg.length(), &o.acc, acc_cfg};
-  StreamWindowers windower =
-      is_csv ? StreamWindowers(s, cfg, o.fs, 1, header.has_acc())
-             : StreamWindowers(s, cfg, rec.fs, static_cast<int>(rec.ppg.size()), !rec.acc.empty());
-  RowSink sink(o.out);
-  s.sink = &sink;
-  sink.write(o.acc.enabled ? "t_s,hr_bpm,confidence,tracked_bpm,cadence_bpm\n"
-                           : "t_s,hr_bpm,confidence,tracked_bpm\n");
+  const bool cadence = o.track.acc.enabled;
+  RowSink* sink = nullptr;  // opened once the stream is set up
+  auto emit = [&](const TrackRow& r) { sink->write(format_row(r, true, cadence)); };
+  TrackStream stream(tracker, is_csv ? o.fs : rec.fs, is_csv ? 1 : static_cast<int>(rec.ppg.size()),
+                     is_csv ? header.has_acc() : !rec.acc.empty(), emit);
+  RowSink out(o.out);
+  sink = &out;
+  out.write(header_line(true, cadence));
   if (is_csv) {
-    stream_csv(*in, where, header, s, windower);
+    stream_csv(*in, where, header, stream);
   } else {
-    // A .mat file: replayed through the same causal path in 1 s chunks.
-    const size_t chunk = static_cast<size_t>(std::max(1.0, std::round(rec.fs)));
-    for (size_t i = 0; i < rec.num_samples(); i += chunk) {
-      const size_t n = std::min(chunk, rec.num_samples() - i);
-      std::vector<const float*> ppg, acc;
-      for (const auto& ch : rec.ppg) ppg.push_back(ch.data() + i);
-      for (const auto& ch : rec.acc) acc.push_back(ch.data() + i);
-      windower.push(ppg.data(), acc.data(), n);
-      drain(s);
-    }
-    windower.finish();
-    drain(s);
+    stream.replay(rec);  // a .mat file: through the same causal path in 1 s chunks
   }
-  sink.commit();
+  out.commit();
 }
 
 // ---------------------------------------------------------------------------- offline
 
-void run_offline(const PredictOptions& o, LoadedModel& m, const PreprocessConfig& cfg) {
+void run_offline(const PredictOptions& o, const Tracker& tracker) {
   if (o.input == "-") throw Error("stdin", "reading stdin needs --stream");
-  Recording rec = read_unlabelled(o.input, o.fs);
-  const size_t k_count = windows_that_fit(rec.num_samples(), rec.fs);
-  for (size_t k = 0; k < k_count; ++k)
-    rec.windows.push_back({static_cast<int>(k), k * cfg.step_s, 0.0});  // unlabelled
-  const WindowSet ws = make_windows({rec}, cfg);
-  for (const auto& [reason, n] : ws.dropped)
+  const OfflineTrack track = tracker.offline(read_unlabelled(o.input, o.fs));
+  for (const auto& [reason, n] : track.dropped)
     std::fprintf(stderr, "ppgkd: note: %zu windows have no estimate (%s)\n", n, reason.c_str());
-  std::vector<size_t> rows(ws.size());
-  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  std::vector<double> prob;
-  if (!rows.empty()) {
-    auto p =
-        torch::softmax(run_model(*m.net, ws, rows, 256).logits, 1).to(torch::kFloat64).contiguous();
-    prob.assign(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
-  }
-  std::vector<double> cadence;
-  if (o.acc.enabled) {
-    std::unique_ptr<WindowSet> acc_ws;
-    if (ws.channels < 4 && !rec.acc.empty()) {  // a PPG-only model: window the acc separately
-      PreprocessConfig acc_cfg = cfg;
-      acc_cfg.inputs = "ppg+acc";
-      acc_ws = std::make_unique<WindowSet>(make_windows({rec}, acc_cfg));
-    }
-    cadence = row_cadences(ws, rows, acc_ws.get(), cfg.fs, o.acc.min_share);
-  }
-  std::vector<double> hr, conf, tracked, tconf;
-  decode_rows("window", 0, 1, ws, rows, prob, &hr, &conf, cadence, o.acc.penalty());
-  const bool track = o.decode != "window";
-  if (track && !rows.empty())
-    decode_rows(o.decode, o.transition_scale, o.temperature, ws, rows, prob, &tracked, &tconf,
-                cadence, o.acc.penalty());
-  std::string csv = track ? "t_s,hr_bpm,confidence,tracked_bpm" : "t_s,hr_bpm,confidence";
-  csv += o.acc.enabled ? ",cadence_bpm\n" : "\n";
-  // One row per window that fits. A window make_windows dropped (it touches a missing sample) has
-  // no heart rate, as in --stream: hr_bpm (and tracked_bpm) nan, confidence 0, cadence 0.
-  for (size_t k = 0, i = 0; k < k_count; ++k) {
-    csv += fmt_num("%.2f", k * cfg.step_s);
-    if (i < rows.size() && ws.window[i] == static_cast<int>(k)) {
-      csv += "," + fmt_num("%.3f", hr[i]) + "," + fmt_num("%.4f", conf[i]);
-      if (track) csv += "," + fmt_num("%.3f", tracked[i]);
-      if (o.acc.enabled) csv += "," + fmt_num("%.1f", cadence[i]);
-      ++i;
-    } else {
-      csv += ",nan,0.0000";
-      if (track) csv += ",nan";
-      if (o.acc.enabled) csv += ",0.0";
-    }
-    csv += "\n";
-  }
+  const bool cadence = o.track.acc.enabled;
+  std::string csv = header_line(tracker.tracks(), cadence);
+  for (const TrackRow& r : track.rows) csv += format_row(r, tracker.tracks(), cadence);
   if (o.out.empty()) {
     std::fwrite(csv.data(), 1, csv.size(), stdout);
   } else {
@@ -378,28 +241,12 @@ void run_offline(const PredictOptions& o, LoadedModel& m, const PreprocessConfig
   }
 }
 
-void run_predict(const PredictOptions& given) {
-  PredictOptions o = given;
-  torch::set_num_threads(o.threads);
-  LoadedModel m = load_model_dir(o.model);
-  if (o.transition_scale < 0 || !std::isfinite(o.transition_scale))
-    throw Error("predict", "--transition-scale must be > 0 (or 0: the model's own)");
-  if (o.transition_scale == 0) o.transition_scale = recorded_transition_scale(m.info, nullptr);
-  PreprocessConfig cfg = m.preprocess;
-  std::vector<std::string> ignore;
-  if (o.stream || o.causal) {
-    cfg.causal = true;  // the streaming path cannot look ahead: knowingly causal
-    ignore.push_back("causal");
-  }
-  check_compatible(o.model, m, cfg, ignore);
-  if (o.stream) {
-    if (o.decode != "window" && o.decode != "online")
-      throw Error("predict", "--stream tracks online; --decode " + o.decode +
-                                 " needs the whole "
-                                 "recording");
-    run_stream(o, m, cfg);
+void run_predict(const PredictOptions& o) {
+  const Tracker tracker(o.model, o.track);
+  if (o.track.stream) {
+    run_stream(o, tracker);
   } else {
-    run_offline(o, m, cfg);
+    run_offline(o, tracker);
   }
 }
 
@@ -417,23 +264,23 @@ void setup_predict(CLI::App& app) {
                   "- for CSV on stdin (with --stream)")
       ->required();
   sub->add_option("--fs", o->fs, "Sampling rate of a CSV input, Hz");
-  sub->add_flag("--stream", o->stream,
+  sub->add_flag("--stream", o->track.stream,
                 "Causal streaming: rows t_s(window end),hr_bpm,confidence,tracked_bpm as each "
                 "window completes");
-  sub->add_flag("--causal", o->causal, "Offline with causal filters (matches --stream)");
-  sub->add_option("--decode", o->decode,
+  sub->add_flag("--causal", o->track.causal, "Offline with causal filters (matches --stream)");
+  sub->add_option("--decode", o->track.decode,
                   "Offline tracked_bpm column: window (none) | online | offline | viterbi")
       ->check(CLI::IsMember({"window", "online", "offline", "viterbi"}))
       ->capture_default_str();
-  sub->add_option("--transition-scale", o->transition_scale,
+  sub->add_option("--transition-scale", o->track.transition_scale,
                   "Laplacian scale of the HR change per 2 s step, BPM (0: the one fitted on the "
                   "model's training labels, recorded in model.json)")
       ->capture_default_str();
-  sub->add_option("--temperature", o->temperature, "Emission tempering: posterior^T")
+  sub->add_option("--temperature", o->track.temperature, "Emission tempering: posterior^T")
       ->capture_default_str();
   sub->add_option("--out", o->out, "Write the CSV here instead of stdout");
-  sub->add_option("--threads", o->threads, "Torch threads")->capture_default_str();
-  add_acc_options(sub, &o->acc);
+  sub->add_option("--threads", o->track.threads, "Torch threads")->capture_default_str();
+  add_acc_options(sub, &o->track.acc);
   sub->callback([o] { run_predict(*o); });
 }
 

@@ -6,7 +6,7 @@
 
 #include "analysis/validate_report.h"
 #include "cli/commands.h"
-#include "cli/estimates.h"
+#include "cli/estimate_options.h"
 
 namespace ppgkd::cli {
 
