@@ -1,4 +1,5 @@
-// `ppgkd data summary|windows --data DIR`: what the dataset readers find under a folder.
+// `ppgkd data summary|windows --data DATA`: what the dataset readers find under a folder (or the
+// synthetic generator, or a comma-separated list of those: data/data_spec.h, as every command).
 //   summary  per dataset: recordings, subjects, labelled windows, HR min/median/max, and the
 //            windows dropped with their reasons.
 //   windows  one CSV row per labelled window, in recording order:
@@ -16,7 +17,7 @@
 #include "cli/commands.h"
 #include "cli/summary.h"
 #include "common/atomic_file.h"
-#include "data/readers/readers.h"
+#include "data/data_spec.h"
 
 namespace ppgkd::cli {
 
@@ -120,13 +121,13 @@ std::string windows_csv(const std::vector<Recording>& recs) {
 }
 
 void run_summary(const DataOptions& opt) {
-  const std::vector<Recording> recs = load_recordings(opt.data_dir);
+  const std::vector<Recording> recs = load_data(opt.data_dir);
   const std::string text = data_summary_text(opt.data_dir, recs);
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
 void run_windows(const DataOptions& opt) {
-  const std::vector<Recording> recs = load_recordings(opt.data_dir);
+  const std::vector<Recording> recs = load_data(opt.data_dir);
   const std::string csv = windows_csv(recs);
   if (opt.out.empty()) {
     std::fwrite(csv.data(), 1, csv.size(), stdout);
@@ -134,6 +135,9 @@ void run_windows(const DataOptions& opt) {
     write_file_atomic(opt.out, csv);
   }
 }
+
+constexpr const char* kDataHelp =
+    "Dataset root (or a parent of several), synthetic[:SEED], or a comma-separated list";
 
 }  // namespace
 
@@ -144,16 +148,12 @@ void setup_data(CLI::App& app) {
 
   CLI::App* summary = data->add_subcommand(
       "summary", "Per dataset: recordings, subjects, windows, HR range, dropped windows");
-  summary->add_option("--data", opt->data_dir, "Dataset root, or a parent of several")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  summary->add_option("--data", opt->data_dir, kDataHelp)->required();
   summary->callback([opt] { run_summary(*opt); });
 
   CLI::App* windows = data->add_subcommand(
       "windows", "Every labelled window as CSV: dataset,recording,subject,window,t_start_s,hr_bpm");
-  windows->add_option("--data", opt->data_dir, "Dataset root, or a parent of several")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  windows->add_option("--data", opt->data_dir, kDataHelp)->required();
   windows->add_option("--out", opt->out, "Write the CSV here (atomically) instead of stdout");
   windows->callback([opt] { run_windows(*opt); });
 }

@@ -1,6 +1,8 @@
 #include "common/hash.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "common/error.h"
@@ -22,7 +24,9 @@ std::string to_hex(uint64_t v) {
   return buf;
 }
 
-std::string Hasher::hex() const { return to_hex(h_); }
+std::string Hasher::hex() const {
+  return to_hex(h_);
+}
 
 uint64_t hash_file(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
@@ -35,6 +39,41 @@ uint64_t hash_file(const std::string& path) {
   std::fclose(f);
   if (bad) throw Error(path, "read failed");
   return h.digest();
+}
+
+uint64_t hash_words(const char* p, size_t n, uint64_t h) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;  // odd, so multiplying is invertible mod 2^64
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 32;
+  }
+  for (; i < n; ++i) {
+    h = (h ^ static_cast<unsigned char>(p[i])) * kMul;
+    h ^= h >> 32;
+  }
+  return h;
+}
+
+uint64_t hash_file_words(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
+  std::vector<char> buf(1 << 20);  // a multiple of 8 bytes: chunks end on word boundaries
+  uint64_t h = kWordHashSeed;
+  for (;;) {
+    size_t got = 0, n;
+    while (got < buf.size() && (n = std::fread(buf.data() + got, 1, buf.size() - got, f)) > 0) {
+      got += n;
+    }
+    h = hash_words(buf.data(), got, h);
+    if (got < buf.size()) break;
+  }
+  const bool bad = std::ferror(f);
+  std::fclose(f);
+  if (bad) throw Error(path, "read failed");
+  return h;
 }
 
 }  // namespace ppgkd

@@ -22,6 +22,18 @@ class Hasher {
 // Hash of a file's bytes; throws Error naming the file when it cannot be read.
 uint64_t hash_file(const std::string& path);
 
+// Bulk hashing a word at a time, for payload checksums and file contents: the byte-wise FNV-1a
+// above runs at ~0.7 GB/s, and caches are checked on every run. Each step h = mix((h ^ w) * odd)
+// is a bijection of h for a fixed word, so changing any one word (hence any one byte) always
+// changes the result; the xor-shift carries high bits into low ones, which a bare multiply never
+// does (two sign-bit flips in a row would otherwise cancel). Continue a hash by passing its value
+// as `h`; start from kWordHashSeed.
+constexpr uint64_t kWordHashSeed = 0x243F6A8885A308D3ull;
+uint64_t hash_words(const char* p, size_t n, uint64_t h);
+// hash_words of a file's bytes from kWordHashSeed (streamed, so the words line up as if the file
+// were hashed in one piece); throws Error naming the file when it cannot be read.
+uint64_t hash_file_words(const std::string& path);
+
 std::string to_hex(uint64_t v);
 
 }  // namespace ppgkd

@@ -1,10 +1,9 @@
-// The window cache (see cache.h): keys, fingerprints, the binary format and load-or-build.
+// The window cache (see cache.h): keys, the binary format and load-or-build.
 #include "data/cache.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,8 +12,6 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/hash.h"
-#include "data/readers/readers.h"
-#include "data/synthetic/synthetic.h"
 
 namespace ppgkd {
 
@@ -92,52 +89,10 @@ class Reader {
   const std::string& where_;
 };
 
-// Bulk hashing (payload checksum, file contents) a word at a time: common/hash.h's byte-wise
-// FNV-1a runs at ~0.7 GB/s, and the cache is checked on every run. Each step
-// h = mix((h ^ w) * odd) is a bijection of h for a fixed word, so changing any one word (hence
-// any one byte) always changes the result; the xor-shift carries high bits into low ones, which
-// a bare multiply never does (two sign-bit flips in a row would otherwise cancel).
-uint64_t hash_words(const char* p, size_t n, uint64_t h) {
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;  // odd, so multiplying is invertible mod 2^64
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    h = (h ^ w) * kMul;
-    h ^= h >> 32;
-  }
-  for (; i < n; ++i) {
-    h = (h ^ static_cast<unsigned char>(p[i])) * kMul;
-    h ^= h >> 32;
-  }
-  return h;
-}
-
-constexpr uint64_t kHashSeed = 0x243F6A8885A308D3ull;
-
+// The payload checksum: common/hash.h's word-wise hash (the byte-wise FNV-1a is too slow for a
+// cache checked on every run).
 uint64_t checksum(const char* p, size_t n) {
-  return hash_words(p, n, kHashSeed);
-}
-
-// Content hash of a file, streamed in chunks that are a multiple of 8 bytes so the words line up
-// as if the file were hashed in one piece.
-uint64_t hash_file_words(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<char> buf(1 << 20);
-  uint64_t h = kHashSeed;
-  for (;;) {
-    size_t got = 0, n;
-    while (got < buf.size() && (n = std::fread(buf.data() + got, 1, buf.size() - got, f)) > 0) {
-      got += n;
-    }
-    h = hash_words(buf.data(), got, h);
-    if (got < buf.size()) break;
-  }
-  const bool bad = std::ferror(f);
-  std::fclose(f);
-  if (bad) throw Error(path, "read failed");
-  return h;
+  return hash_words(p, n, kWordHashSeed);
 }
 
 // The header's fields once magic and version have been checked.
@@ -273,39 +228,6 @@ WindowSet parse_windows(const std::string& bytes, const std::string& expected_ke
 
 // ---------------------------------------------------------------------------- keys
 
-namespace {
-
-// Hash of (relative path, size, content) of every regular file below a folder.
-std::string directory_fingerprint(const std::string& data_root) {
-  std::error_code ec;
-  const fs::path root(data_root);
-  if (!fs::exists(root, ec)) throw Error(data_root, "data root does not exist");
-  std::vector<std::pair<std::string, fs::path>> files;  // (relative path, path)
-  if (fs::is_regular_file(root, ec)) {
-    files.emplace_back(root.filename().generic_string(), root);
-  } else {
-    fs::recursive_directory_iterator it(root, ec), end;
-    if (ec) throw Error(data_root, "cannot list directory: " + ec.message());
-    for (; it != end; it.increment(ec)) {
-      if (ec) throw Error(data_root, "cannot list directory: " + ec.message());
-      if (it->is_regular_file(ec)) {
-        files.emplace_back(fs::relative(it->path(), root).generic_string(), it->path());
-      }
-    }
-  }
-  std::sort(files.begin(), files.end());
-  Hasher h;
-  for (const auto& [rel, path] : files) {
-    const uint64_t size = fs::file_size(path, ec);
-    if (ec) throw Error(path.string(), "cannot stat: " + ec.message());
-    const uint64_t content = hash_file_words(path.string());
-    h.update(rel).update("\0", 1).update(&size, sizeof size).update(&content, sizeof content);
-  }
-  return h.hex();
-}
-
-}  // namespace
-
 std::string window_cache_key(const std::string& fingerprint, const PreprocessConfig& cfg) {
   Hasher h;
   h.update("ppgkd window cache ").update(std::to_string(kWindowCacheVersion)).update(" ");
@@ -364,75 +286,12 @@ WindowSet load_or_build_windows(const std::string& path, const std::string& key,
   return ws;
 }
 
-namespace {
-
-// One entry of a data specification: a folder, or the synthetic default with an optional seed.
-struct DataSource {
-  std::string fingerprint;
-  std::function<std::vector<Recording>()> load;
-};
-
-DataSource resolve_source(const std::string& entry) {
-  if (entry == "synthetic" || entry.rfind("synthetic:", 0) == 0) {
-    SyntheticConfig sc;
-    if (entry != "synthetic") {
-      const std::string seed = entry.substr(std::string("synthetic:").size());
-      if (seed.empty() || seed.size() > 19 ||
-          !std::all_of(seed.begin(), seed.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        throw Error(entry, "synthetic seed must be a non-negative integer");
-      }
-      sc.seed = std::stoull(seed);
-    }
-    std::string fingerprint =
-        Hasher()
-            .update(fmt::format("synthetic seed={} subjects={} recordings={} "
-                                "duration={} fs={} motion={} noise={}",
-                                sc.seed, sc.subjects, sc.recordings_per_subject, sc.duration_s,
-                                sc.fs, sc.motion_scale, sc.noise_scale))
-            .hex();
-    return {fingerprint, [sc] { return make_synthetic(sc); }};
-  }
-  return {directory_fingerprint(entry), [entry] { return load_recordings(entry); }};
-}
-
-// "a,b,c" -> the sources of a, b and c; their recordings are pooled in that order.
-DataSource resolve_data(const std::string& data) {
-  std::vector<std::string> entries;
-  size_t start = 0;
-  while (true) {
-    size_t comma = data.find(',', start);
-    entries.push_back(data.substr(start, comma == std::string::npos ? comma : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (entries.size() == 1) return resolve_source(entries[0]);
-  std::vector<DataSource> sources;
-  Hasher h;
-  for (const std::string& e : entries) {
-    if (e.empty()) throw Error(data, "empty entry in the data list");
-    sources.push_back(resolve_source(e));
-    h.update(sources.back().fingerprint).update(",");
-  }
-  return {h.hex(), [sources] {
-            std::vector<Recording> all;
-            for (const DataSource& s : sources) {
-              std::vector<Recording> recs = s.load();
-              for (Recording& r : recs) all.push_back(std::move(r));
-            }
-            return all;
-          }};
-}
-
-}  // namespace
-
 WindowSet load_windows(const std::string& data_root, const PreprocessConfig& cfg,
                        const std::string& cache_dir, CacheInfo* info) {
   cfg.validate();
-  DataSource source = resolve_data(data_root);
-  const std::string& fingerprint = source.fingerprint;
-  auto& load = source.load;
+  const std::string fingerprint = data_fingerprint(data_root);
   const std::string key = window_cache_key(fingerprint, cfg);
-  auto build = [&] { return make_windows(load(), cfg); };
+  auto build = [&] { return make_windows(load_data(data_root), cfg); };
   if (info) info->fingerprint = fingerprint;
   if (cache_dir.empty()) {
     if (info) {
@@ -445,14 +304,6 @@ WindowSet load_windows(const std::string& data_root, const PreprocessConfig& cfg
   }
   const std::string path = (fs::path(cache_dir) / ("windows-" + key + ".ppgcache")).string();
   return load_or_build_windows(path, key, build, info);
-}
-
-std::string data_fingerprint(const std::string& data) {
-  return resolve_data(data).fingerprint;
-}
-
-std::vector<Recording> load_data(const std::string& data) {
-  return resolve_data(data).load();
 }
 
 }  // namespace ppgkd

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "data/data_spec.h"  // the data specification: data_fingerprint, load_data
 #include "data/preprocess.h"
 
 namespace ppgkd {
@@ -53,14 +54,5 @@ WindowSet load_or_build_windows(const std::string& path, const std::string& key,
 std::string serialise_windows(const WindowSet& ws, const std::string& key);
 WindowSet parse_windows(const std::string& bytes, const std::string& expected_key,
                         const std::string& where);
-
-// Data fingerprint of a data specification as load_windows takes it: for a folder, a hash of
-// (relative path, size, content hash) of every regular file below it; for "synthetic[:SEED]", a
-// hash of the generator config; for a comma-separated list, a hash of its entries' fingerprints.
-std::string data_fingerprint(const std::string& data_root);
-
-// The recordings of a data specification as load_windows takes it (a folder, "synthetic[:SEED]"
-// or a comma-separated list of those, pooled in order), uncached.
-std::vector<Recording> load_data(const std::string& data_root);
 
 }  // namespace ppgkd

@@ -11,7 +11,9 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/hash.h"
-#include "data/cache.h"
+#include "data/data_spec.h"
+#include "data/preprocess.h"
+#include "models/model_spec.h"
 
 namespace ppgkd {
 
@@ -71,6 +73,11 @@ SweepPlan SweepPlan::from_json(const nlohmann::json& j, const std::string& where
   p.name = get_string(j, "name", where, p.name);
   if (!j.contains("data")) throw Error(where, "\"data\" is required");
   p.data = get_string(j, "data", where, "");
+  try {
+    parse_data_spec(p.data);  // the children's parser: a bad "synthetic:x" fails the plan now
+  } catch (const Error& e) {
+    throw Error(where, std::string("\"data\": ") + e.what());
+  }
   p.inputs = get_string(j, "inputs", where, p.inputs);
   if (p.inputs != "ppg" && p.inputs != "ppg+acc")
     throw Error(where, "\"inputs\" must be \"ppg\" or \"ppg+acc\"");
@@ -254,8 +261,17 @@ std::vector<int> SweepPlan::folds_to_run() const {
 // ============================================================================ expansion
 
 std::string plan_data_fingerprint(const SweepPlan& plan) {
-  if (plan.data == "synthetic" || plan.data.rfind("synthetic:", 0) == 0) return plan.data;
   return data_fingerprint(plan.data);
+}
+
+std::string canonical_model(const std::string& model, const std::string& inputs) {
+  PreprocessConfig pre;  // the children's window shape: the default rate and window, these inputs
+  pre.inputs = inputs;
+  try {
+    return ModelSpec::parse(resolve_spec(model), pre.channels(), pre.length()).str();
+  } catch (const Error&) {
+    return model;
+  }
 }
 
 namespace {
@@ -338,7 +354,7 @@ std::vector<PlannedRun> expand_plan(const SweepPlan& plan, const std::string& fi
         r.seed = seed;
         r.config = common;
         r.config.update({{"kind", "teacher"},
-                         {"model", t},
+                         {"model", canonical_model(t, plan.inputs)},
                          {"fold", fold},
                          {"seed", seed},
                          {"train", teacher_flags},
@@ -366,7 +382,7 @@ std::vector<PlannedRun> expand_plan(const SweepPlan& plan, const std::string& fi
               r.seed = seed;
               r.config = common;
               r.config.update({{"kind", "student"},
-                               {"model", s},
+                               {"model", canonical_model(s, plan.inputs)},
                                {"family", ladder.family},
                                {"strategy", st.name},
                                {"strategy_params", st.params},

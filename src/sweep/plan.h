@@ -2,14 +2,15 @@
 // strategies of a capacity study, read from a JSON or TOML file and expanded into runs. Teacher
 // runs come first (teacher x fold x seed), then student runs (student x strategy x teacher x fold x
 // seed; strategy "none" trains from scratch, needs no teacher and is therefore shared by all
-// teachers). A run's key hashes its resolved config, the data fingerprint and the code version, so
-// the same run is recognised across restarts, shards and machines. Not here: executing runs
-// (runner.h) or remembering results (store.h).
+// teachers). A run's key hashes its resolved config (its models as canonical specs, so a ladder
+// rung and the spec it stands for are one run), the data fingerprint (the one its children record)
+// and the code version, so the same run is recognised across restarts, shards and machines. Not
+// here: executing runs (runner.h) or remembering results (store.h).
 //
 // Plan file (JSON; every key but "data", "teachers"/"students" and "strategies" is optional):
 //   {
 //     "name": "headline",
-//     "data": "/path/to/data" | "synthetic" | "synthetic:SEED",
+//     "data": "/path/to/data" | "synthetic" | "synthetic:SEED" | "DIR,synthetic:3",  // data_spec.h
 //     "inputs": "ppg+acc",            "cache": "/path/to/window/cache",
 //     "folds": 4, "fold_list": [0, 1], "split_seed": 1, "seeds": [1, 2],
 //     "group_size": 16,               // students trained together per process (see runner.h)
@@ -102,9 +103,14 @@ struct PlannedRun {
   std::vector<std::string> args;  // child arguments without --out/--teacher/--threads
 };
 
-// Data fingerprint for run keys: data_fingerprint(root) for a directory, the string itself for
-// "synthetic[:SEED]" (the generator's code is covered by the code version).
+// Data fingerprint for run keys: data_fingerprint(plan.data) (data/data_spec.h), the fingerprint
+// every child computes for its --data and records in its model.json.
 std::string plan_data_fingerprint(const SweepPlan& plan);
+
+// The canonical spec string (ModelSpec::str) of a plan's model for `inputs` ("ppg" or "ppg+acc"),
+// ladder rungs and their overrides resolved ("r3" -> "resnet1d:stem=..."): what run keys hash. A
+// model that does not parse comes back as written (the plan check refuses it, naming the run).
+std::string canonical_model(const std::string& model, const std::string& inputs);
 
 // Expands the plan: teachers first, then students; duplicate runs (scratch students shared by
 // several teachers) appear once. Throws Error("plan", ...) when the plan expands to no runs.

@@ -3,6 +3,8 @@
 #   2. a folder with a non-MAT .mat:  exit 1, the error names the file
 #   3. a tiny BIDMC folder:           exit 0, the CSV written to --out equals hand-computed rows
 #   4. summary on the same folder:    exit 0, the bidmc line counts 1 recording and 2 windows
+#   5. --data as every command takes it (data/data_spec.h): synthetic:3, and a list pooling the
+#      BIDMC folder and synthetic:3; a bad seed is refused naming the entry
 cmake_minimum_required(VERSION 3.18)
 
 function(expect_eq what got want)
@@ -62,4 +64,23 @@ expect_eq("bidmc summary: exit status" "${rc}" "0")
 if(NOT out MATCHES "\nbidmc +1 +1 +2 +63\\.5 +64\\.5 +65\\.5 +0\n")
   message(FATAL_ERROR "bidmc summary: unexpected output:\n${out}")
 endif()
-message(STATUS "ppgkd data commands: 4 passed")
+# 5. The synthetic generator: 24 subjects of one 300 s recording each, so 24 x ((300 - 8) / 2 + 1)
+#    = 24 x 147 = 3528 windows; pooled with the BIDMC folder, 25 recordings and 3530 windows.
+execute_process(COMMAND "${PPGKD}" data summary --data synthetic:3
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+expect_eq("synthetic summary: exit status" "${rc}" "0")
+if(NOT out MATCHES "\nsynthetic +24 +24 +3528 ")
+  message(FATAL_ERROR "synthetic summary: unexpected output:\n${out}${err}")
+endif()
+execute_process(COMMAND "${PPGKD}" data summary --data "${WORK}/bidmc,synthetic:3"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+expect_eq("pooled summary: exit status" "${rc}" "0")
+if(NOT out MATCHES "\nbidmc +1 +1 +2 .*\nsynthetic +24 +24 +3528 .*\ntotal +25 +25 +3530 ")
+  message(FATAL_ERROR "pooled summary: unexpected output:\n${out}${err}")
+endif()
+execute_process(COMMAND "${PPGKD}" data windows --data "${WORK}/bidmc,synthetic:x"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+expect_eq("bad seed: exit status" "${rc}" "1")
+expect_eq("bad seed: stderr" "${err}"
+  "ppgkd: error: synthetic:x: synthetic seed must be a non-negative integer\n")
+message(STATUS "ppgkd data commands: 5 passed")

@@ -26,6 +26,33 @@ TEST(Hash, Fnv1aKnownVectors) {
   EXPECT_EQ(to_hex(0xabcull), "0000000000000abc");
 }
 
+// The word hash by hand: one little-endian word, then one tail byte, each step
+// h = (h ^ x) * 0x9E3779B97F4A7C15; h ^= h >> 32 (mod 2^64).
+TEST(Hash, WordHashByHand) {
+  const uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const char bytes[9] = {1, 0, 0, 0, 0, 0, 0, 0, 2};
+  uint64_t h = kWordHashSeed ^ 1;  // the word 0x0000000000000001
+  h *= kMul;
+  h ^= h >> 32;
+  h = (h ^ 2) * kMul;
+  h ^= h >> 32;
+  EXPECT_EQ(hash_words(bytes, 9, kWordHashSeed), h);
+  EXPECT_EQ(hash_words(bytes, 0, 7), 7u);  // nothing to mix
+}
+
+// A file is hashed in 1 MiB chunks: the result must not depend on where the chunks end.
+TEST(Hash, FileWordHashIsTheHashOfTheWholeFile) {
+  const std::string dir = testing::scratch_dir();
+  std::string content((1 << 20) * 2 + 13, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>((i * 131 + 7) % 251);
+  write_file_atomic(dir + "/f", content);
+  EXPECT_EQ(hash_file_words(dir + "/f"), hash_words(content.data(), content.size(), kWordHashSeed));
+  content[(1 << 20) + 3] ^= 1;  // one bit, in the second chunk
+  write_file_atomic(dir + "/g", content);
+  EXPECT_NE(hash_file_words(dir + "/g"), hash_file_words(dir + "/f"));
+  EXPECT_THROW(hash_file_words(dir + "/missing"), Error);
+}
+
 TEST(AtomicFile, WritesReadsAndLeavesNoTemporary) {
   std::string dir = testing::scratch_dir();
   std::string path = dir + "/sub/out.txt";

@@ -3,12 +3,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "data/cache.h"
 #include "sweep/child.h"
 #include "sweep/plan.h"
 #include "sweep/store.h"
@@ -79,6 +82,79 @@ TEST(SweepPlan, KeysDependOnConfigDataAndCode) {
   auto j = tiny_plan();
   j["train"]["epochs"] = 2;
   EXPECT_NE(a[0].key, expand_plan(SweepPlan::from_json(j, "p"), "fp", "abc")[0].key);
+}
+
+// A ladder rung and the spec it stands for are one run: the key hashes the canonical spec. The
+// specs below are the ladder's (model_spec.cpp) written with their keys in another order and the
+// default blocks=1 left out, so only resolution and canonical form can make them agree.
+TEST(SweepPlan, RungsKeyTheSameRunsAsTheirSpecs) {
+  const std::string r1 = "resnet1d:k=3,stages=3-3-4-4-4,stem=3";
+  const std::string r5 = "resnet1d:stages=8-12-16-32-48,k=7,stem=8";
+  const std::string r6k5 = "resnet1d:stem=8,stages=8-16-24-48-64,k=5";
+  EXPECT_EQ(canonical_model("r1", "ppg+acc"), "resnet1d:stem=3,stages=3-3-4-4-4,blocks=1,k=3");
+  EXPECT_EQ(canonical_model(r1, "ppg+acc"), canonical_model("r1", "ppg+acc"));
+  EXPECT_EQ(canonical_model("r6,k=5", "ppg"), canonical_model(r6k5, "ppg"));
+  EXPECT_EQ(canonical_model("m4", "ppg"), "mlp:hidden=64-64");
+  EXPECT_EQ(canonical_model("fake:1000", "ppg"), "fake:1000");  // not a spec: as written
+  EXPECT_EQ(canonical_model("r99", "ppg"), "r99");              // refused by the plan check
+
+  auto rungs = tiny_plan();
+  rungs["teachers"] = {"r5", "r6,k=5"};
+  rungs["students"] = {{"resnet", {"r1"}}, {"mlp", {"m4"}}};
+  auto specs = rungs;
+  specs["teachers"] = {r5, r6k5};
+  specs["students"] = {{"resnet", {r1}}, {"mlp", {"mlp:hidden=64-64"}}};
+  const auto a = expand_plan(SweepPlan::from_json(rungs, "a.json"), "fp", "abc");
+  const auto b = expand_plan(SweepPlan::from_json(specs, "b.json"), "fp", "abc");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].key, b[i].key) << a[i].model << " vs " << b[i].model;
+    EXPECT_EQ(a[i].teacher_key, b[i].teacher_key);
+  }
+  EXPECT_EQ(a[0].model, "r5");  // the run still shows the model as the plan wrote it
+  EXPECT_EQ(b[0].model, r5);
+
+  // Another spec is another run: r2 for r1 changes exactly the r1 students, 2 folds x 2 seeds x
+  // (scratch + dkd from each of 2 teachers) = 12 runs.
+  auto other = rungs;
+  other["students"] = {{"resnet", {"r2"}}, {"mlp", {"m4"}}};
+  const auto c = expand_plan(SweepPlan::from_json(other, "c.json"), "fp", "abc");
+  ASSERT_EQ(c.size(), a.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].key != c[i].key, a[i].model == "r1") << i;
+    differ += a[i].key != c[i].key;
+  }
+  EXPECT_EQ(differ, 12u);
+}
+
+// The sweep keys its runs on the data fingerprint its children record: the one load_windows
+// reports (CacheInfo::fingerprint, written to model.json), for every form of "data".
+TEST(SweepPlan, DataFingerprintIsTheChildrens) {
+  auto j = tiny_plan();
+  std::vector<std::string> datas = {"synthetic", "synthetic:5", "synthetic:5,synthetic:6"};
+  const std::string real = testing::real_data_root();
+  if (real.empty()) {
+    const char* req = std::getenv("PPGKD_REQUIRE_DATA");
+    if (req && std::string(req) == "1") ADD_FAILURE() << "real data required but absent";
+    std::printf("note: real data absent; the folder cases are not run (set PPGKD_DATA)\n");
+  } else {
+    datas.push_back(real + "/ieee_spc2015");
+    datas.push_back(real + "/ieee_spc2015,synthetic:5");
+  }
+  for (const std::string& data : datas) {
+    j["data"] = data;
+    const auto plan = SweepPlan::from_json(j, "plan.json");
+    CacheInfo child;
+    load_windows(data, PreprocessConfig{}, "", &child);
+    EXPECT_EQ(plan_data_fingerprint(plan), child.fingerprint) << data;
+    EXPECT_EQ(child.fingerprint.size(), 16u);
+  }
+  j["data"] = "synthetic:x";  // the children's parser, when the plan loads
+  EXPECT_EQ(expect_error(j),
+            "plan.json: \"data\": synthetic:x: synthetic seed must be a non-negative integer");
+  j["data"] = "synthetic,";
+  EXPECT_EQ(expect_error(j), "plan.json: \"data\": synthetic,: empty entry in the data list");
 }
 
 TEST(SweepPlan, ArgumentsCarryFlagsTeacherAndOneThread) {
