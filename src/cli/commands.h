@@ -10,6 +10,9 @@ namespace ppgkd::cli {
 
 void setup_data(CLI::App& app);
 void setup_demo(CLI::App& app);
+// The sweep's report and budget advice read its store: no libtorch, built in every configuration.
+void setup_report(CLI::App& app);
+void setup_recommend(CLI::App& app);
 #ifdef PPGKD_WITH_TORCH
 void setup_models(CLI::App& app);
 void setup_train(CLI::App& app);
@@ -22,8 +25,6 @@ void setup_group(CLI::App& app);
 void setup_ensemble(CLI::App& app);
 void setup_export(CLI::App& app);
 void setup_sweep(CLI::App& app);
-void setup_report(CLI::App& app);
-void setup_recommend(CLI::App& app);
 
 // Checks a sweep child's command line (`train ...` or `distill ...`, as the sweep runs it) the way
 // the child would before doing any work, without running it: options CLI11 rejects, the training

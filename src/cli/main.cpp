@@ -26,9 +26,9 @@ int main(int argc, char** argv) {
   ppgkd::cli::setup_ensemble(app);
   ppgkd::cli::setup_export(app);
   ppgkd::cli::setup_sweep(app);
+#endif
   ppgkd::cli::setup_report(app);
   ppgkd::cli::setup_recommend(app);
-#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
