@@ -13,6 +13,7 @@
 
 #include "analysis/stats.h"
 #include "analysis/sweep_report.h"
+#include "common/csv.h"
 #include "common/error.h"
 #include "sweep/store.h"
 
@@ -162,67 +163,21 @@ SweepResults load_sweep_results(const std::string& sweep_dir) {
 
 // ============================================================================ M4 measurements
 
-namespace {
-
-// The fields of one CSV line: comma-separated, a field in double quotes may hold commas and
-// doubled quotes. Throws Error(where, ...) on an unterminated quote.
-std::vector<std::string> csv_split(const std::string& line, const std::string& where) {
-  std::vector<std::string> out(1);
-  bool quoted = false, was_quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char ch = line[i];
-    if (quoted) {
-      if (ch != '"') {
-        out.back() += ch;
-      } else if (i + 1 < line.size() && line[i + 1] == '"') {
-        out.back() += '"';
-        ++i;
-      } else {
-        quoted = false;
-      }
-    } else if (ch == ',') {
-      out.emplace_back();
-      was_quoted = false;
-    } else if (ch == '"' && out.back().empty() && !was_quoted) {
-      quoted = was_quoted = true;
-    } else {
-      out.back() += ch;
-    }
-  }
-  if (quoted) throw Error(where, "unterminated quoted field");
-  return out;
-}
-
-}  // namespace
-
 std::map<std::string, M4Measurements> read_m4_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path, "cannot open the M4 measurements (bench/m4_ladder.sh's CSV)");
+  if (!std::ifstream(path))
+    throw Error(path, "cannot open the M4 measurements (bench/m4_ladder.sh's CSV)");
+  CsvReader csv(path);  // the header; ragged rows and quotes are its errors
   const std::vector<std::string> required = {
       "rung", "spec", "quant", "weight_bytes", "blob_bytes",  "arena_bytes",
       "fits", "text", "data",  "bss",          "stack_bytes", "instr_per_inference"};
-  std::map<std::string, size_t> col;
-  std::vector<std::string> header;
+  std::map<std::string, int> col;
+  for (const auto& c : required) col[c] = csv.require(c);
   std::map<std::string, M4Measurements> out;
   std::map<std::string, size_t> first_line;  // "spec|quant" -> line
-  std::string line;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string where = fmt::format("{}:{}", path, n);
-    if (n == 1) {
-      header = csv_split(line, where);
-      for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
-      for (const auto& c : required)
-        if (!col.count(c)) throw Error(where, "missing column '" + c + "'");
-      continue;
-    }
-    if (line.empty()) continue;
-    const auto f = csv_split(line, where);
-    if (f.size() != header.size())
-      throw Error(where, fmt::format("{} fields, the header has {}", f.size(), header.size()));
-    auto field = [&](const std::string& c) -> const std::string& { return f[col.at(c)]; };
+  while (csv.next()) {
+    const size_t n = csv.line();
+    const std::string where = csv.at();
+    auto field = [&](const std::string& c) -> const std::string& { return csv.field(col.at(c)); };
     // A non-negative integer, or -1 for an empty field when `optional`.
     auto integer = [&](const std::string& c, bool optional) -> int64_t {
       const auto& v = field(c);
@@ -258,7 +213,6 @@ std::map<std::string, M4Measurements> read_m4_csv(const std::string& path) {
                   fmt::format("spec '{}' quant {} is already on line {}", spec, quant, it->second));
     (quant == "int8" ? out[spec].int8 : out[spec].f32) = m;
   }
-  if (n == 0) throw Error(path, "empty file (no header line)");
   return out;
 }
 

@@ -35,13 +35,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/estimate_options.h"
 #include "common/atomic_file.h"
+#include "common/csv.h"
 #include "common/error.h"
 #include "data/readers/readers.h"
 #include "eval/track.h"
@@ -56,22 +57,12 @@ struct PredictOptions {
   TrackOptions track;
 };
 
-std::string lower_trim(std::string s) {
-  const auto a = s.find_first_not_of(" \t\r\""), b = s.find_last_not_of(" \t\r\"");
-  s = a == std::string::npos ? "" : s.substr(a, b - a + 1);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> f;
-  size_t start = 0;
-  for (;;) {
-    const size_t comma = line.find(',', start);
-    f.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) return f;
-    start = comma + 1;
-  }
+bool is_csv_input(const std::string& input) {
+  if (input == "-") return true;
+  if (input.size() < 4) return false;
+  std::string ext = input.substr(input.size() - 4);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".csv";
 }
 
 std::string fmt_num(const char* format, double v) {
@@ -134,52 +125,28 @@ class RowSink {
   FILE* file_ = nullptr;
 };
 
-// The columns of a CSV stream, from its header line.
-struct CsvHeader {
+// The columns of a CSV input: ppg and, all or none, acc_x, acc_y, acc_z.
+struct CsvInput {
   int ppg = -1, acc[3] = {-1, -1, -1};
   bool has_acc() const { return acc[0] >= 0; }
 };
 
-CsvHeader read_csv_header(std::istream& in, const std::string& where) {
-  std::string line;
-  if (!std::getline(in, line)) throw Error(where, "CSV is empty (a header line is needed)");
-  const auto names = split_csv(line);
-  CsvHeader h;
-  for (size_t i = 0; i < names.size(); ++i) {
-    const std::string n = lower_trim(names[i]);
-    if (n == "ppg") h.ppg = static_cast<int>(i);
-    for (int a = 0; a < 3; ++a)
-      if (n == std::string("acc_") + "xyz"[a]) h.acc[a] = static_cast<int>(i);
-  }
-  if (h.ppg < 0) throw Error(where, "CSV header has no 'ppg' column");
-  const int acc_present = (h.acc[0] >= 0) + (h.acc[1] >= 0) + (h.acc[2] >= 0);
+CsvInput csv_input_columns(const CsvReader& csv) {
+  CsvInput c;
+  c.ppg = csv.require("ppg");
+  for (int a = 0; a < 3; ++a) c.acc[a] = csv.find(std::string("acc_") + "xyz"[a]);
+  const int acc_present = (c.acc[0] >= 0) + (c.acc[1] >= 0) + (c.acc[2] >= 0);
   if (acc_present != 0 && acc_present != 3)
-    throw Error(where, "CSV has some but not all of the columns acc_x, acc_y, acc_z");
-  return h;
+    throw Error(csv.where(), "CSV has some but not all of the columns acc_x, acc_y, acc_z");
+  return c;
 }
 
-// Reads CSV samples line by line from `in` (after its header), pushing each as it arrives.
-void stream_csv(std::istream& in, const std::string& where, const CsvHeader& h,
-                TrackStream& stream) {
-  std::string line;
-  size_t line_no = 1;
+// Reads the CSV's samples record by record, pushing each as it arrives.
+void stream_csv(CsvReader& csv, const CsvInput& c, TrackStream& stream) {
+  const int cols[4] = {c.ppg, c.acc[0], c.acc[1], c.acc[2]};
   float v[4];
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (lower_trim(line).empty()) continue;
-    const auto f = split_csv(line);
-    const int cols[4] = {h.ppg, h.acc[0], h.acc[1], h.acc[2]};
-    for (int c = 0; c < (h.has_acc() ? 4 : 1); ++c) {
-      const std::string t = cols[c] < static_cast<int>(f.size()) ? lower_trim(f[cols[c]]) : "";
-      if (t.empty() || t == "nan") {
-        v[c] = NAN;
-        continue;
-      }
-      char* end = nullptr;
-      v[c] = std::strtof(t.c_str(), &end);
-      if (end != t.c_str() + t.size())
-        throw Error(where + ":" + std::to_string(line_no), "not a number: '" + t + "'");
-    }
+  while (csv.next()) {
+    for (int k = 0; k < (c.has_acc() ? 4 : 1); ++k) v[k] = static_cast<float>(csv.number(cols[k]));
     const float* ppg_ptr[1] = {&v[0]};
     const float* acc_ptr[3] = {&v[1], &v[2], &v[3]};
     stream.push(ppg_ptr, acc_ptr, 1);
@@ -190,21 +157,20 @@ void stream_csv(std::istream& in, const std::string& where, const CsvHeader& h,
 // Everything that can be checked before the first row is: the rate, the input and its header (or
 // the whole .mat file), the windowing; only then is --out opened.
 void run_stream(const PredictOptions& o, const Tracker& tracker) {
-  const bool is_csv = o.input == "-" || (o.input.size() > 4 &&
-                                         lower_trim(o.input.substr(o.input.size() - 4)) == ".csv");
-  const std::string where = o.input == "-" ? "stdin" : o.input;
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  CsvHeader header;
+  const bool is_csv = is_csv_input(o.input);
+  std::unique_ptr<CsvReader> csv;
+  CsvInput columns;
   Recording rec;  // a .mat input, read whole
   if (is_csv) {
     if (!(o.fs > 0)) throw Error(o.input, "a CSV input needs its sampling rate (--fs HZ)");
-    if (o.input != "-") {
-      file.open(o.input);
-      if (!file) throw Error(o.input, "no such file");
-      in = &file;
+    if (o.input == "-") {
+      csv = std::make_unique<CsvReader>(std::cin, "stdin");
+    } else {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(o.input, ec)) throw Error(o.input, "no such file");
+      csv = std::make_unique<CsvReader>(o.input);
     }
-    header = read_csv_header(*in, where);
+    columns = csv_input_columns(*csv);
   } else {
     rec = read_unlabelled(o.input, o.fs);
   }
@@ -212,12 +178,12 @@ void run_stream(const PredictOptions& o, const Tracker& tracker) {
   RowSink* sink = nullptr;  // opened once the stream is set up
   auto emit = [&](const TrackRow& r) { sink->write(format_row(r, true, cadence)); };
   TrackStream stream(tracker, is_csv ? o.fs : rec.fs, is_csv ? 1 : static_cast<int>(rec.ppg.size()),
-                     is_csv ? header.has_acc() : !rec.acc.empty(), emit);
+                     is_csv ? columns.has_acc() : !rec.acc.empty(), emit);
   RowSink out(o.out);
   sink = &out;
   out.write(header_line(true, cadence));
   if (is_csv) {
-    stream_csv(*in, where, header, stream);
+    stream_csv(*csv, columns, stream);
   } else {
     stream.replay(rec);  // a .mat file: through the same causal path in 1 s chunks
   }

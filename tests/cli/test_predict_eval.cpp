@@ -260,9 +260,9 @@ TEST(CliPredict, StreamOutFileIsReplacedOnlyByAFinishedStream) {
   const std::string base = "predict --model " + model + " --stream --out " + out + " --input ";
   const std::vector<std::pair<std::string, std::string>> failing = {
       {dir + "/nofs.csv", dir + "/nofs.csv: a CSV input needs its sampling rate (--fs HZ)"},
-      {dir + "/noppg.csv --fs 125", dir + "/noppg.csv: CSV header has no 'ppg' column"},
+      {dir + "/noppg.csv --fs 125", dir + "/noppg.csv:1: missing column 'ppg' (columns: pleth)"},
       {dir + "/absent.csv --fs 125", dir + "/absent.csv: no such file"},
-      {dir + "/late.csv --fs 125", dir + "/late.csv:2002: not a number: 'oops'"}};
+      {dir + "/late.csv --fs 125", dir + "/late.csv:2002: column 'ppg': 'oops' is not a number"}};
   for (const auto& [args, what] : failing) {
     auto r = run(base + args, err);
     EXPECT_EQ(r.status, 1) << args;

@@ -608,13 +608,13 @@ TEST(Bidmc, MissingColumnsShortRowsAndBadNumbers) {
   write_text(dir + "/junk.csv", "Time [s], RESP, PLETH, II\n0,1,abc,3\n");
   write_text(dir + "/empty.csv", "");
   EXPECT_EQ(error_of([&] { read_bidmc(dir + "/nopleth.csv", dir + "/num.csv"); }),
-            dir + "/nopleth.csv: missing column 'PLETH' (columns: Time [s], RESP, V, II)");
+            dir + "/nopleth.csv:1: missing column 'PLETH' (columns: Time [s], RESP, V, II)");
   EXPECT_EQ(error_of([&] { read_bidmc(dir + "/sig.csv", dir + "/nohr.csv"); }),
-            dir + "/nohr.csv: missing column 'HR' (columns: Time [s], PULSE)");
+            dir + "/nohr.csv:1: missing column 'HR' (columns: Time [s], PULSE)");
   EXPECT_EQ(error_of([&] { read_bidmc(dir + "/short.csv", dir + "/num.csv"); }),
-            dir + "/short.csv:3: row has 2 fields, expected 4");
+            dir + "/short.csv:3: row has 2 fields, the header has 4");
   EXPECT_EQ(error_of([&] { read_bidmc(dir + "/junk.csv", dir + "/num.csv"); }),
-            dir + "/junk.csv:2: cannot parse 'abc' in column 'PLETH' as a number");
+            dir + "/junk.csv:2: column 'PLETH': 'abc' is not a number");
   EXPECT_EQ(error_of([&] { read_bidmc(dir + "/empty.csv", dir + "/num.csv"); }),
             dir + "/empty.csv: empty CSV file (no header)");
   EXPECT_EQ(error_of([&] { read_bidmc(dir + "/absent.csv", dir + "/num.csv"); }),
@@ -701,7 +701,8 @@ TEST(LoadRecordings, BadFoldersAndFilesAreErrors) {
             root + "/junk/Subject_4.mat: not a MAT-file (no \"MATLAB\" header)");
 
   for (const char* copy : {"/dup/b1", "/dup/b2"}) {
-    write_text(root + copy + "/bidmc_01_Signals.csv", bidmc_signals_csv(1000, "Time [s], PLETH"));
+    write_text(root + copy + "/bidmc_01_Signals.csv",
+               bidmc_signals_csv(1000, "Time [s], PLETH, II, V"));
     write_text(root + copy + "/bidmc_01_Numerics.csv", bidmc_numerics_csv(8));
   }
   EXPECT_EQ(error_of([&] { load_recordings(root + "/dup"); }),
@@ -733,7 +734,7 @@ TEST(ReadUnlabelled, CsvAndMatInputs) {
             dir + "/partial.csv: CSV has some but not all of the columns acc_x, acc_y, acc_z");
   write_text(dir + "/noppg.csv", "x,y\n1,2\n");
   EXPECT_EQ(error_of([&] { read_unlabelled(dir + "/noppg.csv", 50.0); }),
-            dir + "/noppg.csv: missing column 'ppg' (columns: x, y)");
+            dir + "/noppg.csv:1: missing column 'ppg' (columns: x, y)");
   write_text(dir + "/x.txt", "1\n");
   EXPECT_EQ(error_of([&] { read_unlabelled(dir + "/x.txt", 50.0); }),
             dir + "/x.txt: unsupported input format (expected .mat or .csv)");

@@ -189,9 +189,10 @@ const std::string kR1 =
 TEST(SweepReportM4, MalformedCsvsAreErrorsWithFileAndLine) {
   EXPECT_EQ(csv_error("rung,spec,quant,weight_bytes,blob_bytes,fits,text,data,bss,stack_bytes,"
                       "instr_per_inference\n"),
-            "F:1: missing column 'arena_bytes'");
+            "F:1: missing column 'arena_bytes' (columns: rung, spec, quant, weight_bytes, "
+            "blob_bytes, fits, text, data, bss, stack_bytes, instr_per_inference)");
   EXPECT_EQ(csv_error(kHeader + kR1 + "r2,\"mlp:hidden=4\",int8\n"),
-            "F:3: 3 fields, the header has 20");
+            "F:3: row has 3 fields, the header has 20");
   EXPECT_EQ(csv_error(kHeader + kR1 + "r2,mlp:hidden=4,int8,1,1,1,1,1,yes,12a,1,1,1,1,,,,,,\n"),
             "F:3: column 'text': '12a' is not a non-negative integer");
   EXPECT_EQ(csv_error(kHeader + "r2,mlp:hidden=4,int8,1,1,1,-5,1,yes,1,1,1,1,1,,,,,,\n"),
@@ -208,7 +209,7 @@ TEST(SweepReportM4, MalformedCsvsAreErrorsWithFileAndLine) {
             "F:3: spec 'resnet1d:stem=3,stages=3-3-4-4-4,"
             "blocks=1,k=3' quant int8 is already on line 2");
   EXPECT_EQ(csv_error(kHeader + "r2,\"mlp:hidden=4,int8,1\n"), "F:2: unterminated quoted field");
-  EXPECT_EQ(csv_error(""), "F: empty file (no header line)");
+  EXPECT_EQ(csv_error(""), "F: empty CSV file (no header)");
 }
 
 TEST(SweepReportM4, AMalformedCsvWritesNoReport) {

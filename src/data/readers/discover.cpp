@@ -17,6 +17,7 @@
 #include <map>
 #include <regex>
 
+#include "common/csv.h"
 #include "common/error.h"
 #include "data/readers/layouts.h"
 #include "data/readers/mat_file.h"
@@ -211,8 +212,8 @@ Recording read_unlabelled(const std::string& path, double fs_for_csv) {
     }
   } else if (has_extension(lname, ".csv")) {
     if (!(fs_for_csv > 0)) throw Error(path, "a CSV input needs its sampling rate (fs > 0)");
-    const readers::CsvColumns csv = readers::read_csv_columns(
-        path, {"ppg", "acc_x", "acc_y", "acc_z"}, {true, false, false, false});
+    const CsvColumns csv =
+        read_csv_columns(path, {"ppg", "acc_x", "acc_y", "acc_z"}, {true, false, false, false});
     if (csv.rows == 0) throw Error(path, "CSV has no data rows");
     rec.dataset = "input";
     rec.fs = fs_for_csv;

@@ -1,5 +1,6 @@
 // The signal halves of each file layout, shared by the labelled readers (spc2015.cpp, bami.cpp,
-// bidmc.cpp) and by read_unlabelled (discover.cpp). Internal to readers/.
+// bidmc.cpp) and by read_unlabelled (discover.cpp). Internal to readers/. CSV files are read
+// with common/csv.h.
 #pragma once
 
 #include <string>
@@ -28,19 +29,5 @@ void read_bami2_signals(const MatFile& file, Recording& rec);
 
 // read_bami2 on a file already open.
 Recording read_bami2_file(const MatFile& file);
-
-// ---------------------------------------------------------------------------- CSV (bidmc.cpp)
-// Numeric columns of a CSV file with a header line. Columns are matched by name with surrounding
-// spaces and quotes stripped, case-insensitively; an empty, "NaN" or "NA" field reads as NaN.
-struct CsvColumns {
-  std::vector<std::string> header;           // stripped header names, in file order
-  std::vector<std::vector<double>> columns;  // one per wanted name; empty when optional+absent
-  size_t rows = 0;
-};
-
-// Throws Error(path, "missing column 'X' (columns: ...)") for a missing required column, and
-// Error("path:line", ...) for a short row or an unparsable number.
-CsvColumns read_csv_columns(const std::string& path, const std::vector<std::string>& wanted,
-                            const std::vector<bool>& required);
 
 }  // namespace ppgkd::readers
