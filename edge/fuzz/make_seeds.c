@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
     s = bb_add(&b, c2, sc, 1, q);
     s = bb_relu(&b, s);
     p = bb_avg_pool1d(&b, s, 8, 1, q);
+    b.per_tensor = 1; /* the head per tensor, as the exporter writes it (ignored in f32) */
     o = bb_dense(&b, p, 20, 0, w, bias, q);
+    b.per_tensor = 0;
     rc |= bb_finish(&b, o, 20, out, sizeof out, &len) != 0;
     rc |= write_blob(argv[1], int8 ? "resnet_s8.bin" : "resnet_f32.bin", len);
     bb_init(&b, int8, data, sizeof data);

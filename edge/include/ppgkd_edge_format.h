@@ -2,19 +2,21 @@
  * (src/export). It defines constants and record layouts only; decoding lives in
  * edge/src/blob_read.h and edge/src/loader.c, the prose specification in docs/FORMAT.md.
  *
- * Version 2 (compact). Every field is little-endian, of the width given, at the byte offset
- * given, with no alignment inside the tables (no struct is ever overlaid on the bytes; readers
- * decode each field explicitly):
+ * Version 3. Every field is little-endian, of the width given, at the byte offset given, with no
+ * alignment inside the tables (no struct is ever overlaid on the bytes; readers decode each field
+ * explicitly):
  *
  *   [header        17 x u32 = 68 bytes]
  *   [op table      ops_bytes: num_ops records in execution order, each sized by its type]
  *   [tensor table  num_tensors x 10 bytes (f32) or 14 bytes (int8): activations only]
  *   [0..3 zero bytes up to a multiple of 4]
- *   [data section  data_size bytes: weights, biases, requantisation, each 4-byte aligned]
+ *   [data section  data_size bytes: the ops' constants in op order, each 4-byte aligned]
  *   [crc32         u32: IEEE CRC-32 of every byte before it]
  *
- * Constants (weights, biases, requantisation) have no records: an op names the data-section
- * offset of each, and their shapes follow from the op and its activations.
+ * Constants (weights, biases, requantisation) have neither records nor offsets: they follow each
+ * other in the data section in op order (each op's in a fixed order), each at the next multiple
+ * of 4, and their shapes follow from the op and its activations. Requantisation constants are
+ * compact: a u16 multiplier (the int32 multiplier shifted right by 15) and an s8 shift per entry.
  */
 #ifndef PPGKD_EDGE_FORMAT_H
 #define PPGKD_EDGE_FORMAT_H
@@ -28,11 +30,11 @@ extern "C" {
 
 /* ------------------------------------------------------------------ constants */
 #define PPGKD_MAGIC 0x4B475050u /* bytes 'P' 'P' 'G' 'K' read as a little-endian u32 */
-#define PPGKD_VERSION 2u        /* version 1 (fixed 64-byte records) is refused */
+#define PPGKD_VERSION 3u        /* versions 1 and 2 are refused */
 #define PPGKD_HEADER_WORDS 17u
 #define PPGKD_HEADER_BYTES 68u
 #define PPGKD_CRC_BYTES 4u
-#define PPGKD_NONE 0xFFFFFFFFu /* "no bias" in an op's bias offset */
+#define PPGKD_NONE 0xFFFFFFFFu /* decoded offset of a constant an op does not have */
 #define PPGKD_MAX_OPS 256u
 #define PPGKD_MAX_TENSORS 1024u /* activation tensors */
 #define PPGKD_MAX_RANK 3u       /* of constants; activations have rank 1 or 2 */
@@ -63,43 +65,37 @@ enum {
 };
 
 /* ------------------------------------------------------------------ op records (byte offsets)
- * Every op starts with type (u8), activation (u8), in0 (u16 tensor id), out (u16 tensor id).
- * What follows depends on the type; `_BYTES` is the record size of an f32 model, int8 models
- * add the u32 offset of the requantisation constant (`_QUANT`) except for RELU.
- * Offsets of constants (u32) are data-section byte offsets, multiples of 4. */
+ * Every op starts with type (u8), flags (u8), in0 (u16 tensor id), out (u16 tensor id). What
+ * follows depends on the type only (f32 and int8 records are the same size). */
 enum {
-  PPGKD_OP_TYPE = 0,       /* u8 ppgkd_op_type */
-  PPGKD_OP_ACTIVATION = 1, /* u8 ppgkd_activation */
-  PPGKD_OP_IN0 = 2,        /* u16 main input */
-  PPGKD_OP_OUT = 4,        /* u16 output */
+  PPGKD_OP_TYPE = 0,  /* u8 ppgkd_op_type */
+  PPGKD_OP_FLAGS = 1, /* u8 PPGKD_OPF_* bits, every other bit zero */
+  PPGKD_OP_IN0 = 2,   /* u16 main input */
+  PPGKD_OP_OUT = 4,   /* u16 output */
   PPGKD_OP_COMMON_BYTES = 6,
   /* CONV1D: (C_in, L_in) -> (C_out, L_out); weight (C_out, C_in, taps), bias (C_out) */
-  PPGKD_CONV_TAPS = 6,      /* u16 K >= 1 */
-  PPGKD_CONV_STRIDE = 8,    /* u16 >= 1 */
-  PPGKD_CONV_PADDING = 10,  /* u16 zeros each side */
-  PPGKD_CONV_DILATION = 12, /* u16 >= 1 */
-  PPGKD_CONV_WEIGHT = 14,   /* u32 */
-  PPGKD_CONV_BIAS = 18,     /* u32, or PPGKD_NONE */
-  PPGKD_CONV_QUANT = 22,    /* u32, int8 only: (2, C_out) s32 */
-  PPGKD_CONV_BYTES = 22,
+  PPGKD_CONV_TAPS = 6,     /* u8 K >= 1 */
+  PPGKD_CONV_STRIDE = 7,   /* u8 >= 1 */
+  PPGKD_CONV_PADDING = 8,  /* u8 zeros each side */
+  PPGKD_CONV_DILATION = 9, /* u8 >= 1 */
+  PPGKD_CONV_BYTES = 10,
   /* DENSE: N = elements of in0 -> M = elements of out; weight (M, N), bias (M) */
-  PPGKD_DENSE_WEIGHT = 6, /* u32 */
-  PPGKD_DENSE_BIAS = 10,  /* u32, or PPGKD_NONE */
-  PPGKD_DENSE_QUANT = 14, /* u32, int8 only: (2, M) s32 */
-  PPGKD_DENSE_BYTES = 14,
+  PPGKD_DENSE_BYTES = 6,
   /* ADD: in0 + in1 */
-  PPGKD_ADD_IN1 = 6,   /* u16 second input */
-  PPGKD_ADD_QUANT = 8, /* u32, int8 only: (7) s32 */
+  PPGKD_ADD_IN1 = 6, /* u16 second input */
   PPGKD_ADD_BYTES = 8,
   /* RELU */
   PPGKD_RELU_BYTES = 6,
   /* AVG_POOL1D */
   PPGKD_POOL_KERNEL = 6, /* u16, 1..L_in (global: L_in) */
   PPGKD_POOL_STRIDE = 8, /* u16 >= 1 */
-  PPGKD_POOL_QUANT = 10, /* u32, int8 only: (2) s32 */
-  PPGKD_POOL_BYTES = 10,
-  PPGKD_QUANT_OFFSET_BYTES = 4 /* what int8 adds to CONV1D, DENSE, ADD and AVG_POOL1D */
+  PPGKD_POOL_BYTES = 10
 };
+
+/* Op flags (byte PPGKD_OP_FLAGS). */
+#define PPGKD_OPF_RELU 0x1u       /* fused ReLU on the output (never on RELU itself) */
+#define PPGKD_OPF_BIAS 0x2u       /* CONV1D, DENSE: a bias constant follows the weight */
+#define PPGKD_OPF_PER_TENSOR 0x4u /* int8 CONV1D, DENSE: one requantisation entry for all rows */
 
 typedef enum {
   PPGKD_OPT_CONV1D = 1,    /* (C_in, L_in) -> (C_out, L_out) */
@@ -127,16 +123,22 @@ enum {
 typedef enum { PPGKD_STORAGE_ARENA = 0, PPGKD_STORAGE_CONST = 1 } ppgkd_storage;
 typedef enum { PPGKD_DT_F32 = 0, PPGKD_DT_S8 = 1, PPGKD_DT_S32 = 2 } ppgkd_dtype;
 
-/* Shapes of tensors attached to an op (C_out output channels, C_in input channels, K taps,
- * N flattened inputs, M outputs). f32 models use f32 for all of them and have no quant tensor.
+/* Constants of an op, in data-section order (C_out output channels, C_in input channels, K taps,
+ * N flattened inputs, M outputs). f32 models use f32 for weight and bias and have no quant.
  *   CONV1D   weight (C_out, C_in, K)  f32 | s8 symmetric per output channel (no -128)
- *            bias   (C_out)           f32 | s32 at scale in_scale * w_scale[c], zero point 0
- *            quant  (2, C_out) s32    row 0: multipliers, row 1: shifts (see requantize)
- *   DENSE    weight (M, N), bias (M), quant (2, M): as CONV1D with K = 1
- *   ADD      quant  (7) s32: left_shift, mult_a, shift_a, mult_b, shift_b, mult_out, shift_out
- *   AVG_POOL1D quant (2) s32: multiplier, shift for in_scale / (out_scale * kernel)
- *   RELU     no quant tensor; int8 requires the output quantisation to equal the input's. */
-#define PPGKD_ADD_QUANT_WORDS 7u
+ *            bias   (C_out)           f32 | s32 at scale in_scale * w_scale[c], zero point 0;
+ *                                     present when the op has PPGKD_OPF_BIAS
+ *            quant  n entries         int8: n = C_out, or 1 with PPGKD_OPF_PER_TENSOR
+ *   DENSE    weight (M, N), bias (M), quant: as CONV1D with K = 1
+ *   ADD      quant  3 entries (a, b, out) then u8 left_shift (0..PPGKD_ADD_MAX_LEFT_SHIFT)
+ *   AVG_POOL1D quant 1 entry: in_scale / (out_scale * kernel)
+ *   RELU     nothing; int8 requires the output quantisation to equal the input's.
+ * A quant constant of n entries is u16 multipliers [n] then s8 shifts [n] (3n bytes, plus ADD's
+ * left shift): entry i requantises by (multiplier[i] << PPGKD_RQ_MULT_SHIFT) * 2^(shift[i] - 31),
+ * see ppgkd_requantize; the exporter normalises multipliers into [2^15, 2^16). */
+#define PPGKD_RQ_MULT_SHIFT 15
+#define PPGKD_RQ_ENTRY_BYTES 3u
+#define PPGKD_ADD_RQ_ENTRIES 3u
 #define PPGKD_ADD_MAX_LEFT_SHIFT 20
 
 /* IEEE 802.3 CRC-32 (reflected, polynomial 0xEDB88320, init and final xor 0xFFFFFFFF), the one

@@ -50,18 +50,30 @@ typedef struct {
   int32_t l;
 } ppgkd_dims;
 
-/* Per-output-channel requantisation (int8 conv1d and dense): effective scale
- * in_scale * w_scale[c] / out_scale as multiplier[c] * 2^(shift[c] - 31), see ppgkd_requantize. */
-typedef struct {
-  const int32_t* multiplier; /* [C_out], 0..INT32_MAX */
-  const int32_t* shift;      /* [C_out], PPGKD_SHIFT_MIN..PPGKD_SHIFT_MAX */
-} ppgkd_per_channel_quant;
-
 /* One requantisation (avg pool, the three scalings of add). */
 typedef struct {
   int32_t multiplier; /* 0..INT32_MAX */
   int32_t shift;      /* PPGKD_SHIFT_MIN..PPGKD_SHIFT_MAX */
 } ppgkd_quant;
+
+/* Per-output-channel requantisation (int8 conv1d and dense), read in place from the blob:
+ * effective scale in_scale * w_scale[c] / out_scale as
+ * (multiplier[c] << PPGKD_RQ_MULT_SHIFT) * 2^(shift[c] - 31), see ppgkd_requantize. A per-tensor
+ * layer (one weight scale for every row) stores one entry that serves every channel. */
+typedef struct {
+  const uint16_t* multiplier; /* [C_out] (or [1] when per_tensor), 0..65535 */
+  const int8_t* shift;        /* [C_out] (or [1]), PPGKD_SHIFT_MIN..PPGKD_SHIFT_MAX */
+  int32_t per_tensor;         /* 0: entry c for channel c; 1: entry 0 for every channel */
+} ppgkd_per_channel_quant;
+
+/* The requantisation of channel c (what every kernel, reference or fast, applies to it). */
+static inline ppgkd_quant ppgkd_channel_quant(const ppgkd_per_channel_quant* q, int32_t c) {
+  const int32_t i = q->per_tensor ? 0 : c;
+  ppgkd_quant r;
+  r.multiplier = (int32_t)((uint32_t)q->multiplier[i] << PPGKD_RQ_MULT_SHIFT);
+  r.shift = q->shift[i];
+  return r;
+}
 
 #define PPGKD_SHIFT_MIN (-31)
 #define PPGKD_SHIFT_MAX 30

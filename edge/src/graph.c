@@ -35,21 +35,35 @@ static ppgkd_s8_act s8_act(const ppgkd_tensor_rec* in, const ppgkd_tensor_rec* o
   return a;
 }
 
-/* Runs the op whose record starts at `rec`. */
-static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec) {
+/* The per-channel (entries = C_out) or per-tensor (entries = 1) quant constant at q, read in
+ * place: u16 multipliers, then s8 shifts (the data section is 4-aligned, so the u16s are). */
+static ppgkd_per_channel_quant channel_quant(const uint8_t* q, uint32_t entries) {
+  ppgkd_per_channel_quant pq;
+  pq.multiplier = (const uint16_t*)(const void*)q;
+  pq.shift = (const int8_t*)(const void*)(q + 2 * entries);
+  pq.per_tensor = entries == 1;
+  return pq;
+}
+
+/* Runs the op whose record starts at `rec` and whose constants start at data offset *at (advanced
+ * past them: constants follow each other in op order). */
+static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec, uint64_t* at) {
   static const ppgkd_context ctx = {0, 0};
   ppgkd_op_rec o;
   ppgkd_tensor_rec in = {0}, in1 = {0}, out = {0};
   ppgkd_dims din, dout, dw, db;
   const int s8 = is_int8(m);
   void *xin, *xout;
-  const int32_t* quant = 0;
-  ppgkd_read_op(rec, s8, &o);
+  const uint8_t* quant = 0;
+  ppgkd_const_sizes cs;
+  ppgkd_read_op(rec, &o);
   ppgkd_read_tensor(m->tensors, o.in0, s8, &in);
   ppgkd_read_tensor(m->tensors, o.out, s8, &out);
+  ppgkd_op_const_sizes(&o, &in, &out, s8, &cs);
+  *at = ppgkd_layout_consts(&o, &cs, *at);
   din = act_dims(&in), dout = act_dims(&out);
   xin = tensor_ptr(m, &in), xout = tensor_ptr(m, &out);
-  if (o.quant != PPGKD_NONE) quant = (const int32_t*)(const void*)(m->data + o.quant);
+  if (o.quant != PPGKD_NONE) quant = m->data + o.quant;
   switch (o.type) {
     case PPGKD_OPT_CONV1D:
     case PPGKD_OPT_DENSE: {
@@ -70,8 +84,7 @@ static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec) {
                                   (const float*)bias, &dout, (float*)xout);
         } else {
           const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
-          ppgkd_per_channel_quant pq;
-          pq.multiplier = quant, pq.shift = quant + dw.n;
+          const ppgkd_per_channel_quant pq = channel_quant(quant, cs.entries);
           return ppgkd_conv1d_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dw, weight, &db,
                                  (const int32_t*)bias, &dout, (int8_t*)xout);
         }
@@ -83,8 +96,7 @@ static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec) {
                                  (const float*)bias, &dout, (float*)xout);
         } else {
           const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
-          ppgkd_per_channel_quant pq;
-          pq.multiplier = quant, pq.shift = quant + dw.n;
+          const ppgkd_per_channel_quant pq = channel_quant(quant, cs.entries);
           return ppgkd_dense_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dw, weight, &db,
                                 (const int32_t*)bias, &dout, (int8_t*)xout);
         }
@@ -102,10 +114,11 @@ static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec) {
       } else {
         const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
         ppgkd_add_s8_quant aq;
-        aq.a_zp = in.zero_point, aq.b_zp = in1.zero_point, aq.left_shift = quant[0];
-        aq.q_a.multiplier = quant[1], aq.q_a.shift = quant[2];
-        aq.q_b.multiplier = quant[3], aq.q_b.shift = quant[4];
-        aq.q_out.multiplier = quant[5], aq.q_out.shift = quant[6];
+        aq.a_zp = in.zero_point, aq.b_zp = in1.zero_point;
+        aq.left_shift = quant[PPGKD_ADD_RQ_ENTRIES * PPGKD_RQ_ENTRY_BYTES];
+        ppgkd_rq_entry(quant, PPGKD_ADD_RQ_ENTRIES, 0, &aq.q_a.multiplier, &aq.q_a.shift);
+        ppgkd_rq_entry(quant, PPGKD_ADD_RQ_ENTRIES, 1, &aq.q_b.multiplier, &aq.q_b.shift);
+        ppgkd_rq_entry(quant, PPGKD_ADD_RQ_ENTRIES, 2, &aq.q_out.multiplier, &aq.q_out.shift);
         return ppgkd_add_s8(&ctx, &p, &a, &aq, &din, (const int8_t*)xin, &d1,
                             (const int8_t*)tensor_ptr(m, &in1), &dout, (int8_t*)xout);
       }
@@ -121,7 +134,7 @@ static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec) {
       } else {
         const ppgkd_s8_act a = s8_act(&in, &out, o.activation);
         ppgkd_quant pq;
-        pq.multiplier = quant[0], pq.shift = quant[1];
+        ppgkd_rq_entry(quant, 1, 0, &pq.multiplier, &pq.shift);
         return ppgkd_avg_pool1d_s8(&ctx, &p, &a, &pq, &din, (const int8_t*)xin, &dout,
                                    (int8_t*)xout);
       }
@@ -137,6 +150,7 @@ static ppgkd_status forward(ppgkd_model* m, const float* window, ppgkd_tensor_re
   uint32_t i, n;
   ppgkd_status s;
   const uint8_t* rec;
+  uint64_t at = 0;
   if (!m || !window || !m->ready) return PPGKD_ERR_ARG;
   rec = m->ops;
   ppgkd_read_tensor(m->tensors, m->input, is_int8(m), &in);
@@ -157,8 +171,8 @@ static ppgkd_status forward(ppgkd_model* m, const float* window, ppgkd_tensor_re
     }
   }
   for (i = 0; i < m->num_ops; ++i) {
-    if ((s = run_op(m, rec)) != PPGKD_OK) return s;
-    rec += ppgkd_op_record_bytes(rec[PPGKD_OP_TYPE], is_int8(m));
+    if ((s = run_op(m, rec, &at)) != PPGKD_OK) return s;
+    rec += ppgkd_op_record_bytes(rec[PPGKD_OP_TYPE]);
   }
   ppgkd_read_tensor(m->tensors, m->output, is_int8(m), out);
   return PPGKD_OK;

@@ -6,8 +6,9 @@
  * Order of checks (so tests can expect one specific code): pointers and alignment, length >=
  * header, magic, version, flags, total_len against len, counts, layout arithmetic, CRC, the op
  * table's extent (record sizes by type), header fields, tensor records, graph input/output, op
- * records (arity, constants, shapes, quantisation, graph order), arena plan (ranges, then
- * overlaps of tensors alive together), arena length. */
+ * records (flags, tensor ids, graph order, shapes, then the op's constants placed in op order:
+ * sizes, extent, zero padding, quantisation), the data section used exactly, arena plan (ranges,
+ * then overlaps of tensors alive together), arena length. */
 #include <stdint.h>
 
 #include "blob_read.h"
@@ -77,10 +78,6 @@ static int is_finite(float x) {
   return x - x == 0.0f;
 }
 
-static uint32_t dtype_size(uint32_t dtype) {
-  return dtype == PPGKD_DT_S8 ? 1u : 4u;
-}
-
 static int little_endian_host(void) {
   const uint32_t one = 1;
   return *(const uint8_t*)&one == 1;
@@ -106,10 +103,6 @@ typedef struct {
 
 static int is_int8(const view* v) {
   return (v->flags & PPGKD_FLAG_INT8) != 0;
-}
-
-static const int32_t* const_s32(const view* v, const ppgkd_tensor_rec* t) {
-  return (const int32_t*)(const void*)(v->data + t->offset);
 }
 
 /* ------------------------------------------------------------------ tensor records */
@@ -143,21 +136,6 @@ static ppgkd_status act_slot(const view* v, uint32_t id, ppgkd_tensor_rec* t) {
   return PPGKD_OK;
 }
 
-/* A constant of an op at data offset `offset` with the dims the op implies: the size product must
- * fit (dims may come from u16 fields: up to 2^48 elements, so 64-bit arithmetic with a check per
- * factor) and the bytes must lie inside the data section at an aligned offset. */
-static ppgkd_status const_slot(const view* v, uint32_t offset, uint32_t dtype, uint32_t rank,
-                               uint32_t d0, uint32_t d1, uint32_t d2, ppgkd_tensor_rec* t) {
-  uint64_t bytes = (uint64_t)d0 * d1;
-  if (bytes > MAX_PROD) return PPGKD_ERR_SIZE_OVERFLOW;
-  bytes *= (uint64_t)d2 * dtype_size(dtype);
-  if (bytes > MAX_PROD) return PPGKD_ERR_SIZE_OVERFLOW;
-  if (offset % PPGKD_ALIGN != 0) return PPGKD_ERR_OFFSET;
-  if ((uint64_t)offset + bytes > v->data_size) return PPGKD_ERR_OFFSET;
-  ppgkd_const_tensor(offset, dtype, rank, d0, d1, d2, t);
-  return PPGKD_OK;
-}
-
 /* Is arena tensor `id` the graph input or written by an op before `op_index`? */
 static int defined_before(const view* v, uint32_t id, uint32_t op_index) {
   const uint8_t* r = v->ops;
@@ -165,70 +143,106 @@ static int defined_before(const view* v, uint32_t id, uint32_t op_index) {
   if (id == v->input) return 1;
   for (j = 0; j < op_index; ++j) {
     ppgkd_op_rec o;
-    ppgkd_read_op(r, is_int8(v), &o);
+    ppgkd_read_op(r, &o);
     if (o.out == id) return 1;
     r += o.bytes;
   }
   return 0;
 }
 
-/* Per-channel quant tensor (2, C) of conv1d/dense. */
-static ppgkd_status check_channel_quant(const view* v, const ppgkd_tensor_rec* q, uint32_t c) {
-  const int32_t* m = const_s32(v, q);
+/* The requantisation entries of a quant constant at data offset `at` (n entries, then for ADD its
+ * left shift): every shift in PPGKD_SHIFT_MIN..PPGKD_SHIFT_MAX (any u16 multiplier is valid). */
+static ppgkd_status check_rq_entries(const view* v, uint32_t at, uint32_t n) {
   uint32_t i;
-  for (i = 0; i < c; ++i) {
-    if (!quant_ok(m[i], m[c + i])) return PPGKD_ERR_QUANT;
+  for (i = 0; i < n; ++i) {
+    int32_t m, sh;
+    ppgkd_rq_entry(v->data + at, n, i, &m, &sh);
+    if (!quant_ok(m, sh)) return PPGKD_ERR_QUANT;
   }
   return PPGKD_OK;
 }
 
 /* int8 weights and bias of a conv1d/dense: symmetric weights (no -128) and the accumulator
  * bound of ppgkd_s8_accumulator_fits. */
-static ppgkd_status check_s8_weights(const view* v, const ppgkd_tensor_rec* w, uint32_t n_terms,
-                                     const ppgkd_tensor_rec* bias) {
-  const int8_t* wq = (const int8_t*)(v->data + w->offset);
+static ppgkd_status check_s8_weights(const view* v, const ppgkd_op_rec* o,
+                                     const ppgkd_const_sizes* cs) {
+  const int8_t* wq = (const int8_t*)(v->data + o->weight);
   uint32_t i, max_abs_bias = 0;
-  for (i = 0; i < w->size; ++i) {
+  for (i = 0; i < (uint32_t)cs->weight; ++i) {
     if (wq[i] == -128) return PPGKD_ERR_QUANT;
   }
-  if (bias) {
-    const int32_t* b = const_s32(v, bias);
-    for (i = 0; i < ppgkd_elems(bias); ++i) {
-      const uint32_t a = b[i] < 0 ? 0u - (uint32_t)b[i] : (uint32_t)b[i];
+  if (o->bias != PPGKD_NONE) {
+    const uint8_t* b = v->data + o->bias;
+    for (i = 0; i < cs->rows; ++i) {
+      const int32_t x = ppgkd_s32_from_bits(ppgkd_rd32(b + 4 * i));
+      const uint32_t a = x < 0 ? 0u - (uint32_t)x : (uint32_t)x;
       if (a > max_abs_bias) max_abs_bias = a;
     }
   }
-  return ppgkd_s8_accumulator_fits(n_terms, max_abs_bias) ? PPGKD_OK : PPGKD_ERR_ACC_OVERFLOW;
+  /* n_terms = n_in * taps <= the weight's element count, which fits in 31 bits */
+  return ppgkd_s8_accumulator_fits(cs->n_in * cs->taps, max_abs_bias) ? PPGKD_OK
+                                                                      : PPGKD_ERR_ACC_OVERFLOW;
 }
 
-/* Weight, optional bias and (int8) per-channel quant of a conv1d (taps >= 1) or dense (taps 0),
- * with c_out output channels and n_in inputs per channel row. */
-static ppgkd_status check_weights(const view* v, const ppgkd_op_rec* o, uint32_t c_out,
-                                  uint32_t n_in, uint32_t taps) {
-  const uint32_t w_dt = is_int8(v) ? PPGKD_DT_S8 : PPGKD_DT_F32;
-  const uint32_t b_dt = is_int8(v) ? PPGKD_DT_S32 : PPGKD_DT_F32;
-  ppgkd_tensor_rec w, b, q;
-  ppgkd_status s;
-  if ((s = const_slot(v, o->weight, w_dt, taps ? 3 : 2, c_out, n_in, taps ? taps : 1, &w)) !=
-      PPGKD_OK) {
-    return s;
+/* A constant of `bytes` at `offset` (placed by ppgkd_layout_consts): its padding up to the next
+ * multiple of 4 must be zero. The caller checked offset + bytes <= data_size. */
+static int padding_zero(const view* v, uint32_t offset, uint64_t bytes) {
+  uint64_t i;
+  for (i = offset + bytes; i < ppgkd_align4(offset + bytes); ++i) {
+    if (v->data[i] != 0) return 0;
   }
-  if (o->bias != PPGKD_NONE && (s = const_slot(v, o->bias, b_dt, 1, c_out, 1, 1, &b)) != PPGKD_OK) {
-    return s;
-  }
-  if (!is_int8(v)) return PPGKD_OK;
-  if ((s = const_slot(v, o->quant, PPGKD_DT_S32, 2, 2, c_out, 1, &q)) != PPGKD_OK) return s;
-  if ((s = check_channel_quant(v, &q, c_out)) != PPGKD_OK) return s;
-  return check_s8_weights(v, &w, n_in * (taps ? taps : 1), o->bias != PPGKD_NONE ? &b : 0);
+  return 1;
 }
 
-static ppgkd_status check_op(const view* v, const uint8_t* rec, uint32_t index) {
+/* The op's constants, placed from data offset *at (advanced past them): sizes that fit in 31 bits
+ * (SIZE_OVERFLOW), inside the data section (OFFSET), zero padding (LENGTH), then their values. */
+static ppgkd_status check_consts(const view* v, ppgkd_op_rec* o, const ppgkd_tensor_rec* in,
+                                 const ppgkd_tensor_rec* out, uint64_t* at) {
+  ppgkd_const_sizes cs;
+  uint64_t end;
+  ppgkd_op_const_sizes(o, in, out, is_int8(v), &cs);
+  if (cs.weight > MAX_PROD || cs.bias > MAX_PROD || cs.quant > MAX_PROD) {
+    return PPGKD_ERR_SIZE_OVERFLOW;
+  }
+  end = ppgkd_layout_consts(o, &cs, *at);
+  if (end > v->data_size) return PPGKD_ERR_OFFSET;
+  *at = end;
+  if ((cs.weight && !padding_zero(v, o->weight, cs.weight)) ||
+      (cs.bias && !padding_zero(v, o->bias, cs.bias)) ||
+      (cs.quant && !padding_zero(v, o->quant, cs.quant))) {
+    return PPGKD_ERR_LENGTH;
+  }
+  if (!is_int8(v) || !cs.quant) return PPGKD_OK;
+  if (check_rq_entries(v, o->quant, cs.entries) != PPGKD_OK) return PPGKD_ERR_QUANT;
+  if (o->type == PPGKD_OPT_ADD &&
+      v->data[o->quant + PPGKD_ADD_RQ_ENTRIES * PPGKD_RQ_ENTRY_BYTES] > PPGKD_ADD_MAX_LEFT_SHIFT) {
+    return PPGKD_ERR_QUANT;
+  }
+  if (o->type == PPGKD_OPT_CONV1D || o->type == PPGKD_OPT_DENSE) return check_s8_weights(v, o, &cs);
+  /* AVG_POOL1D: |sum| <= kernel * 255 < 2^16 * 255 always fits int32 (kernel is a u16 field) */
+  return PPGKD_OK;
+}
+
+/* Flags an op type may carry. */
+static uint32_t allowed_flags(uint32_t type, int int8) {
+  switch (type) {
+    case PPGKD_OPT_CONV1D:
+    case PPGKD_OPT_DENSE:
+      return PPGKD_OPF_RELU | PPGKD_OPF_BIAS | (int8 ? PPGKD_OPF_PER_TENSOR : 0u);
+    case PPGKD_OPT_RELU:
+      return 0;
+    default:
+      return PPGKD_OPF_RELU;
+  }
+}
+
+/* The op record at `rec` (index `index`), whose constants start at data offset *at. */
+static ppgkd_status check_op(const view* v, const uint8_t* rec, uint32_t index, uint64_t* at) {
   ppgkd_op_rec o;
-  ppgkd_tensor_rec in = {0}, in1 = {0}, out = {0}, q = {0};
+  ppgkd_tensor_rec in = {0}, in1 = {0}, out = {0};
   ppgkd_status s;
-  ppgkd_read_op(rec, is_int8(v), &o);
-  if (o.bytes == 0 || o.activation > PPGKD_ACT_RELU) return PPGKD_ERR_OP;
-  if (o.type == PPGKD_OPT_RELU && o.activation != PPGKD_ACT_NONE) return PPGKD_ERR_OP;
+  ppgkd_read_op(rec, &o);
+  if (o.bytes == 0 || (o.flags & ~allowed_flags(o.type, is_int8(v))) != 0) return PPGKD_ERR_OP;
   if ((s = act_slot(v, o.in0, &in)) != PPGKD_OK) return s;
   if ((s = act_slot(v, o.out, &out)) != PPGKD_OK) return s;
   if (o.type == PPGKD_OPT_ADD && (s = act_slot(v, o.in1, &in1)) != PPGKD_OK) return s;
@@ -252,47 +266,29 @@ static ppgkd_status check_op(const view* v, const uint8_t* rec, uint32_t index) 
           (uint32_t)ppgkd_conv1d_out_length((int32_t)in.dim[1], (int32_t)o.taps, &p)) {
         return PPGKD_ERR_SHAPE;
       }
-      return check_weights(v, &o, out.dim[0], in.dim[0], o.taps);
+      break;
     }
     case PPGKD_OPT_DENSE:
-      return check_weights(v, &o, ppgkd_elems(&out), ppgkd_elems(&in), 0);
+      break;
     case PPGKD_OPT_ADD:
       if (!same_shape(&in, &in1) || !same_shape(&in, &out)) return PPGKD_ERR_SHAPE;
-      if (is_int8(v)) {
-        const int32_t* a;
-        if ((s = const_slot(v, o.quant, PPGKD_DT_S32, 1, PPGKD_ADD_QUANT_WORDS, 1, 1, &q)) !=
-            PPGKD_OK) {
-          return s;
-        }
-        a = const_s32(v, &q);
-        if (a[0] < 0 || a[0] > PPGKD_ADD_MAX_LEFT_SHIFT || !quant_ok(a[1], a[2]) ||
-            !quant_ok(a[3], a[4]) || !quant_ok(a[5], a[6])) {
-          return PPGKD_ERR_QUANT;
-        }
-      }
-      return PPGKD_OK;
+      break;
     case PPGKD_OPT_RELU:
       if (!same_shape(&in, &out)) return PPGKD_ERR_SHAPE;
       if (is_int8(v) && (in.scale != out.scale || in.zero_point != out.zero_point)) {
         return PPGKD_ERR_QUANT;
       }
-      return PPGKD_OK;
+      break;
     case PPGKD_OPT_AVG_POOL1D:
       if (o.stride < 1) return PPGKD_ERR_OP;
       if (in.rank != 2 || out.rank != 2 || out.dim[0] != in.dim[0]) return PPGKD_ERR_SHAPE;
       if (o.kernel < 1 || o.kernel > in.dim[1]) return PPGKD_ERR_SHAPE;
       if (out.dim[1] != (in.dim[1] - o.kernel) / o.stride + 1) return PPGKD_ERR_SHAPE;
-      if (is_int8(v)) {
-        const int32_t* a;
-        if ((s = const_slot(v, o.quant, PPGKD_DT_S32, 1, 2, 1, 1, &q)) != PPGKD_OK) return s;
-        a = const_s32(v, &q);
-        if (!quant_ok(a[0], a[1])) return PPGKD_ERR_QUANT;
-        /* |sum| <= kernel * 255 < 2^16 * 255: always fits int32 (kernel is a u16 field) */
-      }
-      return PPGKD_OK;
+      break;
     default:
       return PPGKD_ERR_OP;
   }
+  return check_consts(v, &o, &in, &out, at);
 }
 
 /* ------------------------------------------------------------------ the arena plan */
@@ -309,7 +305,7 @@ static int lifetime(const view* v, uint32_t id, int32_t* def, int32_t* last) {
   if (id == v->input || id == v->output) used = 1;
   for (j = 0; j < v->num_ops; ++j) {
     ppgkd_op_rec o;
-    ppgkd_read_op(r, is_int8(v), &o);
+    ppgkd_read_op(r, &o);
     r += o.bytes;
     if (o.out == id) {
       *def = (int32_t)j, used = 1;
@@ -350,7 +346,7 @@ static ppgkd_status check_op_table(const view* v, uint32_t ops_bytes) {
   for (j = 0; j < v->num_ops; ++j) {
     uint32_t n;
     if (ops_bytes - at < PPGKD_OP_COMMON_BYTES) return PPGKD_ERR_LENGTH;
-    n = ppgkd_op_record_bytes(v->ops[at + PPGKD_OP_TYPE], is_int8(v));
+    n = ppgkd_op_record_bytes(v->ops[at + PPGKD_OP_TYPE]);
     if (n == 0) return PPGKD_ERR_OP;
     if (ops_bytes - at < n) return PPGKD_ERR_LENGTH;
     at += n;
@@ -360,7 +356,7 @@ static ppgkd_status check_op_table(const view* v, uint32_t ops_bytes) {
 
 static ppgkd_status validate(const uint8_t* blob, size_t len, view* v, ppgkd_model* m) {
   uint32_t total_len, version, ops_bytes, i;
-  uint64_t tables, data_at;
+  uint64_t tables, data_at, at = 0;
   ppgkd_status s;
   ppgkd_tensor_rec tin, tout;
   const uint8_t* r;
@@ -432,9 +428,10 @@ static ppgkd_status validate(const uint8_t* blob, size_t len, view* v, ppgkd_mod
   }
   if (ppgkd_elems(&tout) != m->num_classes) return PPGKD_ERR_SHAPE;
   for (i = 0, r = v->ops; i < v->num_ops; ++i) {
-    if ((s = check_op(v, r, i)) != PPGKD_OK) return s;
-    r += ppgkd_op_record_bytes(r[PPGKD_OP_TYPE], is_int8(v));
+    if ((s = check_op(v, r, i, &at)) != PPGKD_OK) return s;
+    r += ppgkd_op_record_bytes(r[PPGKD_OP_TYPE]);
   }
+  if (at != v->data_size) return PPGKD_ERR_LENGTH; /* data no op uses */
   if (!defined_before(v, v->output, v->num_ops)) return PPGKD_ERR_GRAPH;
   return check_arena_plan(v);
 }

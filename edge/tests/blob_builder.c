@@ -37,20 +37,28 @@ bb_qparams bb_qparams_from_range(float lo, float hi) {
 void bb_quantize_multiplier(double real, int32_t* multiplier, int32_t* shift) {
   int e = 0;
   double frac;
-  long long m;
+  long m;
   if (real <= 0) {
     *multiplier = 0, *shift = 0;
     return;
   }
   frac = frexp(real, &e); /* real = frac * 2^e, frac in [0.5, 1) */
-  m = (long long)round_away(frac * 2147483648.0);
-  if (m == 2147483648LL) m /= 2, ++e;
+  m = round_away(frac * 65536.0);
+  if (m == 65536L) m /= 2, ++e;
   if (e < -31) { /* too small to represent: zero */
     *multiplier = 0, *shift = 0;
     return;
   }
-  if (e > 30) e = 30, m = 2147483647LL; /* saturate */
+  if (e > 30) e = 30, m = 65535L; /* saturate */
   *multiplier = (int32_t)m, *shift = e;
+}
+
+/* Writes requantisation entry i of n at q (u16 multipliers [n], then s8 shifts [n]). */
+static void put_rq(uint8_t* q, uint32_t n, uint32_t i, double real) {
+  int32_t m, sh;
+  bb_quantize_multiplier(real, &m, &sh);
+  q[2 * i] = (uint8_t)m, q[2 * i + 1] = (uint8_t)(m >> 8);
+  q[2 * n + i] = (uint8_t)(sh & 0xFF);
 }
 
 /* ------------------------------------------------------------------ tables */
@@ -94,7 +102,7 @@ static bb_op* add_op(bb_builder* b, uint32_t type, uint32_t in0, uint32_t out, i
   }
   o = &b->ops[b->num_ops++];
   memset(o, 0, sizeof *o);
-  o->type = type, o->activation = relu ? PPGKD_ACT_RELU : PPGKD_ACT_NONE;
+  o->type = type, o->activation = relu ? PPGKD_OPF_RELU : 0u;
   o->in0 = in0, o->out = out;
   o->in1 = o->weight = o->bias = o->quant = PPGKD_NONE;
   return o;
@@ -118,12 +126,14 @@ uint32_t bb_input(bb_builder* b, uint32_t channels, uint32_t length, bb_qparams 
 }
 
 /* Weights (rows x cols x k) and bias for conv1d (k >= 1) / dense (k = 0): f32 copies, or int8
- * per-row symmetric weights, int32 bias and the (2, rows) requant constant. */
+ * symmetric weights per row (one scale for all rows when b->per_tensor), int32 bias and the
+ * requantisation entries (rows of them, or one). */
 static void add_weights(bb_builder* b, bb_op* op, uint32_t in, uint32_t out, uint32_t rows,
                         uint32_t cols, uint32_t k, const float* w, const float* bias) {
   const uint32_t per_row = cols * (k ? k : 1);
   uint32_t r, i;
   if (b->error) return;
+  if (bias) op->activation |= PPGKD_OPF_BIAS;
   if (!b->int8) {
     float* dw = (float*)alloc_const(b, 4 * rows * per_row, &op->weight);
     if (dw) memcpy(dw, w, sizeof(float) * rows * per_row);
@@ -135,22 +145,29 @@ static void add_weights(bb_builder* b, bb_op* op, uint32_t in, uint32_t out, uin
   }
   {
     const double s_in = t_scale(b, in), s_out = t_scale(b, out);
+    const uint32_t entries = b->per_tensor ? 1u : rows;
     int8_t* dw = (int8_t*)alloc_const(b, rows * per_row, &op->weight);
     int32_t* db = bias ? (int32_t*)alloc_const(b, 4 * rows, &op->bias) : 0;
-    int32_t* dq = (int32_t*)alloc_const(b, 8 * rows, &op->quant);
+    uint8_t* dq = (uint8_t*)alloc_const(b, PPGKD_RQ_ENTRY_BYTES * entries, &op->quant);
+    double tensor_max = 0;
     if (b->error) return;
+    if (b->per_tensor) op->activation |= PPGKD_OPF_PER_TENSOR;
+    for (i = 0; i < rows * per_row; ++i) {
+      if (fabs((double)w[i]) > tensor_max) tensor_max = fabs((double)w[i]);
+    }
     for (r = 0; r < rows; ++r) {
       double max_abs = 0, s_w;
       for (i = 0; i < per_row; ++i) {
         const double a = fabs((double)w[r * per_row + i]);
         if (a > max_abs) max_abs = a;
       }
+      if (b->per_tensor) max_abs = tensor_max;
       s_w = max_abs > 0 ? max_abs / 127.0 : 1.0;
       for (i = 0; i < per_row; ++i) {
         dw[r * per_row + i] = (int8_t)round_away((double)w[r * per_row + i] / s_w);
       }
       if (db) db[r] = (int32_t)round_away((double)bias[r] / (s_in * s_w));
-      bb_quantize_multiplier(s_in * s_w / s_out, &dq[r], &dq[rows + r]);
+      if (r < entries) put_rq(dq, entries, r, s_in * s_w / s_out);
     }
   }
 }
@@ -188,12 +205,13 @@ uint32_t bb_add(bb_builder* b, uint32_t a, uint32_t c, int relu, bb_qparams q_ou
     /* TFLite's scheme: a common scale of twice the larger input scale, 20 bits of headroom. */
     const double sa = t_scale(b, a), sc = t_scale(b, c), so = t_scale(b, out);
     const double twice = 2.0 * (sa > sc ? sa : sc);
-    int32_t* q = (int32_t*)alloc_const(b, 4 * PPGKD_ADD_QUANT_WORDS, &op->quant);
+    uint8_t* q =
+        (uint8_t*)alloc_const(b, PPGKD_ADD_RQ_ENTRIES * PPGKD_RQ_ENTRY_BYTES + 1, &op->quant);
     if (b->error) return 0;
-    q[0] = 20;
-    bb_quantize_multiplier(sa / twice, &q[1], &q[2]);
-    bb_quantize_multiplier(sc / twice, &q[3], &q[4]);
-    bb_quantize_multiplier(twice / ((double)(1 << 20) * so), &q[5], &q[6]);
+    put_rq(q, PPGKD_ADD_RQ_ENTRIES, 0, sa / twice);
+    put_rq(q, PPGKD_ADD_RQ_ENTRIES, 1, sc / twice);
+    put_rq(q, PPGKD_ADD_RQ_ENTRIES, 2, twice / ((double)(1 << 20) * so));
+    q[PPGKD_ADD_RQ_ENTRIES * PPGKD_RQ_ENTRY_BYTES] = 20;
   }
   return out;
 }
@@ -216,10 +234,9 @@ uint32_t bb_avg_pool1d(bb_builder* b, uint32_t in, uint32_t kernel, uint32_t str
   if (b->error) return 0;
   op->kernel = kernel, op->stride = stride;
   if (b->int8) {
-    int32_t* q = (int32_t*)alloc_const(b, 8, &op->quant);
+    uint8_t* q = (uint8_t*)alloc_const(b, PPGKD_RQ_ENTRY_BYTES, &op->quant);
     if (b->error) return 0;
-    bb_quantize_multiplier((double)t_scale(b, in) / ((double)t_scale(b, out) * kernel), &q[0],
-                           &q[1]);
+    put_rq(q, 1, 0, (double)t_scale(b, in) / ((double)t_scale(b, out) * kernel));
   }
   return out;
 }
@@ -287,30 +304,23 @@ static void put16(uint8_t* p, uint32_t v) {
   p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8);
 }
 
-/* Writes op record `o` at p (format version 2); returns its size. */
-static uint32_t put_op(const bb_builder* b, const bb_op* o, uint8_t* p) {
-  const uint32_t n = b->int8 ? PPGKD_QUANT_OFFSET_BYTES : 0;
-  p[PPGKD_OP_TYPE] = (uint8_t)o->type, p[PPGKD_OP_ACTIVATION] = (uint8_t)o->activation;
+/* Writes op record `o` at p (format version 3); returns its size. */
+static uint32_t put_op(const bb_op* o, uint8_t* p) {
+  p[PPGKD_OP_TYPE] = (uint8_t)o->type, p[PPGKD_OP_FLAGS] = (uint8_t)o->activation;
   put16(p + PPGKD_OP_IN0, o->in0), put16(p + PPGKD_OP_OUT, o->out);
   switch (o->type) {
     case PPGKD_OPT_CONV1D:
-      put16(p + PPGKD_CONV_TAPS, o->taps), put16(p + PPGKD_CONV_STRIDE, o->stride);
-      put16(p + PPGKD_CONV_PADDING, o->padding), put16(p + PPGKD_CONV_DILATION, o->dilation);
-      put32(p + PPGKD_CONV_WEIGHT, o->weight), put32(p + PPGKD_CONV_BIAS, o->bias);
-      if (b->int8) put32(p + PPGKD_CONV_QUANT, o->quant);
-      return PPGKD_CONV_BYTES + n;
+      p[PPGKD_CONV_TAPS] = (uint8_t)o->taps, p[PPGKD_CONV_STRIDE] = (uint8_t)o->stride;
+      p[PPGKD_CONV_PADDING] = (uint8_t)o->padding, p[PPGKD_CONV_DILATION] = (uint8_t)o->dilation;
+      return PPGKD_CONV_BYTES;
     case PPGKD_OPT_DENSE:
-      put32(p + PPGKD_DENSE_WEIGHT, o->weight), put32(p + PPGKD_DENSE_BIAS, o->bias);
-      if (b->int8) put32(p + PPGKD_DENSE_QUANT, o->quant);
-      return PPGKD_DENSE_BYTES + n;
+      return PPGKD_DENSE_BYTES;
     case PPGKD_OPT_ADD:
       put16(p + PPGKD_ADD_IN1, o->in1);
-      if (b->int8) put32(p + PPGKD_ADD_QUANT, o->quant);
-      return PPGKD_ADD_BYTES + n;
+      return PPGKD_ADD_BYTES;
     case PPGKD_OPT_AVG_POOL1D:
       put16(p + PPGKD_POOL_KERNEL, o->kernel), put16(p + PPGKD_POOL_STRIDE, o->stride);
-      if (b->int8) put32(p + PPGKD_POOL_QUANT, o->quant);
-      return PPGKD_POOL_BYTES + n;
+      return PPGKD_POOL_BYTES;
     default:
       return PPGKD_RELU_BYTES;
   }
@@ -324,7 +334,7 @@ int bb_finish(bb_builder* b, uint32_t output, uint32_t num_classes, uint8_t* out
   size_t tables, data_at, total;
   uint8_t* p = out;
   if (b->error) return -1;
-  for (i = 0; i < b->num_ops; ++i) ops_bytes += put_op(b, &b->ops[i], ops + ops_bytes);
+  for (i = 0; i < b->num_ops; ++i) ops_bytes += put_op(&b->ops[i], ops + ops_bytes);
   tables = PPGKD_HEADER_BYTES + ops_bytes + (size_t)tbytes * b->num_tensors;
   data_at = (tables + 3) & ~(size_t)3;
   total = data_at + b->data_size + PPGKD_CRC_BYTES;
@@ -362,23 +372,21 @@ int bb_finish(bb_builder* b, uint32_t output, uint32_t num_classes, uint8_t* out
 }
 
 size_t bb_op_offset(const uint8_t* blob, uint32_t op) {
-  const int int8 = (get32(blob + 4 * PPGKD_H_FLAGS) & PPGKD_FLAG_INT8) != 0;
-  const uint32_t q = int8 ? PPGKD_QUANT_OFFSET_BYTES : 0;
   size_t at = PPGKD_HEADER_BYTES;
   uint32_t j;
   for (j = 0; j < op; ++j) {
     switch (blob[at + PPGKD_OP_TYPE]) {
       case PPGKD_OPT_CONV1D:
-        at += PPGKD_CONV_BYTES + q;
+        at += PPGKD_CONV_BYTES;
         break;
       case PPGKD_OPT_DENSE:
-        at += PPGKD_DENSE_BYTES + q;
+        at += PPGKD_DENSE_BYTES;
         break;
       case PPGKD_OPT_ADD:
-        at += PPGKD_ADD_BYTES + q;
+        at += PPGKD_ADD_BYTES;
         break;
       case PPGKD_OPT_AVG_POOL1D:
-        at += PPGKD_POOL_BYTES + q;
+        at += PPGKD_POOL_BYTES;
         break;
       default:
         at += PPGKD_RELU_BYTES;

@@ -28,15 +28,17 @@ typedef struct {
   int32_t zero_point;
 } bb_tensor;
 
-/* An op being built: activation ids, data-section offsets of its constants (PPGKD_NONE: none). */
+/* An op being built: flags (PPGKD_OPF_*), activation ids, data-section offsets of its constants
+ * (PPGKD_NONE: none; the blob does not store them, constants follow each other in op order). */
 typedef struct {
-  uint32_t type, activation, in0, in1, out;
+  uint32_t type, activation, in0, in1, out; /* activation: the record's flags byte */
   uint32_t weight, bias, quant;
   uint32_t taps, stride, padding, dilation, kernel;
 } bb_op;
 
 typedef struct {
   int int8;
+  int per_tensor; /* int8 conv1d/dense added while set: one weight scale and quant entry */
   bb_op ops[BB_MAX_OPS];
   bb_tensor tensors[BB_MAX_TENSORS]; /* activations; the ids the builder returns */
   uint32_t num_ops, num_tensors;
@@ -49,8 +51,9 @@ typedef struct {
 /* Qparams covering [lo, hi] (widened to include 0) with 256 levels. */
 bb_qparams bb_qparams_from_range(float lo, float hi);
 
-/* real (> 0) -> multiplier in [2^30, 2^31) and shift with real = multiplier * 2^(shift - 31);
- * real == 0 gives (0, 0). As TFLite's QuantizeMultiplier, computed in double on the host. */
+/* real (> 0) -> the blob's u16 multiplier in [2^15, 2^16) and shift with
+ * real ~= (multiplier << 15) * 2^(shift - 31); real == 0 gives (0, 0). As the exporter's
+ * quantize_multiplier, computed in double on the host. */
 void bb_quantize_multiplier(double real, int32_t* multiplier, int32_t* shift);
 
 void bb_init(bb_builder* b, int int8, uint8_t* data_buf, uint32_t data_cap);

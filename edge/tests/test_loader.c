@@ -19,7 +19,8 @@ static uint8_t arena[4096] __attribute__((aligned(8)));
 static bb_builder b;
 static size_t good_len;
 
-static size_t build(int int8) {
+/* The graph above; per_tensor: the dense layer's int8 quantisation per tensor. */
+static size_t build_with(int int8, int per_tensor) {
   static float w1[18], b1[3], w2[27], b2[3], w3[36], b3[12];
   bb_qparams q;
   uint32_t in, c1, c2, s, p, out;
@@ -36,10 +37,16 @@ static size_t build(int int8) {
   c2 = bb_conv1d(&b, c1, 3, 3, 1, 1, 1, 0, w2, b2, q);
   s = bb_add(&b, c2, c1, 1, q);
   p = bb_avg_pool1d(&b, s, 8, 1, q);
+  b.per_tensor = per_tensor;
   out = bb_dense(&b, p, 12, 0, w3, b3, q);
+  b.per_tensor = 0;
   good_len = 0;
   if (bb_finish(&b, out, 12, good, sizeof good, &good_len) != 0) good_len = 0;
   return good_len;
+}
+
+static size_t build(int int8) {
+  return build_with(int8, 0);
 }
 
 /* init on `bad` (len bytes) with a generous arena */
@@ -119,7 +126,8 @@ static void test_rejects_header(void) {
   bad[0] = 'X';
   EXPECT_STATUS(PPGKD_ERR_MAGIC, try_bad(good_len));
   EXPECT_STATUS(PPGKD_ERR_VERSION, patch(4 * PPGKD_H_VERSION, 1)); /* the 64-byte-record format */
-  EXPECT_STATUS(PPGKD_ERR_VERSION, patch(4 * PPGKD_H_VERSION, 3));
+  EXPECT_STATUS(PPGKD_ERR_VERSION, patch(4 * PPGKD_H_VERSION, 2)); /* constant offsets, s32 quant */
+  EXPECT_STATUS(PPGKD_ERR_VERSION, patch(4 * PPGKD_H_VERSION, 4));
   EXPECT_STATUS(PPGKD_ERR_FLAGS, patch(4 * PPGKD_H_FLAGS, 0x2));
   EXPECT_STATUS(PPGKD_ERR_COUNT, patch(4 * PPGKD_H_NUM_OPS, 0));
   EXPECT_STATUS(PPGKD_ERR_COUNT, patch(4 * PPGKD_H_NUM_TENSORS, PPGKD_MAX_TENSORS + 1));
@@ -137,7 +145,7 @@ static void test_rejects_header(void) {
 }
 
 /* A version-1 blob (magic, then version 1) is refused by its version, whatever follows, even
- * when it is shorter than a version-2 header. */
+ * when it is shorter than a header. */
 static void test_rejects_version_1_blob(void) {
   static uint8_t old[64] __attribute__((aligned(4)));
   ppgkd_model m;
@@ -149,7 +157,7 @@ static void test_rejects_version_1_blob(void) {
 }
 
 /* The bytes between the tables and the 4-aligned data section must be zero. A dense-only graph
- * (1, 8) -> 12 has 68 + 14 + 2 x 10 = 102 bytes of tables, so 2 alignment bytes. */
+ * (1, 8) -> 12 has 68 + 6 + 2 x 10 = 94 bytes of tables, so 2 alignment bytes. */
 static void test_rejects_nonzero_alignment_bytes(void) {
   static float w[96], bias[12];
   bb_qparams q;
@@ -162,8 +170,8 @@ static void test_rejects_nonzero_alignment_bytes(void) {
   out = bb_dense(&b, in, 12, 0, w, bias, q);
   EXPECT_EQ_INT(0, bb_finish(&b, out, 12, bad, sizeof bad, &len));
   pad_at = bb_tensor_offset(bad, 2);
-  EXPECT_EQ_INT(102, pad_at);
-  EXPECT_EQ_INT(104, bb_data_offset(bad));
+  EXPECT_EQ_INT(94, pad_at);
+  EXPECT_EQ_INT(96, bb_data_offset(bad));
   EXPECT_STATUS(PPGKD_OK, ppgkd_init(&m, bad, len, arena, sizeof arena));
   bad[pad_at + 1] = 1;
   bb_fix_crc(bad, len);
@@ -200,12 +208,19 @@ static void test_rejects_tensor_records(void) {
   const uint32_t data_size = bb_get_word(good, 4 * PPGKD_H_DATA_SIZE);
   const uint32_t arena_size = bb_get_word(good, 4 * PPGKD_H_ARENA_SIZE);
   reset_bad();
-  /* constants: the op's data offset */
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_WEIGHT), data_size));
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_WEIGHT), 0xFFFFFFFCu));
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_WEIGHT), 2)); /* misaligned */
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_WEIGHT), PPGKD_NONE));
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(4, PPGKD_DENSE_BIAS), data_size - 4));
+  /* constants: they follow each other in op order and must use the data section exactly */
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch8(op_field(0, PPGKD_OP_FLAGS), PPGKD_OPF_RELU)); /* bias */
+  reset_bad();
+  memset(bad + good_len - PPGKD_CRC_BYTES, 0, 2 * PPGKD_CRC_BYTES); /* 4 unused data bytes */
+  bb_set_word(bad, 4 * PPGKD_H_TOTAL_LEN, (uint32_t)good_len + 4);
+  bb_set_word(bad, 4 * PPGKD_H_DATA_SIZE, data_size + 4);
+  bb_fix_crc(bad, good_len + 4);
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, try_bad(good_len + 4));
+  reset_bad(); /* a conv weight (200, 2, 3) that runs past the data section */
+  bb_set_u16(bad, tensor_field(c1, PPGKD_T_DIM0), 200);
+  bb_set_word(bad, 4 * PPGKD_H_ARENA_SIZE, 0x100000u);
+  bb_fix_crc(bad, good_len);
+  EXPECT_STATUS(PPGKD_ERR_OFFSET, try_bad(good_len));
   /* activations */
   EXPECT_STATUS(PPGKD_ERR_ARENA_RANGE, patch(tensor_field(c1, PPGKD_T_OFFSET), arena_size));
   EXPECT_STATUS(PPGKD_ERR_ARENA_RANGE, patch(tensor_field(c1, PPGKD_T_OFFSET), 0xFFFFFFF0u));
@@ -238,21 +253,24 @@ static void test_rejects_op_records(void) {
   reset_bad();
   EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_OP_TYPE), 99));
   EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_OP_TYPE), 0));
-  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_OP_ACTIVATION), 2));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_OP_FLAGS), 0x8 | PPGKD_OPF_BIAS));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_OP_FLAGS), /* per tensor in f32 */
+                                     PPGKD_OPF_PER_TENSOR | PPGKD_OPF_BIAS | PPGKD_OPF_RELU));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(2, PPGKD_OP_FLAGS), PPGKD_OPF_BIAS)); /* add */
   EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_OP_IN0), nt));
   EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_OP_OUT), 0xFFFF));
   EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(2, PPGKD_ADD_IN1), nt)); /* add's second input */
-  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_CONV_STRIDE), 0));
-  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_CONV_DILATION), 0));
-  EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(0, PPGKD_CONV_TAPS), 0));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_CONV_STRIDE), 0));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_CONV_DILATION), 0));
+  EXPECT_STATUS(PPGKD_ERR_OP, patch8(op_field(0, PPGKD_CONV_TAPS), 0));
   EXPECT_STATUS(PPGKD_ERR_OP, patch16(op_field(3, PPGKD_POOL_STRIDE), 0));
   /* a type whose record size differs: the table no longer adds up (add 8 bytes -> relu 6) */
   EXPECT_STATUS(PPGKD_ERR_LENGTH, patch8(op_field(2, PPGKD_OP_TYPE), PPGKD_OPT_RELU));
   /* shapes disagreeing with params */
-  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(0, PPGKD_CONV_STRIDE), 2));
-  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(0, PPGKD_CONV_PADDING), 0));
-  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(0, PPGKD_CONV_TAPS), 5));
-  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(0, PPGKD_CONV_DILATION), 60000)); /* > input */
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch8(op_field(0, PPGKD_CONV_STRIDE), 2));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch8(op_field(0, PPGKD_CONV_PADDING), 0));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch8(op_field(0, PPGKD_CONV_TAPS), 5));
+  EXPECT_STATUS(PPGKD_ERR_SHAPE, patch8(op_field(0, PPGKD_CONV_DILATION), 200)); /* > input */
   EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(3, PPGKD_POOL_KERNEL), 4));
   EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(3, PPGKD_POOL_KERNEL), 9)); /* > input */
   EXPECT_STATUS(PPGKD_ERR_SHAPE, patch16(op_field(3, PPGKD_POOL_KERNEL), 0));
@@ -285,24 +303,28 @@ static void test_rejects_int8_quantisation(void) {
   size_t len = build(1);
   EXPECT_TRUE(len > 0);
   data_at = bb_data_offset(good);
-  w_at = data_at + bb_get_word(good, op_field(0, PPGKD_CONV_WEIGHT));
-  b_at = data_at + bb_get_word(good, op_field(0, PPGKD_CONV_BIAS));
-  q_at = data_at + bb_get_word(good, op_field(0, PPGKD_CONV_QUANT));
-  db_at = data_at + bb_get_word(good, op_field(4, PPGKD_DENSE_BIAS));
-  aq_at = data_at + bb_get_word(good, op_field(2, PPGKD_ADD_QUANT));
+  w_at = data_at + b.ops[0].weight; /* the builder's layout, which the format implies */
+  b_at = data_at + b.ops[0].bias;
+  q_at = data_at + b.ops[0].quant;
+  db_at = data_at + b.ops[4].bias;
+  aq_at = data_at + b.ops[2].quant;
   c1 = bb_get_u16(good, op_field(0, PPGKD_OP_OUT));
   reset_bad();
   EXPECT_STATUS(PPGKD_OK, try_bad(good_len));
-  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(q_at, 0x80000000u)); /* negative multiplier */
-  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(q_at + 4 * 3, 40));  /* shift out of range */
-  EXPECT_STATUS(PPGKD_ERR_QUANT, patch(aq_at, 21));         /* add left shift */
+  /* conv (3 channels): multipliers at q_at (u16 x 3), shifts at q_at + 6 */
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch8(q_at + 6 + 1, 31));           /* shift above 30 */
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch8(q_at + 6 + 2, (uint8_t)-32)); /* shift below -31 */
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch8(aq_at + 6 + 2, 31));          /* add's output shift */
+  EXPECT_STATUS(PPGKD_ERR_QUANT, patch8(aq_at + 9, 21));              /* add left shift */
   EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_field(c1, PPGKD_T_SCALE), 0));
   EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_field(c1, PPGKD_T_SCALE), 0x7FC00000u)); /* NaN */
   EXPECT_STATUS(PPGKD_ERR_QUANT, patch(tensor_field(c1, PPGKD_T_SCALE), 0xBF800000u)); /* -1 */
-  /* the quant constant's offset, as any constant's */
-  EXPECT_STATUS(PPGKD_ERR_OFFSET, patch(op_field(0, PPGKD_CONV_QUANT), PPGKD_NONE));
-  EXPECT_STATUS(PPGKD_ERR_OFFSET,
-                patch(op_field(2, PPGKD_ADD_QUANT), bb_get_word(good, 4 * PPGKD_H_DATA_SIZE) - 24));
+  /* the padding after the 3 x 2 x 3 = 18 weight bytes and after the 9 quant bytes is zero */
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch8(w_at + 18, 1));
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch8(q_at + 9 + 2, 1));
+  /* one quant entry instead of three: the layout no longer fits the bytes */
+  EXPECT_STATUS(PPGKD_ERR_LENGTH, patch8(op_field(0, PPGKD_OP_FLAGS),
+                                         PPGKD_OPF_RELU | PPGKD_OPF_BIAS | PPGKD_OPF_PER_TENSOR));
   /* weight -128 breaks symmetry (and the accumulator argument) */
   reset_bad();
   bad[w_at] = 0x80;
@@ -311,6 +333,30 @@ static void test_rejects_int8_quantisation(void) {
   /* a bias near INT32_MAX leaves no room for 6 * 127 * 255 of products */
   EXPECT_STATUS(PPGKD_ERR_ACC_OVERFLOW, patch(b_at, 0x7FFFFF00u));
   EXPECT_STATUS(PPGKD_ERR_ACC_OVERFLOW, patch(db_at, 0x80000000u)); /* |INT32_MIN| = 2^31 */
+}
+
+/* A per-tensor int8 dense layer stores one requantisation entry instead of one per row. Every
+ * row of the test dense has the same largest |weight| (0.2), so per-channel quantisation chooses
+ * the same scale for each row: both blobs must give the same logits bit for bit, and the
+ * per-tensor one is 11 entries (33 bytes, 32 after alignment) smaller. */
+static void test_per_tensor_layer_equals_equal_channels(void) {
+  static uint8_t per_channel[8192] __attribute__((aligned(8)));
+  ppgkd_model m;
+  float x[16], y_pc[12], y_pt[12];
+  size_t len_pc, len_pt;
+  int i;
+  for (i = 0; i < 16; ++i) x[i] = 0.3f * (float)(i % 5) - 0.5f;
+  len_pc = build_with(1, 0);
+  memcpy(per_channel, good, len_pc);
+  len_pt = build_with(1, 1);
+  EXPECT_EQ_INT(len_pc - 32, len_pt);
+  EXPECT_EQ_INT(PPGKD_OPF_PER_TENSOR, good[op_field(4, PPGKD_OP_FLAGS)] & PPGKD_OPF_PER_TENSOR);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_init(&m, per_channel, len_pc, arena, sizeof arena));
+  EXPECT_STATUS(PPGKD_OK, ppgkd_run_logits(&m, x, y_pc, 12));
+  EXPECT_STATUS(PPGKD_OK, ppgkd_init(&m, good, len_pt, arena, sizeof arena));
+  EXPECT_STATUS(PPGKD_OK, ppgkd_run_logits(&m, x, y_pt, 12));
+  EXPECT_TRUE(memcmp(y_pc, y_pt, sizeof y_pc) == 0);
+  build(0); /* the other tests' blob */
 }
 
 void run_loader_tests(void) {
@@ -324,4 +370,5 @@ void run_loader_tests(void) {
   RUN_TEST(test_rejects_op_records);
   RUN_TEST(test_rejects_arena_plan);
   RUN_TEST(test_rejects_int8_quantisation);
+  RUN_TEST(test_per_tensor_layer_equals_equal_channels);
 }

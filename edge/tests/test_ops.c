@@ -126,7 +126,8 @@ static void test_add_relu_f32(void) {
 
 /* ------------------------------------------------------------------ requantisation */
 
-#define Q_HALF (1 << 30) /* multiplier 2^30 with shift 0 is 0.5 */
+#define Q_HALF (1 << 30)   /* multiplier 2^30 with shift 0 is 0.5 */
+#define Q16_HALF (1 << 15) /* the same as a blob's u16 multiplier (shifted left by 15) */
 
 static void test_requantize_rounding(void) {
   /* 0.5 * x, halves round towards +infinity (CMSIS-NN arm_nn_requantize). */
@@ -176,13 +177,15 @@ static void test_conv1d_s8(void) {
    * * 0.5 rounding half up = [-2, 17, -2, 8, 6]; + out_zp 3 = [1, 20, 1, 11, 9];
    * with ReLU (act_min = out_zp = 3): [3, 20, 3, 11, 9]. */
   const int8_t x[4] = {10, -5, 3, 0}, w[2] = {2, -1};
-  const int32_t b[1] = {7}, mult[1] = {Q_HALF}, shift[1] = {0};
+  const int32_t b[1] = {7};
+  const uint16_t mult[1] = {Q16_HALF};
+  const int8_t shift[1] = {0};
   const int8_t expect[5] = {1, 20, 1, 11, 9}, expect_relu[5] = {3, 20, 3, 11, 9};
   int8_t y[5];
   int i;
   const ppgkd_conv1d_params p = {1, 1, 1, 0};
   ppgkd_s8_act act = {-2, 3, -128, 127};
-  const ppgkd_per_channel_quant q = {mult, shift};
+  const ppgkd_per_channel_quant q = {mult, shift, 0};
   const ppgkd_dims di = dims(1, 1, 4), dw = dims(1, 1, 2), db = dims(1, 1, 1), dout = dims(1, 1, 5);
   EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, x, &dw, w, &db, b, &dout, y));
   for (i = 0; i < 5; ++i) EXPECT_EQ_INT(expect[i], y[i]);
@@ -196,11 +199,12 @@ static void test_conv1d_s8_saturation(void) {
    * acc = 2 * 127 * -255 = -64770; * 0.5 = -32385 -> saturates at -128.
    * Channel 1 with w = -127: +32385 -> saturates at 127. */
   const int8_t x[2] = {-128, -128}, w[4] = {127, 127, -127, -127};
-  const int32_t mult[2] = {Q_HALF, Q_HALF}, shift[2] = {0, 0};
+  const uint16_t mult[2] = {Q16_HALF, Q16_HALF};
+  const int8_t shift[2] = {0, 0};
   int8_t y[2];
   const ppgkd_conv1d_params p = {1, 0, 1, 0};
   const ppgkd_s8_act act = {127, 0, -128, 127};
-  const ppgkd_per_channel_quant q = {mult, shift};
+  const ppgkd_per_channel_quant q = {mult, shift, 0};
   const ppgkd_dims di = dims(1, 2, 1), dw = dims(2, 2, 1), dout = dims(1, 2, 1);
   EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, x, &dw, w, 0, 0, &dout, y));
   EXPECT_EQ_INT(-128, y[0]);
@@ -213,11 +217,13 @@ static void test_dense_s8_per_channel(void) {
    * w1 = [-127,0,127], b1 = -2, scale 0.25 (shift -1): acc1 = 381 - 2 = 379 -> 94.75 -> 95 -> 94.
    */
   const int8_t x[3] = {1, -1, 4}, w[6] = {3, 1, 2, -127, 0, 127};
-  const int32_t b[2] = {1, -2}, mult[2] = {Q_HALF, Q_HALF}, shift[2] = {0, -1};
+  const int32_t b[2] = {1, -2};
+  const uint16_t mult[2] = {Q16_HALF, Q16_HALF};
+  const int8_t shift[2] = {0, -1};
   int8_t y[2];
   const ppgkd_dense_params p = {0};
   const ppgkd_s8_act act = {1, -1, -128, 127};
-  const ppgkd_per_channel_quant q = {mult, shift};
+  const ppgkd_per_channel_quant q = {mult, shift, 0};
   const ppgkd_dims di = dims(1, 3, 1), dw = dims(2, 3, 1), db = dims(2, 1, 1), dout = dims(1, 2, 1);
   EXPECT_STATUS(PPGKD_OK, ppgkd_dense_s8(&ctx, &p, &act, &q, &di, x, &dw, w, &db, b, &dout, y));
   EXPECT_EQ_INT(2, y[0]);
@@ -310,9 +316,8 @@ static void ref_conv1d_f32(const ppgkd_conv1d_params* p, int32_t c_in, int32_t l
   }
 }
 
-static int8_t ref_output_s8(int32_t acc, int32_t multiplier, int32_t shift,
-                            const ppgkd_s8_act* act) {
-  int64_t v = (int64_t)ppgkd_requantize(acc, multiplier, shift) + act->out_zp;
+static int8_t ref_output_s8(int32_t acc, ppgkd_quant rq, const ppgkd_s8_act* act) {
+  int64_t v = (int64_t)ppgkd_requantize(acc, rq.multiplier, rq.shift) + act->out_zp;
   if (v < act->act_min) v = act->act_min;
   if (v > act->act_max) v = act->act_max;
   return (int8_t)v;
@@ -335,7 +340,7 @@ static void ref_conv1d_s8(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
           if (pos >= 0 && pos < l_in) acc += (int32_t)wk[k] * ((int32_t)x[pos] - act->in_zp);
         }
       }
-      out[(int64_t)co * l_out + t] = ref_output_s8(acc, q->multiplier[co], q->shift[co], act);
+      out[(int64_t)co * l_out + t] = ref_output_s8(acc, ppgkd_channel_quant(q, co), act);
     }
   }
 }
@@ -360,7 +365,7 @@ static void ref_dense_s8(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
     const int8_t* wm = w + (int64_t)m * n_in;
     int32_t acc = bias ? bias[m] : 0;
     for (n = 0; n < n_in; ++n) acc += (int32_t)wm[n] * ((int32_t)in[n] - act->in_zp);
-    out[m] = ref_output_s8(acc, q->multiplier[m], q->shift[m], act);
+    out[m] = ref_output_s8(acc, ppgkd_channel_quant(q, m), act);
   }
 }
 
@@ -464,7 +469,9 @@ static float rt_xf[RT_DENSE_N], rt_wf[RT_DENSE_M * RT_DENSE_N], rt_bf[RT_DENSE_M
 static float rt_yf[RT_Y], rt_rf[RT_Y];
 static double rt_abs[RT_Y];
 static int8_t rt_x8[RT_DENSE_N], rt_w8[RT_DENSE_M * RT_DENSE_N], rt_y8[RT_Y], rt_r8[RT_Y];
-static int32_t rt_b8[RT_DENSE_M], rt_mult[RT_DENSE_M], rt_shift[RT_DENSE_M];
+static int32_t rt_b8[RT_DENSE_M];
+static uint16_t rt_mult[RT_DENSE_M];
+static int8_t rt_shift[RT_DENSE_M];
 
 /* A random conv1d shape: K in {1, 3, 5, 7}, stride 1..3, dilation 1..2, padding 0..K, C_in 1..6,
  * C_out 1..7 (odd and even), L_in 1..40 with one case in four short (L_in <= the receptive
@@ -588,10 +595,11 @@ static void test_conv1d_s8_matches_reference(void) {
     for (i = 0; i < c_out * c_in * kk; ++i) rt_w8[i] = rand_w8(&sc);
     for (i = 0; i < c_out; ++i) {
       rt_b8[i] = rand_b32(&sc);
-      rt_mult[i] = rand_int(sc.mult_lo, INT32_MAX);
-      rt_shift[i] = sc.shift;
+      rt_mult[i] = (uint16_t)rand_int((sc.mult_lo + 32767) >> PPGKD_RQ_MULT_SHIFT, 65535);
+      rt_shift[i] = (int8_t)sc.shift;
     }
     q.multiplier = rt_mult, q.shift = rt_shift;
+    q.per_tensor = rand_int(0, 3) == 0; /* one entry for every channel */
     di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
     dout = dims(1, c_out, l_out);
     memset(rt_y8, 0x55, sizeof rt_y8);
@@ -631,10 +639,11 @@ static void test_dense_matches_reference(void) {
     for (i = 0; i < m_out; ++i) {
       rt_bf[i] = rand_f32();
       rt_b8[i] = rand_b32(&sc);
-      rt_mult[i] = rand_int(sc.mult_lo, INT32_MAX);
-      rt_shift[i] = sc.shift;
+      rt_mult[i] = (uint16_t)rand_int((sc.mult_lo + 32767) >> PPGKD_RQ_MULT_SHIFT, 65535);
+      rt_shift[i] = (int8_t)sc.shift;
     }
     q.multiplier = rt_mult, q.shift = rt_shift;
+    q.per_tensor = rand_int(0, 3) == 0; /* one entry for every channel */
     di = dims(1, n_in, 1), dw = dims(m_out, n_in, 1), db = dims(m_out, 1, 1);
     dout = dims(1, m_out, 1);
     EXPECT_STATUS(PPGKD_OK, ppgkd_dense_f32(&ctx, &p, &di, rt_xf, &dw, rt_wf, &db,

@@ -5,11 +5,14 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "data/dsp/class_map.h"
 #include "export/arena_plan.h"
 #include "ppgkd_edge_format.h"
+#include "ppgkd_edge_ops.h"
 
 namespace ppgkd {
 
@@ -31,11 +34,18 @@ void put32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
-// Appends a constant to the data section at a 4-aligned offset and returns the offset (host
-// little-endian: float and int32 bit patterns are written word by word to stay endian-correct).
+// Zero bytes up to the next multiple of 4; returns how many.
+int64_t pad4(std::string& data) {
+  int64_t n = 0;
+  for (; data.size() % PPGKD_ALIGN != 0; ++n) data.push_back('\0');
+  return n;
+}
+
+// Appends a constant to the data section (which is kept at a multiple of 4, so it starts
+// aligned) and pads it with zeros to the next multiple of 4; returns the padding. Host
+// little-endian: float and int32 bit patterns are written byte by byte to stay endian-correct.
 template <typename T>
-uint32_t put_const(std::string& data, const std::vector<T>& src) {
-  const auto offset = static_cast<uint32_t>(data.size());
+int64_t put_const(std::string& data, const std::vector<T>& src) {
   for (const T& v : src) {
     if constexpr (sizeof(T) == 1) {
       data.push_back(static_cast<char>(v));
@@ -45,15 +55,45 @@ uint32_t put_const(std::string& data, const std::vector<T>& src) {
       put32(data, static_cast<uint32_t>(v));
     }
   }
-  while (data.size() % PPGKD_ALIGN != 0) data.push_back('\0');
-  return offset;
+  return pad4(data);
 }
 
-// A field the format stores in 16 bits.
-uint32_t u16(int64_t v, const std::string& what) {
-  if (v < 0 || v > 0xFFFF)
-    throw Error("blob", fmt::format("{} = {} does not fit the format's 16-bit field", what, v));
+// Requantisation entries (multiplier, shift) as the blob stores them: u16 multipliers [n]
+// (multiplier >> 15), s8 shifts [n], then `tail` bytes (ADD's left shift); padded to 4. Throws
+// when a multiplier has more than 16 significant bits or a shift is out of range (quantize.h
+// never makes one). Returns the padding.
+int64_t put_rq(std::string& data, const std::vector<std::pair<int32_t, int32_t>>& entries,
+               const std::string& tail) {
+  for (const auto& [m, s] : entries) {
+    if (m < 0 || (m & ((1 << PPGKD_RQ_MULT_SHIFT) - 1)) != 0 || s < PPGKD_SHIFT_MIN ||
+        s > PPGKD_SHIFT_MAX)
+      throw Error("blob", fmt::format("requantisation ({}, {}) is not a u16 multiplier << {} with "
+                                      "a shift in {}..{}",
+                                      m, s, PPGKD_RQ_MULT_SHIFT, PPGKD_SHIFT_MIN, PPGKD_SHIFT_MAX));
+    put16(data, static_cast<uint32_t>(m) >> PPGKD_RQ_MULT_SHIFT);
+  }
+  for (const auto& e : entries) put8(data, static_cast<uint32_t>(e.second) & 0xFF);
+  data += tail;
+  return pad4(data);
+}
+
+// A field the format stores in `bits` (8 or 16) bits.
+uint32_t field(int64_t v, int bits, const std::string& what) {
+  if (v < 0 || v >= (int64_t{1} << bits))
+    throw Error("blob",
+                fmt::format("{} = {} does not fit the format's {}-bit field", what, v, bits));
   return static_cast<uint32_t>(v);
+}
+uint32_t u16(int64_t v, const std::string& what) {
+  return field(v, 16, what);
+}
+
+// A CONV1D / DENSE quant vector [multipliers (n), shifts (n)] as (multiplier, shift) entries.
+std::vector<std::pair<int32_t, int32_t>> channel_entries(const std::vector<int32_t>& words) {
+  const size_t n = words.size() / 2;
+  std::vector<std::pair<int32_t, int32_t>> e(n);
+  for (size_t i = 0; i < n; ++i) e[i] = {words[i], words[n + i]};
+  return e;
 }
 
 }  // namespace
@@ -114,40 +154,58 @@ std::string write_blob(const EdgeGraph& g, const QuantizedGraph* q, int decode_r
         type = PPGKD_OPT_AVG_POOL1D;
         break;
     }
+    const bool weighted = op.type == EdgeOpType::kConv1d || op.type == EdgeOpType::kDense;
+    const bool has_bias = weighted && !op.bias.empty();
+    const bool per_tensor = s8 && weighted && q->ops[j].per_tensor;
     put8(ops, type);
-    put8(ops, op.relu ? PPGKD_ACT_RELU : PPGKD_ACT_NONE);
+    put8(ops, (op.relu ? PPGKD_OPF_RELU : 0u) | (has_bias ? PPGKD_OPF_BIAS : 0u) |
+                  (per_tensor ? PPGKD_OPF_PER_TENSOR : 0u));
     put16(ops, static_cast<uint32_t>(op.in0));
     put16(ops, static_cast<uint32_t>(op.out));
-    const size_t before = data.size();
+    // The constants in the order the format implies: weight, bias, quant.
+    size_t before = data.size();
     switch (op.type) {
       case EdgeOpType::kConv1d:
       case EdgeOpType::kDense: {
         if (op.type == EdgeOpType::kConv1d) {
-          put16(ops, u16(op.w_shape[2], "conv taps"));
-          put16(ops, u16(op.stride, "conv stride"));
-          put16(ops, u16(op.padding, "conv padding"));
-          put16(ops, u16(op.dilation, "conv dilation"));
+          put8(ops, field(op.w_shape[2], 8, "conv taps"));
+          put8(ops, field(op.stride, 8, "conv stride"));
+          put8(ops, field(op.padding, 8, "conv padding"));
+          put8(ops, field(op.dilation, 8, "conv dilation"));
         }
-        const uint32_t w = s8 ? put_const(data, q->ops[j].weight) : put_const(data, op.weight);
-        const uint32_t b = s8 ? put_const(data, q->ops[j].bias) : put_const(data, op.bias);
+        st.weight_pad_bytes += s8 ? put_const(data, q->ops[j].weight) : put_const(data, op.weight);
+        if (has_bias)
+          st.weight_pad_bytes += s8 ? put_const(data, q->ops[j].bias) : put_const(data, op.bias);
         st.weight_bytes += static_cast<int64_t>(data.size() - before);
-        put32(ops, w);
-        put32(ops, b);
-        if (s8) put32(ops, put_const(data, q->ops[j].quant));  // (2, C_out)
+        before = data.size();
+        if (s8) {
+          const auto entries = channel_entries(q->ops[j].quant);
+          const size_t want = per_tensor ? 1 : static_cast<size_t>(op.w_shape[0]);
+          if (entries.size() != want)
+            throw Error("blob", fmt::format("op {}: {} requantisation entries, expected {}", j,
+                                            entries.size(), want));
+          st.quant_pad_bytes += put_rq(data, entries, "");
+        }
         break;
       }
       case EdgeOpType::kAdd:
         put16(ops, static_cast<uint32_t>(op.in1));
-        if (s8) put32(ops, put_const(data, q->ops[j].quant));  // (7)
+        if (s8) {
+          const auto& w = q->ops[j].quant;  // left_shift, then (multiplier, shift) x 3
+          st.quant_pad_bytes +=
+              put_rq(data, {{w.at(1), w.at(2)}, {w.at(3), w.at(4)}, {w.at(5), w.at(6)}},
+                     std::string(1, static_cast<char>(field(w.at(0), 8, "add left shift"))));
+        }
         break;
       case EdgeOpType::kAvgPool:
         put16(ops, u16(op.kernel, "pool kernel"));
         put16(ops, u16(op.stride, "pool stride"));
-        if (s8) put32(ops, put_const(data, q->ops[j].quant));  // (2)
+        if (s8)
+          st.quant_pad_bytes += put_rq(data, {{q->ops[j].quant.at(0), q->ops[j].quant.at(1)}}, "");
         break;
     }
+    st.quant_bytes += static_cast<int64_t>(data.size() - before);
   }
-  st.quant_bytes = static_cast<int64_t>(data.size()) - st.weight_bytes;
 
   const int64_t tables = int64_t{PPGKD_HEADER_BYTES} + static_cast<int64_t>(ops.size()) +
                          static_cast<int64_t>(tensors.size());
@@ -184,6 +242,11 @@ std::string write_blob(const EdgeGraph& g, const QuantizedGraph* q, int decode_r
   put32(out, ppgkd_crc32(reinterpret_cast<const uint8_t*>(out.data()), out.size()));
 
   st.blob_bytes = total;
+  st.header_bytes = PPGKD_HEADER_BYTES;
+  st.op_table_bytes = static_cast<int64_t>(ops.size());
+  st.tensor_table_bytes = static_cast<int64_t>(tensors.size());
+  st.table_pad_bytes = data_at - tables;
+  st.crc_bytes = PPGKD_CRC_BYTES;
   st.arena_bytes = plan.size;
   st.arena_lower_bound = arena_lower_bound(bytes, life);
   st.num_ops = static_cast<int64_t>(g.ops.size());

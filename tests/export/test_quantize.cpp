@@ -42,24 +42,34 @@ TEST(QuantizeMultiplier, HandComputedValues) {
   EXPECT_EQ(quantize_multiplier(0.0).multiplier, 0);
   EXPECT_EQ(quantize_multiplier(std::ldexp(1.0, -40)).multiplier, 0);
   EXPECT_EQ(quantize_multiplier(std::ldexp(1.0, -40)).shift, 0);
-  EXPECT_EQ(quantize_multiplier(std::ldexp(1.0, 40)).multiplier, 2147483647);
+  EXPECT_EQ(quantize_multiplier(std::ldexp(1.0, 40)).multiplier, 65535 << 15);
   EXPECT_EQ(quantize_multiplier(std::ldexp(1.0, 40)).shift, 30);
+  // 16 significant bits (the blob stores multiplier >> 15): 0.5 + 2^-20 = (32768 + 1/16) * 2^-16
+  // rounds down to 32768; 0.5 + 3 * 2^-18 = (32768 + 3/4) * 2^-16 rounds up to 32769.
+  EXPECT_EQ(quantize_multiplier(0.5 + std::ldexp(1.0, -20)).multiplier, 32768 << 15);
+  EXPECT_EQ(quantize_multiplier(0.5 + 3 * std::ldexp(1.0, -18)).multiplier, 32769 << 15);
+  EXPECT_EQ(quantize_multiplier(0.5 + 3 * std::ldexp(1.0, -18)).shift, 0);
 }
 
-TEST(QuantizeMultiplier, RelativeErrorBelowHalfAnUlpOfThirtyOneBits) {
+TEST(QuantizeMultiplier, RelativeErrorBelowHalfAnUlpOfSixteenBits) {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> expo(-30, 20);
   for (int i = 0; i < 2000; ++i) {
     const double real = std::pow(2.0, expo(rng));
     const FixedPoint f = quantize_multiplier(real);
     ASSERT_GE(f.multiplier, 1 << 30);
+    ASSERT_EQ(f.multiplier % (1 << 15), 0);  // what the blob's u16 holds
     const double back = std::ldexp(static_cast<double>(f.multiplier), f.shift - 31);
-    EXPECT_LE(std::fabs(back - real) / real, std::ldexp(1.0, -31)) << real;
-    // The runtime's requantisation of an accumulator agrees with the real product to +-1 (where
-    // that product is in the int32 range; beyond it the runtime saturates).
+    // m in [2^15, 2^16) rounded to an integer: error <= 1/2 in 2^15
+    EXPECT_LE(std::fabs(back - real) / real, std::ldexp(1.0, -16)) << real;
+    // The runtime's requantisation of an accumulator agrees with the real product to within the
+    // multiplier's error and the final rounding (where that product is in the int32 range; beyond
+    // it the runtime saturates).
     const int32_t acc = 123457;
     if (acc * real < 2147483646.0)
-      EXPECT_NEAR(ppgkd_requantize(acc, f.multiplier, f.shift), acc * real, 1.0) << real;
+      EXPECT_NEAR(ppgkd_requantize(acc, f.multiplier, f.shift), acc * real,
+                  acc * real * std::ldexp(1.0, -16) + 0.5)
+          << real;
     else
       EXPECT_EQ(ppgkd_requantize(acc, f.multiplier, f.shift), 2147483647) << real;
   }
@@ -115,8 +125,11 @@ TEST(QuantizeGraph, PerChannelSymmetricWeightsAndBias) {
   // Row 0: max |w| = 2.54 -> scale 0.02, weights 127, -64 (-1.28 / 0.02), 0.
   // Row 1: all zero -> scale 1, weights 0. Input range [-1, 1] (scale 2/255), output [0, 2.55].
   EdgeGraph g = dense_graph(3, 2, {2.54f, -1.28f, 0.0f, 0, 0, 0}, {0.5f, -0.25f});
-  const QuantizedGraph q = quantize_graph(g, {{-1, 1}, {0, 2.55}});
+  QuantizeOptions per_channel;
+  per_channel.per_tensor_logits = false;  // the layer writes the graph output
+  const QuantizedGraph q = quantize_graph(g, {{-1, 1}, {0, 2.55}}, per_channel);
   const auto& o = q.ops[0];
+  EXPECT_FALSE(o.per_tensor);
   EXPECT_EQ(o.weight, (std::vector<int8_t>{127, -64, 0, 0, 0, 0}));
   EXPECT_NEAR(o.w_scale[0], 0.02, 1e-9);
   EXPECT_EQ(o.w_scale[1], 1.0);
@@ -128,7 +141,30 @@ TEST(QuantizeGraph, PerChannelSymmetricWeightsAndBias) {
   // quant = multipliers then shifts of s_in * s_w / s_out
   ASSERT_EQ(o.quant.size(), 4u);
   const double real0 = s_in * o.w_scale[0] / double{0.01f};
-  EXPECT_NEAR(std::ldexp(static_cast<double>(o.quant[0]), o.quant[2] - 31), real0, real0 * 1e-9);
+  EXPECT_NEAR(std::ldexp(static_cast<double>(o.quant[0]), o.quant[2] - 31), real0,
+              real0 * std::ldexp(1.0, -16));
+}
+
+TEST(QuantizeGraph, OutputLayerPerTensorByDefault) {
+  // The same rows as above plus 0.127 in row 1: per tensor, both rows take row 0's scale 0.02
+  // (max |w| 2.54 / 127), so row 1's 0.127 is 6.35 -> 6 (per channel it would be 127 at scale
+  // 0.001), its bias is -0.25 / (s_in * 0.02), and one (multiplier, shift) entry is stored.
+  EdgeGraph g = dense_graph(3, 2, {2.54f, -1.28f, 0.0f, 0.127f, 0, 0}, {0.5f, -0.25f});
+  const QuantizedGraph q = quantize_graph(g, {{-1, 1}, {0, 2.55}});
+  const auto& o = q.ops[0];
+  EXPECT_TRUE(o.per_tensor);
+  EXPECT_EQ(o.weight, (std::vector<int8_t>{127, -64, 0, 6, 0, 0}));
+  EXPECT_NEAR(o.w_scale[0], 0.02, 1e-9);
+  EXPECT_EQ(o.w_scale[1], o.w_scale[0]);
+  const double s_in = 2.0f / 255.0f;
+  EXPECT_EQ(o.bias[1], std::lround(-0.25f / (s_in * (2.54f / 127.0))));
+  ASSERT_EQ(o.quant.size(), 2u);
+  const double real = s_in * o.w_scale[0] / double{0.01f};
+  EXPECT_NEAR(std::ldexp(static_cast<double>(o.quant[0]), o.quant[1] - 31), real,
+              real * std::ldexp(1.0, -16));
+  // An all-zero output layer per tensor: scale 1, as an all-zero channel.
+  EdgeGraph z = dense_graph(2, 2, {0, 0, 0, 0}, {0.0f, 0.0f});
+  EXPECT_EQ(quantize_graph(z, {{-1, 1}, {0, 1}}).ops[0].w_scale, (std::vector<double>{1.0, 1.0}));
 }
 
 TEST(QuantizeGraph, TinyWeightsNextToALargeBiasKeepTheBiasInRange) {
@@ -175,9 +211,10 @@ TEST(QuantizeGraph, AddAndPoolFactors) {
   const auto& a = q.ops[0].quant;
   ASSERT_EQ(a.size(), 7u);
   EXPECT_EQ(a[0], 20);
-  EXPECT_NEAR(factor(a[1], a[2]), 0.25, 1e-7);                      // (1/255) / (4/255)
-  EXPECT_NEAR(factor(a[3], a[4]), 0.5, 1e-7);                       // (2/255) / (4/255)
-  EXPECT_NEAR(factor(a[5], a[6]), (4.0 / 3.0) / 1048576.0, 1e-12);  // (4/255) / (2^20 * 3/255)
+  EXPECT_NEAR(factor(a[1], a[2]), 0.25, 1e-7);                  // (1/255) / (4/255)
+  EXPECT_NEAR(factor(a[3], a[4]), 0.5, 1e-7);                   // (2/255) / (4/255)
+  EXPECT_NEAR(factor(a[5], a[6]), (4.0 / 3.0) / 1048576.0,      // (4/255) / (2^20 * 3/255)
+              (4.0 / 3.0) / 1048576.0 * std::ldexp(1.0, -16));  // to 16 significant bits
   const auto& p = q.ops[1].quant;
   ASSERT_EQ(p.size(), 2u);
   EXPECT_NEAR(factor(p[0], p[1]), (3.0 / 255) / ((1.5 / 255) * 4), 1e-7);  // 0.5

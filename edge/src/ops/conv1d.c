@@ -350,9 +350,9 @@ static int32_t weight_sum_s8(const int8_t* restrict w, int64_t n) {
 }
 
 /* y = clamp(requantize(acc) + out_zp, act_min, act_max). */
-static int8_t output_s8(int32_t acc, int32_t multiplier, int32_t shift, const ppgkd_s8_act* act) {
+static int8_t output_s8(int32_t acc, ppgkd_quant rq, const ppgkd_s8_act* act) {
   /* the requantised value is saturated to int32; adding a zero point in 64 bits cannot overflow */
-  int64_t v = (int64_t)ppgkd_requantize(acc, multiplier, shift) + act->out_zp;
+  int64_t v = (int64_t)ppgkd_requantize(acc, rq.multiplier, rq.shift) + act->out_zp;
   if (v < act->act_min) v = act->act_min;
   if (v > act->act_max) v = act->act_max;
   return (int8_t)v;
@@ -382,8 +382,7 @@ static void columns_s8(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                    act->in_zp, acc);
       }
       for (j = 0; j < 4; ++j) {
-        out[(int64_t)(co + j) * l_out + t] =
-            output_s8(acc[j], q->multiplier[co + j], q->shift[co + j], act);
+        out[(int64_t)(co + j) * l_out + t] = output_s8(acc[j], ppgkd_channel_quant(q, co + j), act);
       }
     }
     for (; co < c_out; ++co) {
@@ -392,7 +391,7 @@ static void columns_s8(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         acc = col_1x1_s8(x, l_in, w + co * w_step + k_lo, tl.n_ch, tl.n_k, n_taps, tl.step,
                          act->in_zp, acc);
       }
-      out[(int64_t)co * l_out + t] = output_s8(acc, q->multiplier[co], q->shift[co], act);
+      out[(int64_t)co * l_out + t] = output_s8(acc, ppgkd_channel_quant(q, co), act);
     }
   }
 }
@@ -433,6 +432,7 @@ ppgkd_status ppgkd_conv1d_s8(const ppgkd_context* ctx, const ppgkd_conv1d_params
       const int32_t init1 = (bias ? bias[c1] : 0) - in_zp * weight_sum_s8(w1, w_step);
       int8_t* y0 = out + (int64_t)co * l_out;
       int8_t* y1 = y0 + l_out; /* written only for a pair */
+      const ppgkd_quant rq0 = ppgkd_channel_quant(q, co), rq1 = ppgkd_channel_quant(q, c1);
       for (t = t_lo; t < t_end; t += TILE_T) {
         const int8_t* x = in + ((int64_t)t * stride - p->padding);
         int32_t acc[2 * TILE_T];
@@ -445,8 +445,8 @@ ppgkd_status ppgkd_conv1d_s8(const ppgkd_context* ctx, const ppgkd_conv1d_params
           tile_2x4_s8(x, l_in, w0, w1, tl.n_ch, tl.n_k, stride, tl.step, acc);
         }
         for (j = 0; j < TILE_T; ++j) {
-          y0[t + j] = output_s8(acc[j], q->multiplier[co], q->shift[co], act);
-          if (pair) y1[t + j] = output_s8(acc[TILE_T + j], q->multiplier[c1], q->shift[c1], act);
+          y0[t + j] = output_s8(acc[j], rq0, act);
+          if (pair) y1[t + j] = output_s8(acc[TILE_T + j], rq1, act);
         }
       }
     }

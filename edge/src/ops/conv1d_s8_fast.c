@@ -207,7 +207,7 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         }
         for (i = 0; i < cb; ++i) {
           const int32_t co = co0 + i;
-          const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[co], q->shift[co]);
+          const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, co);
           int8_t* y = out + (int64_t)co * l_out + t;
           for (j = 0; j < m; ++j) y[j] = ppgkd_rq_out(acc[4 * i + j], &rq, &a);
         }
@@ -356,12 +356,12 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
           __m128i sa, sb;
           avx2_dot_2x4(col16, w16 + co * stride16, stride16, &sa, &sb);
           {
-            const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[c], q->shift[c]);
+            const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, c);
             rq_out4(_mm_add_epi32(sa, _mm_set1_epi32(init[co])), &rq, &a, m,
                     out + (int64_t)c * l_out + t);
           }
           if (co + 1 < cb) {
-            const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[c + 1], q->shift[c + 1]);
+            const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, c + 1);
             rq_out4(_mm_add_epi32(sb, _mm_set1_epi32(init[co + 1])), &rq, &a, m,
                     out + (int64_t)(c + 1) * l_out + t);
           }

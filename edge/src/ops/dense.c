@@ -65,9 +65,9 @@ static float relu_f32(float acc, int32_t relu) {
 }
 
 /* y = clamp(requantize(acc) + out_zp, act_min, act_max). */
-static int8_t output_s8(int32_t acc, int32_t multiplier, int32_t shift, const ppgkd_s8_act* act) {
+static int8_t output_s8(int32_t acc, ppgkd_quant rq, const ppgkd_s8_act* act) {
   /* the requantised value is saturated to int32; adding a zero point in 64 bits cannot overflow */
-  int64_t v = (int64_t)ppgkd_requantize(acc, multiplier, shift) + act->out_zp;
+  int64_t v = (int64_t)ppgkd_requantize(acc, rq.multiplier, rq.shift) + act->out_zp;
   if (v < act->act_min) v = act->act_min;
   if (v > act->act_max) v = act->act_max;
   return (int8_t)v;
@@ -129,14 +129,14 @@ ppgkd_status ppgkd_dense_s8(const ppgkd_context* ctx, const ppgkd_dense_params* 
     for (r = 0; r < ROWS; ++r) acc[r] = bias ? bias[m + r] : 0;
     rows4_s8(in, w + (int64_t)m * w_dims->c, w_dims->c, act->in_zp, acc);
     for (r = 0; r < ROWS; ++r) {
-      out[m + r] = output_s8(acc[r], q->multiplier[m + r], q->shift[m + r], act);
+      out[m + r] = output_s8(acc[r], ppgkd_channel_quant(q, m + r), act);
     }
   }
   for (; m < w_dims->n; ++m) {
     const int8_t* wm = w + (int64_t)m * w_dims->c;
     int32_t acc = bias ? bias[m] : 0;
     for (n = 0; n < w_dims->c; ++n) acc += (int32_t)wm[n] * ((int32_t)in[n] - act->in_zp);
-    out[m] = output_s8(acc, q->multiplier[m], q->shift[m], act);
+    out[m] = output_s8(acc, ppgkd_channel_quant(q, m), act);
   }
   return PPGKD_OK;
 }

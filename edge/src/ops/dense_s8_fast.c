@@ -46,7 +46,7 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
     {
       const int32_t acc[4] = {a0, a1, a2, a3};
       for (r = 0; r < 4; ++r) {
-        const ppgkd_rq rq = ppgkd_rq_prepare(q->multiplier[m + r], q->shift[m + r]);
+        const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, m + r);
         out[m + r] = ppgkd_rq_out(acc[r], &rq, act);
       }
     }
@@ -61,7 +61,7 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
       a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2), a0);
     }
     for (; n < n_in; ++n) a0 += w0[n] * ((int32_t)in[n] - zp);
-    rq = ppgkd_rq_prepare(q->multiplier[m], q->shift[m]);
+    rq = ppgkd_rq_prepare_channel(q, m);
     out[m] = ppgkd_rq_out(a0, &rq, act);
   }
 }
@@ -122,7 +122,7 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
       ppgkd_rq rq;
       acc[r] = (bias ? bias[m + r] : 0) + hsum_epi32(s[r]);
       for (n = whole; n < n_in; ++n) acc[r] += wr[r][n] * xs[n];
-      rq = ppgkd_rq_prepare(q->multiplier[m + r], q->shift[m + r]);
+      rq = ppgkd_rq_prepare_channel(q, m + r);
       out[m + r] = ppgkd_rq_out(acc[r], &rq, &a);
     }
   }

@@ -64,6 +64,12 @@ static inline ppgkd_rq ppgkd_rq_prepare(int32_t multiplier, int32_t shift) {
   return r;
 }
 
+/* ppgkd_rq_prepare for channel c of a per-channel (or per-tensor) quantisation. */
+static inline ppgkd_rq ppgkd_rq_prepare_channel(const ppgkd_per_channel_quant* q, int32_t c) {
+  const ppgkd_quant r = ppgkd_channel_quant(q, c);
+  return ppgkd_rq_prepare(r.multiplier, r.shift);
+}
+
 /* A uint32 holding a two's complement bit pattern as int32, without the implementation-defined
  * conversion (compilers turn it into nothing). */
 static inline int32_t ppgkd_s32_bits(uint32_t u) {
