@@ -1,14 +1,13 @@
 // Binary cache of preprocessed windows. The key hashes the content of every data file below the
-// root, the preprocessing config and the cache format version; the file carries a magic, version,
-// key and a checksum of its payload, so a stale, corrupt or truncated cache is detected and
-// rebuilt, never trusted. Files are written atomically, so concurrent sweep workers can share a
-// cache directory (the last writer wins; both wrote the same bytes).
+// root, the preprocessing config and the cache format version. The file is a checksummed cache
+// file (common/binary_cache.h: magic "PPGKDWIN", version, key, payload length and checksum), so a
+// stale, corrupt or truncated cache is detected and rebuilt, never trusted. Files are written
+// atomically, so concurrent sweep workers can share a cache directory (the last writer wins; both
+// wrote the same bytes).
 //
-// File layout (little-endian): "PPGKDWIN", u32 version, 16 hex chars of key, u64 payload length,
-// u64 checksum of the payload (a word-wise
-// multiply-xorshift hash), then the payload: i32 C, i32 L, u64 N, f32 x[N*C*L],
-// f32 hr[N], i32 recording[N], i32 window[N], u64 R, R x (3 strings: dataset, name, subject),
-// u64 D, D x (string reason, u64 count); a string is u32 length + bytes.
+// Payload (little-endian): i32 C, i32 L, u64 N, f32 x[N*C*L], f32 hr[N], i32 recording[N],
+// i32 window[N], u64 R, R x (3 strings: dataset, name, subject), u64 D, D x (string reason,
+// u64 count); a string is u32 length + bytes.
 #pragma once
 
 #include <functional>

@@ -7,14 +7,14 @@
 // teacher, (N, C_t) when pooled over time, or (N, D_t) for an MLP teacher.
 //
 // The file is keyed by the teacher's weights (content hash of model.pt), its spec, the data key
-// (the window cache key: data fingerprint + preprocessing), the rows and the feature request, and
-// carries a magic, format version, key and payload checksum like the window cache (data/cache.h):
-// a stale, corrupt or truncated file is detected, reported and rebuilt, never trusted. Writes are
-// atomic, so concurrent students of one teacher may share it.
+// (the window cache key: data fingerprint + preprocessing), the rows and the feature request. It
+// is a checksummed cache file like the window cache's (common/binary_cache.h: magic "PPGKDTEA",
+// format version, key, payload length and checksum): a stale, corrupt or truncated file is
+// detected, reported and rebuilt, never trusted. Writes are atomic, so concurrent students of one
+// teacher may share it.
 //
-// File layout (little-endian): "PPGKDTEA", u32 version, 16 hex chars of key, u64 payload length,
-// u64 FNV-1a of the payload, then the payload: u64 N, u64 rows[N], u32 K, f32 logits[N*K],
-// u32 feature rank R (0: no feature), u64 dims[R], f32 features[N*prod(dims)].
+// Payload (little-endian): u64 N, u64 rows[N], u32 K, f32 logits[N*K], u32 feature rank R
+// (0: no feature), u64 dims[R], f32 features[N*prod(dims)].
 #pragma once
 
 #include <torch/torch.h>
@@ -28,7 +28,8 @@
 
 namespace ppgkd {
 
-constexpr uint32_t kTeacherCacheVersion = 1;
+// 2: the payload checksum is common/hash.h's hash_words (version 1: FNV-1a).
+constexpr uint32_t kTeacherCacheVersion = 2;
 
 // What to compute: which rows, and which feature (if any).
 struct TeacherRequest {
