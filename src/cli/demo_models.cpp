@@ -58,8 +58,7 @@ std::string teacher_dir(const SweepOptions& options) {
 
 void motion_comparison(const DemoOptions& opt, const std::string& dir, const WindowSet& ws) {
   LoadedModel model = load_model_dir(dir);
-  std::vector<std::string> test_subjects = model.info.at("split").at("test_subjects");
-  std::vector<size_t> rows = ws.rows_of_subjects(test_subjects);
+  std::vector<size_t> rows = ws.rows_of_subjects(model.record.test_subjects);
   std::vector<double> est = predict_bpm(*model.net, ws, rows, 256);
 
   SyntheticConfig syn;
@@ -83,7 +82,7 @@ void motion_comparison(const DemoOptions& opt, const std::string& dir, const Win
     n[motion] += 1;
   }
   std::printf("== 5. motion: teacher (%s) vs FFT peak on the teacher's %zu test windows\n",
-              model.info.at("spec").get<std::string>().c_str(), rows.size());
+              model.record.spec.c_str(), rows.size());
   std::printf("%-28s %8s %8s\n", "estimator (MAE, BPM)", "rest", "motion");
   std::printf("%-28s %8.2f %8.2f\n", "FFT peak (plain)", fft_err[0] / std::max<size_t>(n[0], 1),
               fft_err[1] / std::max<size_t>(n[1], 1));

@@ -3,21 +3,19 @@
 // fold (TEACHER/fold-i, or TEACHER itself when it is a single model directory). With --fold i one
 // fold goes into OUT; without it every fold goes into OUT/fold-i and OUT/summary.json holds the
 // test metrics. Folds and training options mirror `ppgkd train` (train.cpp) so a student and its
-// teacher share folds. The work is in train/distill.h; this file wires options to it.
+// teacher share folds. The work is in train/ (cross_validation.h: the fold loop; distill.h: one
+// fold); this file parses options and prints.
 #include "train/distill.h"
 
-#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/train_options.h"
-#include "common/atomic_file.h"
 #include "common/error.h"
-#include "common/run_record.h"
 #include "data/cache.h"
 #include "eval/estimates.h"
-#include "train/folds.h"
+#include "train/cross_validation.h"
 #include "train/interrupt.h"
 
 namespace ppgkd::cli {
@@ -53,9 +51,8 @@ DistillConfig distill_config(const DistillOptions& o) {
 // Folds come from make_folds (train/folds.h), the rule `ppgkd train` uses, so OUT/fold-i and
 // TEACHER/fold-i hold the same test subjects for the same fold options (the leak check enforces
 // it either way).
-nlohmann::json distill_one(const DistillOptions& o, const DistillData& data,
-                           const DistillConfig& dc, const ModelSpec& spec, const Fold& fold,
-                           const std::string& dir) {
+nlohmann::json distill_one(const DistillOptions& o, const CvData& data, const DistillConfig& dc,
+                           const ModelSpec& spec, const Fold& fold, const std::string& dir) {
   DistillJob job;
   job.student = spec;
   job.train = o.cfg;
@@ -67,9 +64,7 @@ nlohmann::json distill_one(const DistillOptions& o, const DistillData& data,
   job.resume = o.resume;
   job.cache_dir = o.cache;
   job.progress_label = "fold " + std::to_string(fold.index + 1) + " " + dc.strategy;
-  job.extra = {{"split_seed", o.split.split_seed},
-               {"train_only", o.split.train_only},
-               {"transition_scale_bpm", transition_scale_of(*data.ws, fold.train_subjects)}};
+  job.extra = fold_extra(o.split, transition_scale_of(*data.ws, fold.train_subjects));
   std::fprintf(stderr, "fold %d/%d: %s student %s (%lld params)%s%s\n", fold.index + 1, fold.count,
                dc.strategy.c_str(), spec.str().c_str(), static_cast<long long>(spec.num_params()),
                dc.needs_teacher() ? " from " : "", job.teacher_dir.c_str());
@@ -108,47 +103,27 @@ void run_distill(const DistillOptions& o) {
   install_interrupt_handlers();
   CacheInfo info;
   const WindowSet ws = load_windows(o.data, pp, o.cache, &info);
-  DistillData data;
+  CvData data;
   data.ws = &ws;
   data.preprocess = pp;
   data.data_root = o.data;
   data.data_key = info.key;
   data.fingerprint = info.fingerprint;
-  const auto folds = make_folds(o.split, ws.subjects());
-  if (o.fold >= static_cast<int>(folds.size()))
-    throw Error("distill", "--fold " + std::to_string(o.fold) + " out of range (0.." +
-                               std::to_string(folds.size() - 1) + ")");
-  if (o.fold >= 0) {
-    distill_one(o, data, dc, spec, folds[o.fold], o.out);
-    return;
-  }
-  nlohmann::json per_fold = nlohmann::json::array();
-  std::vector<double> maes;
-  for (const auto& f : folds) {
-    auto m = distill_one(o, data, dc, spec, f, o.out + "/fold-" + std::to_string(f.index));
-    if (m.contains("test")) maes.push_back(m["test"]["mae_bpm"]);
-    per_fold.push_back({{"fold", f.index}, {"test_subjects", f.test_subjects}, {"metrics", m}});
-  }
-  double mean = 0, sd = 0;
-  for (double v : maes) mean += v / maes.size();
-  for (double v : maes) sd += (v - mean) * (v - mean) / std::max<size_t>(1, maes.size() - 1);
-  nlohmann::json summary = {{"spec", spec.str()},
-                            {"teacher", o.teacher},
-                            {"distillation", dc.to_json()},
-                            {"data", o.data},
-                            {"data_fingerprint", info.fingerprint},
-                            {"split", o.split.kind()},
-                            {"folds", folds.size()},
-                            {"training", o.cfg.to_json()},
-                            {"folds_detail", per_fold},
-                            {"context", run_context()}};
-  if (!maes.empty()) {
-    summary["test_mae_bpm_mean"] = mean;
-    summary["test_mae_bpm_sd"] = std::sqrt(sd);
-    std::printf("%zu folds: %s test MAE %.2f +- %.2f BPM\n", maes.size(), dc.strategy.c_str(), mean,
-                std::sqrt(sd));
-  }
-  write_file_atomic(o.out + "/summary.json", summary.dump(2) + "\n");
+  CvPlan plan;
+  plan.command = "distill";
+  plan.split = o.split;
+  plan.fold = o.fold;
+  plan.out = o.out;
+  plan.cfg = o.cfg;
+  plan.summary = {{"spec", spec.str()}, {"teacher", o.teacher}, {"distillation", dc.to_json()}};
+  // distill_fold splits the fold's validation subjects itself (split_fold, as the driver does).
+  const auto summary = run_cross_validation(
+      data, plan, [&](const Fold& fold, const FoldRows&, const std::string& dir) {
+        return distill_one(o, data, dc, spec, fold, dir);
+      });
+  if (summary && summary->tested_folds > 0)
+    std::printf("%zu folds: %s test MAE %.2f +- %.2f BPM\n", summary->tested_folds,
+                dc.strategy.c_str(), summary->test_mae_mean, summary->test_mae_sd);
 }
 
 // The `distill` subcommand and its options, bound to `o`; the caller sets the callback.

@@ -123,12 +123,10 @@ void decode_rows(const std::string& how, double scale, double temperature, const
 
 // ---------------------------------------------------------------------------- recorded scale
 
-double recorded_transition_scale(const nlohmann::json& model_info, std::string* source) {
-  const nlohmann::json extra = model_info.value("extra", nlohmann::json::object());
-  const auto it = extra.find("transition_scale_bpm");
-  if (it != extra.end() && it->is_number() && it->get<double>() > 0) {
+double recorded_transition_scale(const ModelRecord& record, std::string* source) {
+  if (const double scale = record.transition_scale_bpm(); scale > 0) {
     if (source) *source = "recorded with the model (fitted on its training labels)";
-    return it->get<double>();
+    return scale;
   }
   if (source) *source = "default (the model records no scale)";
   return kDefaultTransitionScaleBpm;

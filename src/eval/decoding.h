@@ -10,6 +10,7 @@
 
 #include "data/preprocess.h"
 #include "decode/cadence.h"
+#include "train/model_record.h"
 
 namespace ppgkd {
 
@@ -33,6 +34,6 @@ void decode_rows(const std::string& how, double scale, double temperature, const
 // The scale a model's decoder uses when the data at hand holds none of its training subjects:
 // the one recorded at training time, or kDefaultTransitionScaleBpm for a model that has none.
 // `source` (may be null) says which.
-double recorded_transition_scale(const nlohmann::json& model_info, std::string* source);
+double recorded_transition_scale(const ModelRecord& record, std::string* source);
 
 }  // namespace ppgkd

@@ -29,21 +29,15 @@ constexpr const char* kSpectral = "spectral";
 
 // ---------------------------------------------------------------------------- subjects
 
-std::vector<std::string> json_strings(const nlohmann::json& j) {
-  std::vector<std::string> v;
-  if (j.is_array())
-    for (const auto& s : j) v.push_back(s.get<std::string>());
-  return v;
-}
-
 // The subjects to evaluate: --subjects (each must exist), the fold's test subjects, or all.
 std::vector<std::string> choose_subjects(const EstimateRequest& req,
                                          const std::vector<std::string>& available,
-                                         const nlohmann::json& split, const std::string& where) {
+                                         const std::vector<std::string>& test_subjects,
+                                         const std::string& where) {
   const std::set<std::string> have(available.begin(), available.end());
   std::vector<std::string> chosen;
   if (req.fold_test) {
-    chosen = json_strings(split.value("test_subjects", nlohmann::json::array()));
+    chosen = test_subjects;
     if (chosen.empty())
       throw Error(where,
                   "records no test subjects (trained on all data); --fold-test needs a "
@@ -113,9 +107,9 @@ std::vector<double> edge_posteriors(const EstimateRequest& req, LoadedModel& m, 
   torch::Tensor calib;
   if (eo.quant == "int8") {
     // The recorded training root (its training subjects) when there is one; else this data.
-    const bool has_root = !m.info.value("data", nlohmann::json::object()).value("root", "").empty();
-    calib = calibration_windows(req.model, m.info, m.preprocess, has_root ? "" : req.data, 512,
-                                req.cache, nullptr);
+    const bool has_root = !m.record.data_root.empty();
+    calib =
+        calibration_windows(req.model, m.record, has_root ? "" : req.data, 512, req.cache, nullptr);
   }
   const ExportResult ex = export_net(*m.net, eo, calib, req.model);
   EdgeModel edge(ex.blob, req.model);
@@ -136,10 +130,10 @@ std::vector<double> edge_posteriors(const EstimateRequest& req, LoadedModel& m, 
 // The Laplacian scale from the labels of the model's training subjects present in the data, else
 // the one recorded with the model.
 double fitted_scale(const WindowSet& ws, const std::vector<std::string>& train,
-                    const nlohmann::json& model_info, nlohmann::json* about) {
+                    const ModelRecord& record, nlohmann::json* about) {
   if (ws.rows_of_subjects(train).empty()) {
     std::string source;
-    const double scale = recorded_transition_scale(model_info, &source);
+    const double scale = recorded_transition_scale(record, &source);
     (*about)["transition_scale_source"] =
         source + " (the model's training subjects are not in this data)";
     return scale;
@@ -180,20 +174,20 @@ Estimates model_estimates(const EstimateRequest& req) {
   check_compatible(req.model, m, cfg, ignore);
   CacheInfo info;
   const WindowSet ws = load_windows(req.data, cfg, req.cache, &info);
-  const nlohmann::json split = m.info.value("split", nlohmann::json::object());
-  const auto subjects = choose_subjects(req, ws.subjects(), split, req.model + "/model.json");
+  const auto subjects =
+      choose_subjects(req, ws.subjects(), m.record.test_subjects, req.model + "/model.json");
 
   // Held-out labelling: which evaluated subjects did this model see in training (fit or val)?
   std::set<std::string> seen;
-  for (const char* key : {"train_subjects", "val_subjects"})
-    for (const auto& s : json_strings(split.value(key, nlohmann::json::array()))) seen.insert(s);
+  seen.insert(m.record.train_subjects.begin(), m.record.train_subjects.end());
+  seen.insert(m.record.val_subjects.begin(), m.record.val_subjects.end());
   std::vector<std::string> overlap;
   for (const auto& s : subjects)
     if (seen.count(s)) overlap.push_back(s);
 
   Estimates out;
   out.about = {{"model", req.model},
-               {"spec", m.info.value("spec", "")},
+               {"spec", m.record.spec},
                {"data", req.data},
                {"data_key", info.key},
                {"runtime", req.runtime},
@@ -216,7 +210,7 @@ Estimates model_estimates(const EstimateRequest& req) {
                                                           : edge_posteriors(req, m, ws, rows);
   double scale = req.transition_scale;
   if (req.decode != "window") {
-    if (scale <= 0) scale = fitted_scale(ws, {seen.begin(), seen.end()}, m.info, &out.about);
+    if (scale <= 0) scale = fitted_scale(ws, {seen.begin(), seen.end()}, m.record, &out.about);
     out.about["transition_scale_bpm"] = scale;
     out.about["temperature"] = req.temperature;
   }

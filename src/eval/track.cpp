@@ -37,7 +37,7 @@ Tracker::Tracker(const std::string& model_dir, const TrackOptions& options)
   if (t.o.transition_scale < 0 || !std::isfinite(t.o.transition_scale))
     throw Error("predict", "--transition-scale must be > 0 (or 0: the model's own)");
   if (t.o.transition_scale == 0)
-    t.o.transition_scale = recorded_transition_scale(t.m.info, nullptr);
+    t.o.transition_scale = recorded_transition_scale(t.m.record, nullptr);
   t.cfg = t.m.preprocess;
   std::vector<std::string> ignore;
   if (t.o.stream || t.o.causal) {

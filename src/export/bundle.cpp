@@ -43,8 +43,8 @@ std::string sos_array(const Sos& sos, const std::string& name) {
 
 }  // namespace
 
-Bundle make_bundle(const PreprocessConfig& cfg, const nlohmann::json& model_info,
-                   double input_rate_hz, int decode_radius) {
+Bundle make_bundle(const PreprocessConfig& cfg, const ModelRecord& record, double input_rate_hz,
+                   int decode_radius) {
   cfg.validate();
   Bundle b;
   b.model_rate_hz = cfg.fs;
@@ -77,10 +77,8 @@ Bundle make_bundle(const PreprocessConfig& cfg, const nlohmann::json& model_info
   b.decode_radius = decode_radius;
   // The tracker as `ppgkd predict --stream` runs it: the scale the model recorded (fitted on
   // its training subjects' labels), else the documented default; an untruncated Laplacian.
-  const nlohmann::json extra = model_info.value("extra", nlohmann::json::object());
-  const auto it = extra.find("transition_scale_bpm");
-  b.track_scale_bpm =
-      it != extra.end() && it->is_number() ? it->get<double>() : kDefaultTransitionScaleBpm;
+  const double recorded = record.transition_scale_bpm();
+  b.track_scale_bpm = recorded > 0 ? recorded : kDefaultTransitionScaleBpm;
   b.track_max_delta = kNumClasses - 1;
   b.track_gamma = DecodeOptions{}.temperature;
   b.track_floor = DecodeOptions{}.floor;

@@ -18,6 +18,7 @@
 
 #include "data/dsp/filter.h"
 #include "data/preprocess.h"
+#include "train/model_record.h"
 
 namespace ppgkd {
 
@@ -42,8 +43,8 @@ struct Bundle {
 // The bundle of a model directory's preprocessing and model.json. input_rate_hz: the sensor's
 // rate (0 = the model rate: no resampling); throws Error("export", ...) when that rate cannot be
 // resampled to the model's rate.
-Bundle make_bundle(const PreprocessConfig& cfg, const nlohmann::json& model_info,
-                   double input_rate_hz, int decode_radius);
+Bundle make_bundle(const PreprocessConfig& cfg, const ModelRecord& record, double input_rate_hz,
+                   int decode_radius);
 
 nlohmann::json bundle_json(const Bundle& b);
 

@@ -136,26 +136,23 @@ ExportResult export_net(NetImpl& net, const ExportOptions& opt, const torch::Ten
   return r;
 }
 
-torch::Tensor calibration_windows(const std::string& model_dir, const nlohmann::json& info,
-                                  const PreprocessConfig& preprocess, const std::string& calib_data,
-                                  int n, const std::string& cache_dir, nlohmann::json* provenance) {
+torch::Tensor calibration_windows(const std::string& model_dir, const ModelRecord& record,
+                                  const std::string& calib_data, int n,
+                                  const std::string& cache_dir, nlohmann::json* provenance) {
   const std::string json_path = model_dir + "/model.json";
   if (n < 1) throw Error("export", fmt::format("--calib-windows must be >= 1, got {}", n));
-  const nlohmann::json data = info.value("data", nlohmann::json::object());
-  const std::string recorded_root = data.value("root", "");
-  const std::string recorded_fp = data.value("fingerprint", "");
+  const std::string& recorded_root = record.data_root;
+  const std::string& recorded_fp = record.data_fingerprint;
   const std::string root = calib_data.empty() ? recorded_root : calib_data;
   if (root.empty())
     throw Error(json_path,
                 "records no training data root; pass --calib-data DIR (or synthetic) for int8");
   CacheInfo ci;
-  const WindowSet ws = load_windows(root, preprocess, cache_dir, &ci);
+  const WindowSet ws = load_windows(root, record.preprocess, cache_dir, &ci);
   if (ws.size() == 0) throw Error(root, "no windows to calibrate on");
 
   // The training subjects only, so the test fold's windows never shape the quantisation.
-  std::vector<std::string> train;
-  if (info.contains("split") && info["split"].contains("train_subjects"))
-    train = info["split"]["train_subjects"].get<std::vector<std::string>>();
+  const std::vector<std::string>& train = record.train_subjects;
   std::vector<size_t> rows = train.empty() ? std::vector<size_t>{} : ws.rows_of_subjects(train);
   const bool by_subject = !rows.empty();
   if (!by_subject)
@@ -210,15 +207,15 @@ ExportInput open_export(const ExportRequest& req) {
   LoadedModel lm = load_model_dir(req.model_dir);
   // Before the int8 calibration loads any data.
   if (lm.net->spec().member) throw Error(req.model_dir, ensemble_refusal(lm.net->spec()));
-  opt.decode_radius = lm.info.value("decoding", nlohmann::json::object()).value("radius", 10);
+  opt.decode_radius = lm.record.decode_radius;
   return {std::move(lm), opt};
 }
 
 ExportResult lower_export(const ExportRequest& req, ExportInput& in, nlohmann::json* calibration) {
   torch::Tensor calib;
   if (in.opt.quant == "int8")
-    calib = calibration_windows(req.model_dir, in.model.info, in.model.preprocess, req.calib_data,
-                                req.calib_windows, req.cache_dir, calibration);
+    calib = calibration_windows(req.model_dir, in.model.record, req.calib_data, req.calib_windows,
+                                req.cache_dir, calibration);
   return export_net(*in.model.net, in.opt, calib, req.model_dir);
 }
 
@@ -226,7 +223,7 @@ nlohmann::json export_model_dir(const ExportRequest& req) {
   ExportInput in = open_export(req);
   const ExportOptions& opt = in.opt;
   const Bundle bundle =
-      make_bundle(in.model.preprocess, in.model.info, req.input_rate_hz, opt.decode_radius);
+      make_bundle(in.model.preprocess, in.model.record, req.input_rate_hz, opt.decode_radius);
   nlohmann::json provenance;
   ExportResult r = lower_export(req, in, &provenance);
 

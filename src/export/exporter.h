@@ -28,6 +28,7 @@
 #include "export/graph_eval.h"
 #include "export/quantize.h"
 #include "models/networks.h"
+#include "train/model_record.h"
 
 namespace ppgkd {
 
@@ -58,7 +59,7 @@ struct ExportRequest {
   std::string calib_data;  // "" = the root recorded in model.json; a directory; "synthetic"
   int calib_windows = 512;
   std::string calib_method = "minmax";
-  std::string cache_dir;  // window cache ("" = none)
+  std::string cache_dir;     // window cache ("" = none)
   double input_rate_hz = 0;  // the sensor's rate for the bundle (0 = the model's rate)
 };
 
@@ -70,8 +71,9 @@ nlohmann::json export_model_dir(const ExportRequest& req);
 
 // The calibration windows for a model directory, (N, C, L) with N <= n (fewer when the data has
 // fewer training windows); `provenance` (may be null) gets root, fingerprints and counts.
-torch::Tensor calibration_windows(const std::string& model_dir, const nlohmann::json& model_info,
-                                  const PreprocessConfig& preprocess, const std::string& calib_data,
-                                  int n, const std::string& cache_dir, nlohmann::json* provenance);
+// The rows come from `record`'s training subjects in `calib_data` (default: its recorded root).
+torch::Tensor calibration_windows(const std::string& model_dir, const ModelRecord& record,
+                                  const std::string& calib_data, int n,
+                                  const std::string& cache_dir, nlohmann::json* provenance);
 
 }  // namespace ppgkd

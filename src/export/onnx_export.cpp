@@ -300,8 +300,9 @@ nlohmann::json export_model_dir_onnx(const ExportRequest& req) {
       {"ppgkd.input", "window (N, C, L) float32, one preprocessed window per row"},
       {"ppgkd.output", "logits (N, K) float32 over the heart-rate classes"},
       {"ppgkd.decode_radius", std::to_string(opt.decode_radius)}};
+  const nlohmann::json record = lm.record.to_json();
   for (const char* key : {"inputs", "preprocess", "classes", "decoding"})
-    if (lm.info.contains(key)) meta[std::string("ppgkd.") + key] = lm.info[key].dump();
+    meta[std::string("ppgkd.") + key] = record.at(key).dump();
 
   const std::string onnx_path = req.out_dir + "/model.onnx";
   const std::string bytes = onnx_model(r.graph, s8 ? &r.quant : nullptr, meta);

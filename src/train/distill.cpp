@@ -103,16 +103,14 @@ std::string teacher_dir_for_fold(const std::string& dir, int fold) {
   throw Error(dir, fmt::format("not a model directory, and has no fold-{}/model.json", fold));
 }
 
-void check_teacher_unseen(const std::string& teacher_dir, const nlohmann::json& info,
+void check_teacher_unseen(const std::string& teacher_dir, const ModelRecord& teacher,
                           const std::vector<std::string>& test_subjects) {
-  const auto split = info.value("split", nlohmann::json::object());
-  if (!split.contains("train_subjects"))
+  if (teacher.train_subjects.empty())
     throw Error(teacher_dir,
                 "teacher records no training subjects, so it cannot be shown to "
                 "exclude the test subjects");
-  std::vector<std::string> seen = split.at("train_subjects");
-  const std::vector<std::string> val = split.value("val_subjects", std::vector<std::string>{});
-  seen.insert(seen.end(), val.begin(), val.end());
+  std::vector<std::string> seen = teacher.train_subjects;
+  seen.insert(seen.end(), teacher.val_subjects.begin(), teacher.val_subjects.end());
   std::vector<std::string> leaked;
   for (const auto& s : test_subjects)
     if (std::find(seen.begin(), seen.end(), s) != seen.end()) leaked.push_back(s);
@@ -178,17 +176,6 @@ std::vector<int64_t> pooled(std::vector<int64_t> shape, bool pool) {
   return shape;
 }
 
-nlohmann::json test_metrics(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& rows,
-                            int batch) {
-  const auto bpm = predict_bpm(net, ws, rows, batch);
-  std::vector<WindowEstimate> est(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& rec = ws.recordings.at(ws.recording.at(rows[i]));
-    est[i] = {bpm[i], ws.hr[rows[i]], rec.subject, rec.dataset};
-  }
-  return to_json(compute_metrics(est));
-}
-
 // A checkpoint's TrainConfig identity (trainer.cpp) does not know the strategy, so the
 // distillation's own identity is kept beside it and compared on resume.
 void check_or_write_identity(const std::string& out_dir, const nlohmann::json& identity,
@@ -222,10 +209,7 @@ PreparedStudent prepare_student(const DistillData& data, const DistillJob& job,
   job.train.validate();
   const DistillConfig& dc = job.distill;
 
-  split_validation(job.fold.train_subjects, job.train.val_fraction, job.train.seed, &p.fit, &p.val);
-  p.fit_rows = ws.rows_of_subjects(p.fit);
-  p.val_rows = ws.rows_of_subjects(p.val);
-  p.test_rows = ws.rows_of_subjects(job.fold.test_subjects);
+  p.rows = split_fold(ws, job.fold, job.train);
   const int infer_batch = std::max(job.train.batch, 256);
 
   // The teacher: checked, run once over the fold's training windows (or loaded from the cache),
@@ -234,7 +218,7 @@ PreparedStudent prepare_student(const DistillData& data, const DistillJob& job,
     const std::string& tdir = job.teacher_dir;
     LoadedModel teacher = load_model_dir(tdir);
     check_compatible(tdir, teacher, data.preprocess);
-    check_teacher_unseen(tdir, teacher.info, job.fold.test_subjects);
+    check_teacher_unseen(tdir, teacher.record, job.fold.test_subjects);
     const ModelSpec& tspec = teacher.net->spec();
     TeacherRequest req;
     req.rows = ws.rows_of_subjects(job.fold.train_subjects);
@@ -258,18 +242,18 @@ PreparedStudent prepare_student(const DistillData& data, const DistillJob& job,
                                           infer_batch, &p.teacher_cache));
       if (memo) (*memo)[memo_key] = {p.outputs, p.teacher_cache};
     }
-    p.teacher_record = {
-        {"dir", fs::absolute(tdir).lexically_normal().string()},
-        {"spec", tspec.str()},
-        {"params", tspec.num_params()},
-        {"macs_per_window", tspec.macs()},
-        {"fold", teacher.info.value("split", nlohmann::json::object()).value("fold", -1)},
-        {"metrics", teacher.info.value("metrics", nlohmann::json::object())},
-        {"outputs_cache",
-         {{"path", p.teacher_cache.path},
-          {"key", p.teacher_cache.key},
-          {"hit", p.teacher_cache.hit},
-          {"seconds", p.teacher_cache.seconds}}}};
+    p.teacher_record = {{"dir", fs::absolute(tdir).lexically_normal().string()},
+                        {"spec", tspec.str()},
+                        {"params", tspec.num_params()},
+                        {"macs_per_window", tspec.macs()},
+                        {"fold", teacher.record.fold},
+                        {"metrics", teacher.record.metrics.is_null() ? nlohmann::json::object()
+                                                                     : teacher.record.metrics},
+                        {"outputs_cache",
+                         {{"path", p.teacher_cache.path},
+                          {"key", p.teacher_cache.key},
+                          {"hit", p.teacher_cache.hit},
+                          {"seconds", p.teacher_cache.seconds}}}};
   }
 
   nlohmann::json identity = {{"distillation", dc.to_json()},
@@ -283,38 +267,22 @@ PreparedStudent prepare_student(const DistillData& data, const DistillJob& job,
 
 DistillResult finish_student(const DistillData& data, const DistillJob& job,
                              const PreparedStudent& p, NetImpl& net, const TrainResult& res) {
-  const WindowSet& ws = *data.ws;
   const DistillConfig& dc = job.distill;
   const bool as_train = job.record_as_train && !dc.needs_teacher();
   DistillResult result;
   result.teacher_cache = p.teacher_cache;
-  nlohmann::json metrics = {{"best_val_mae_bpm", res.best_val_mae},
-                            {"best_epoch", res.best_epoch},
-                            {"stopped_early", res.stopped_early},
-                            {"train_windows_per_second", res.windows_per_second}};
-  if (!as_train) metrics["teacher_outputs_seconds"] = result.teacher_cache.seconds;
-  if (!std::isfinite(res.best_val_mae)) metrics["best_val_mae_bpm"] = nullptr;
-  const int infer_batch = std::max(job.train.batch, 256);
-  if (!p.test_rows.empty()) metrics["test"] = test_metrics(net, ws, p.test_rows, infer_batch);
+  nlohmann::json metrics = fold_metrics(net, *data.ws, p.rows, res, job.train);
   result.wall_seconds = seconds_since(p.start);
-  if (!as_train) metrics["wall_seconds"] = result.wall_seconds;
-
-  ModelRecord rec;
-  rec.training = job.train.to_json();
-  rec.training["threads"] = job.train.threads;
-  if (!as_train) rec.training["distillation"] = dc.to_json();
-  rec.data_root = data.data_root;
-  rec.data_fingerprint = data.fingerprint;
-  rec.train_subjects = p.fit;
-  rec.val_subjects = p.val;
-  rec.test_subjects = job.fold.test_subjects;
-  rec.fold = job.fold.index;
-  rec.folds = job.fold.count;
-  rec.split = job.split;
-  rec.metrics = metrics;
-  rec.history = res.history_json();
-  rec.extra = job.extra.is_null() ? nlohmann::json::object() : job.extra;
-  if (!as_train) rec.extra["distillation"] = dc.to_json();
+  if (!as_train) {
+    metrics["teacher_outputs_seconds"] = result.teacher_cache.seconds;
+    metrics["wall_seconds"] = result.wall_seconds;
+  }
+  ModelRecord rec =
+      fold_record(data, job.fold, job.split, p.rows, job.train, res, metrics, job.extra);
+  if (!as_train) {
+    rec.training["distillation"] = dc.to_json();
+    rec.extra["distillation"] = dc.to_json();
+  }
   if (!p.teacher_record.is_null()) rec.extra["teacher"] = p.teacher_record;
   save_model_dir(job.out_dir, net, data.preprocess, rec);
   result.metrics = metrics;
@@ -328,8 +296,8 @@ DistillResult distill_fold(const DistillData& data, const DistillJob& job) {
   hooks.progress_label = job.progress_label;
   hooks.loss = p.loss;
   if (p.projector) hooks.extra_modules.push_back(p.projector.ptr());
-  auto res = train_model(*net, *data.ws, p.fit_rows, p.val_rows, job.train, job.out_dir, job.resume,
-                         hooks);
+  auto res = train_model(*net, *data.ws, p.rows.fit_rows, p.rows.val_rows, job.train, job.out_dir,
+                         job.resume, hooks);
   return finish_student(data, job, p, *net, res);
 }
 

@@ -1,7 +1,8 @@
 // Knowledge distillation of one student on one subject-wise fold: the strategy and its
 // hyperparameters, the teacher of the fold (checked never to have seen the fold's test subjects),
 // the teacher's outputs cached once per fold (teacher_cache.h), the per-batch loss handed to the
-// trainer, and the student's model directory. Not here: option parsing and fold loops (the CLI),
+// trainer, and the student's model directory. Not here: option parsing (the CLI), the fold loop,
+// validation split, metrics and record fields (cross_validation.h),
 // the loss formulas (losses.h), the training loop (trainer.h).
 //
 // Strategies (s student logits, t teacher logits, y ground truth, all (B, K)):
@@ -26,8 +27,10 @@
 
 #include "data/preprocess.h"
 #include "models/model_spec.h"
+#include "train/cross_validation.h"
 #include "train/folds.h"
 #include "train/losses.h"
+#include "train/model_record.h"
 #include "train/teacher_cache.h"
 #include "train/trainer.h"
 
@@ -66,7 +69,7 @@ std::string teacher_dir_for_fold(const std::string& dir, int fold);
 
 // Throws Error(teacher_dir, "...") naming the subjects when the teacher's recorded training
 // (fit or validation) subjects include any of `test_subjects`, or when it records none.
-void check_teacher_unseen(const std::string& teacher_dir, const nlohmann::json& teacher_info,
+void check_teacher_unseen(const std::string& teacher_dir, const ModelRecord& teacher,
                           const std::vector<std::string>& test_subjects);
 
 // ------------------------------------------------------------------------------ the loss
@@ -79,13 +82,8 @@ BatchLoss make_distill_loss(const DistillConfig& cfg, std::shared_ptr<const Teac
 
 // ------------------------------------------------------------------------------ one fold
 
-struct DistillData {
-  const WindowSet* ws = nullptr;
-  PreprocessConfig preprocess;
-  std::string data_root;    // recorded
-  std::string data_key;     // window cache key (data fingerprint + preprocessing): keys the cache
-  std::string fingerprint;  // recorded
-};
+// The windows and what model.json records about them (the cross-validation driver's).
+using DistillData = CvData;
 
 struct DistillJob {
   ModelSpec student;
@@ -118,13 +116,14 @@ DistillResult distill_fold(const DistillData& data, const DistillJob& job);
 
 // distill_fold in two halves, so a group of students (distill_group.h) runs exactly the same
 // steps around its grouped training:
-//   prepare_student  splits validation subjects, checks the teacher and loads its outputs (once
+//   prepare_student  splits validation subjects (split_fold), checks the teacher and loads its
+//   outputs (once
 //                    per cache file when `memo` is given), builds the projector and the loss,
 //                    and records the distillation identity in OUT;
-//   finish_student   test metrics and the model directory of the trained `net`.
+//   finish_student   metrics (fold_metrics) and the model directory (fold_record) of the
+//                    trained `net`.
 struct PreparedStudent {
-  std::vector<std::string> fit, val;
-  std::vector<size_t> fit_rows, val_rows, test_rows;
+  FoldRows rows;
   std::shared_ptr<TeacherOutputs> outputs;  // null for "none"
   TeacherCacheInfo teacher_cache;
   FeatureProjector projector = nullptr;  // "feature" only

@@ -31,8 +31,8 @@ std::vector<GroupJobResult> distill_group(const DistillData& data,
         m.extra_modules.push_back(p.projector.ptr());
         m.feature_stage = job.distill.student_stage;
       }
-      m.fit_rows = p.fit_rows;
-      m.val_rows = p.val_rows;
+      m.fit_rows = p.rows.fit_rows;
+      m.val_rows = p.rows.val_rows;
       m.state_dir = job.out_dir;
       // The checkpoint also belongs to this distillation (distill-identity.json's facts).
       m.identity = {{"distillation", job.distill.to_json()},

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "common/atomic_file.h"
 #include "common/error.h"
 #include "train/model_dir.h"
 
@@ -19,17 +18,6 @@ namespace fs = std::filesystem;
 
 std::string canonical_dir(const std::string& dir) {
   return fs::weakly_canonical(fs::absolute(dir)).lexically_normal().string();
-}
-
-nlohmann::json split_of(const LoadedModel& m) {
-  return m.info.value("split", nlohmann::json::object());
-}
-
-std::vector<std::string> subjects_of(const LoadedModel& m, const char* key) {
-  std::vector<std::string> v;
-  for (const auto& s : split_of(m).value(key, nlohmann::json::array()))
-    v.push_back(s.get<std::string>());
-  return v;
 }
 
 // Refuses member `m` (directory `dir`) unless it matches the first member `first` (`first_dir`) in
@@ -53,15 +41,17 @@ void check_same(const std::string& first_dir, const LoadedModel& first, const st
                                        "({})",
                                        item.key(), vb.dump(), va.dump(), first_dir));
     }
-  const auto ca = first.info.value("classes", nlohmann::json::object()),
-             cb = m.info.value("classes", nlohmann::json::object());
-  for (const char* key : {"count", "min_bpm", "bin_bpm"}) {
-    const auto va = ca.value(key, nlohmann::json()), vb = cb.value(key, nlohmann::json());
-    if (va != vb)
+  const ModelRecord &ra = first.record, &rb = m.record;
+  // Written as JSON numbers, so 30.0 reads "30.0" as in model.json.
+  const std::pair<const char*, std::pair<nlohmann::json, nlohmann::json>> class_map[] = {
+      {"count", {ra.class_count, rb.class_count}},
+      {"min_bpm", {ra.class_min_bpm, rb.class_min_bpm}},
+      {"bin_bpm", {ra.class_bin_bpm, rb.class_bin_bpm}}};
+  for (const auto& [key, values] : class_map)
+    if (values.first != values.second)
       throw Error(where, fmt::format("class map {} = {} differs from the first member's {} ({})",
-                                     key, vb.dump(), va.dump(), first_dir));
-  }
-  auto ta = subjects_of(first, "test_subjects"), tb = subjects_of(m, "test_subjects");
+                                     key, values.second.dump(), values.first.dump(), first_dir));
+  auto ta = ra.test_subjects, tb = rb.test_subjects;
   std::sort(ta.begin(), ta.end());
   std::sort(tb.begin(), tb.end());
   if (ta != tb)
@@ -108,37 +98,35 @@ nlohmann::json build_ensemble(const std::vector<std::string>& dirs, const std::s
   ens->eval();
 
   ModelRecord rec;
-  const auto split0 = split_of(ms[0]);
-  rec.split = split0.value("kind", "none");
-  rec.fold = split0.value("fold", -1);
-  rec.folds = split0.value("folds", 0);
-  rec.test_subjects = subjects_of(ms[0], "test_subjects");
+  const ModelRecord& r0 = ms[0].record;
+  rec.split = r0.split.empty() ? "none" : r0.split;
+  rec.fold = r0.fold;
+  rec.folds = r0.folds;
+  rec.test_subjects = r0.test_subjects;
   std::vector<std::string> val;
   nlohmann::json members = nlohmann::json::array(), seeds = nlohmann::json::array();
   double scale_sum = 0;
   int scales = 0;
-  const auto data0 = ms[0].info.value("data", nlohmann::json::object());
   bool same_data = true;
   for (size_t i = 0; i < ms.size(); ++i) {
-    const auto& info = ms[i].info;
-    append_new(&rec.train_subjects, subjects_of(ms[i], "train_subjects"));
-    append_new(&val, subjects_of(ms[i], "val_subjects"));
-    same_data = same_data && info.value("data", nlohmann::json::object()) == data0;
-    const auto training = info.value("training", nlohmann::json::object());
+    const ModelRecord& r = ms[i].record;
+    append_new(&rec.train_subjects, r.train_subjects);
+    append_new(&val, r.val_subjects);
+    same_data =
+        same_data && r.data_root == r0.data_root && r.data_fingerprint == r0.data_fingerprint;
     const auto seed =
-        training.is_object() ? training.value("seed", nlohmann::json()) : nlohmann::json();
+        r.training.is_object() ? r.training.value("seed", nlohmann::json()) : nlohmann::json();
     seeds.push_back(seed);
-    nlohmann::json member = {{"dir", paths[i]},
-                             {"seed", seed},
-                             {"spec", info.value("spec", "")},
-                             {"fold", split_of(ms[i]).value("fold", -1)},
-                             {"metrics", info.value("metrics", nlohmann::json::object())}};
-    const auto extra = info.value("extra", nlohmann::json::object());
-    const auto scale = extra.is_object() ? extra.value("transition_scale_bpm", nlohmann::json())
-                                         : nlohmann::json();
-    if (scale.is_number() && scale.get<double>() > 0) {
+    nlohmann::json member = {
+        {"dir", paths[i]},
+        {"seed", seed},
+        {"spec", r.spec},
+        {"fold", r.fold},
+        {"metrics", r.metrics.is_null() ? nlohmann::json::object() : r.metrics}};
+    const double scale = r.transition_scale_bpm();
+    if (scale > 0) {
       member["transition_scale_bpm"] = scale;
-      scale_sum += scale.get<double>();
+      scale_sum += scale;
       ++scales;
     }
     members.push_back(std::move(member));
@@ -148,8 +136,8 @@ nlohmann::json build_ensemble(const std::vector<std::string>& dirs, const std::s
         rec.train_subjects.end())
       rec.val_subjects.push_back(s);
   if (same_data) {
-    rec.data_root = data0.value("root", "");
-    rec.data_fingerprint = data0.value("fingerprint", "");
+    rec.data_root = r0.data_root;
+    rec.data_fingerprint = r0.data_fingerprint;
   }
   const char* combination =
       "log of the mean of the members' softmax posteriors (softmax of the logits = mean posterior)";
@@ -159,7 +147,7 @@ nlohmann::json build_ensemble(const std::vector<std::string>& dirs, const std::s
   if (scales > 0) rec.extra["transition_scale_bpm"] = scale_sum / scales;
   fs::create_directories(out_dir);
   save_model_dir(out_dir, *ens, ms[0].preprocess, rec);
-  return nlohmann::json::parse(read_file(out_dir + "/model.json"));
+  return ModelRecord::read(out_dir + "/model.json").to_json();
 }
 
 }  // namespace ppgkd

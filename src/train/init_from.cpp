@@ -10,6 +10,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "data/dsp/class_map.h"
+#include "train/model_record.h"
 
 namespace ppgkd {
 
@@ -60,14 +61,16 @@ void read_module(torch::serialize::InputArchive& ar, torch::nn::Module& m,
   }
 }
 
-std::string class_map_difference(const nlohmann::json& classes) {
-  const nlohmann::json ours = {{"count", kNumClasses}, {"min_bpm", kMinBpm}, {"bin_bpm", 1.0}};
-  for (const auto& [key, value] : ours.items()) {
-    const auto theirs = classes.value(key, nlohmann::json());
-    if (theirs.is_number() && theirs.get<double>() == value.get<double>()) continue;
-    return fmt::format("class map differs ({} {} here, {} in the init model)", key, value.dump(),
-                       theirs.dump());
-  }
+std::string class_map_difference(const ModelRecord& theirs) {
+  // As JSON numbers, so the message reads as model.json does ("30.0").
+  const std::pair<const char*, std::pair<nlohmann::json, nlohmann::json>> fields[] = {
+      {"count", {kNumClasses, theirs.class_count}},
+      {"min_bpm", {kMinBpm, theirs.class_min_bpm}},
+      {"bin_bpm", {1.0, theirs.class_bin_bpm}}};
+  for (const auto& [key, values] : fields)
+    if (values.first.get<double>() != values.second.get<double>())
+      return fmt::format("class map differs ({} {} here, {} in the init model)", key,
+                         values.first.dump(), values.second.dump());
   return "";
 }
 
@@ -77,48 +80,34 @@ InitRecord init_from_model_dir(const std::string& dir, NetImpl& net) {
   const std::string json_path = dir + "/model.json", pt_path = dir + "/model.pt";
   InitRecord rec;
   rec.dir = dir;
-  nlohmann::json info;
-  try {
-    info = nlohmann::json::parse(read_file(json_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(json_path, std::string("not valid JSON: ") + e.what());
-  }
+  const ModelRecord info = ModelRecord::read(json_path);
 
   // The backbone must be the same network on the same input shape.
   const auto& want = net.spec();
+  ModelSpec theirs;
   try {
-    const auto& in = info.at("inputs");
-    const int channels = in.at("channels"), length = in.at("length");
-    ModelSpec theirs;
-    try {
-      theirs = ModelSpec::parse(info.at("spec").get<std::string>(), channels, length);
-    } catch (const Error& e) {
-      throw Error(json_path, "init model spec: " + std::string(e.what()));
-    }
-    if (theirs.member)
-      throw Error(json_path, fmt::format("init model is a seed ensemble of {} networks; --init "
-                                         "needs one network (distil the ensemble into one with "
-                                         "`ppgkd distill --teacher {}` and start from that)",
-                                         theirs.members, dir));
-    if (theirs != want)
-      throw Error(json_path,
-                  fmt::format("init model is {} on (C={}, L={}) windows but this run trains {} on "
-                              "(C={}, L={}) windows; only the head may differ",
-                              theirs.str(), theirs.in_channels, theirs.length, want.str(),
-                              want.in_channels, want.length));
-    rec.spec = theirs.str();
-    if (info.contains("data") && info.at("data").is_object()) {
-      rec.data_root = info.at("data").value("root", "");
-      rec.data_fingerprint = info.at("data").value("fingerprint", "");
-    }
-    rec.head_reason = class_map_difference(info.at("classes"));
-    if (info.contains("split") && info.at("split").is_object())
-      for (const char* key : {"train_subjects", "val_subjects"})
-        for (const auto& subject : info.at("split").value(key, nlohmann::json::array()))
-          rec.seen_subjects.push_back(subject.get<std::string>());
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(json_path, std::string("malformed: ") + e.what());
+    theirs = ModelSpec::parse(info.spec, info.channels, info.length);
+  } catch (const Error& e) {
+    throw Error(json_path, "init model spec: " + std::string(e.what()));
   }
+  if (theirs.member)
+    throw Error(json_path, fmt::format("init model is a seed ensemble of {} networks; --init "
+                                       "needs one network (distil the ensemble into one with "
+                                       "`ppgkd distill --teacher {}` and start from that)",
+                                       theirs.members, dir));
+  if (theirs != want)
+    throw Error(json_path,
+                fmt::format("init model is {} on (C={}, L={}) windows but this run trains {} on "
+                            "(C={}, L={}) windows; only the head may differ",
+                            theirs.str(), theirs.in_channels, theirs.length, want.str(),
+                            want.in_channels, want.length));
+  rec.spec = theirs.str();
+  rec.data_root = info.data_root;
+  rec.data_fingerprint = info.data_fingerprint;
+  rec.head_reason = class_map_difference(info);
+  rec.seen_subjects = info.train_subjects;
+  rec.seen_subjects.insert(rec.seen_subjects.end(), info.val_subjects.begin(),
+                           info.val_subjects.end());
 
   torch::serialize::InputArchive ar;
   std::string bytes = read_file(pt_path);

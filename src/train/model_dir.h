@@ -17,36 +17,27 @@
 
 #include "data/preprocess.h"
 #include "models/networks.h"
+#include "train/model_record.h"
 
 namespace ppgkd {
 
-constexpr int kModelDirSchema = 1;
+// ModelRecord (model_record.h) is model.json, typed: callers fill its provenance and results
+// (training, data, split, metrics, history, extra); save_model_dir fills the rest.
 
-// Provenance and results written beside the weights; any field may be left empty.
-struct ModelRecord {
-  nlohmann::json training;  // TrainConfig::to_json() (+ threads), or a distillation config
-  std::string data_root;
-  std::string data_fingerprint;  // CacheInfo::key
-  std::vector<std::string> train_subjects, val_subjects, test_subjects;
-  int fold = -1, folds = 0;  // -1: no fold (all data)
-  std::string split;         // "kfold", "loso" or "none"
-  nlohmann::json metrics;    // e.g. {"test": to_json(HrMetrics), "best_val_mae": ...}
-  nlohmann::json history;    // TrainResult::history_json()
-  nlohmann::json extra;      // anything else (e.g. the teacher of a distilled student)
-};
-
-// Writes model.pt then model.json (both atomically) into `dir`.
+// Writes model.pt then model.json (both atomically) into `dir`: `record` with the network's
+// fields (spec, family, sizes, inputs), the preprocessing, the class map, the decoding rule and
+// the run context filled in.
 void save_model_dir(const std::string& dir, NetImpl& net, const PreprocessConfig& preprocess,
                     const ModelRecord& record);
 
 struct LoadedModel {
-  Net net;  // in eval mode
-  PreprocessConfig preprocess;
-  nlohmann::json info;  // model.json as written
+  Net net;                      // in eval mode
+  PreprocessConfig preprocess;  // record.preprocess
+  ModelRecord record;           // model.json
 };
 
-// Reads model.json, builds the network from its spec and loads model.pt. Throws Error naming the
-// file on anything missing or malformed.
+// Reads model.json (ModelRecord::read: every field typed), builds the network from its spec and
+// loads model.pt. Throws Error naming the file (and the field) on anything missing or malformed.
 LoadedModel load_model_dir(const std::string& dir);
 
 // Throws Error(DIR/model.json, "...") naming the first preprocessing field that differs between

@@ -1,8 +1,8 @@
 // Hostile input through the ppgkd binary (issue 14): usage errors exit 2 and a SIGINT exits 130;
 // non-finite learning rates are refused and a diverging run stops without saving a model; a
-// model.pt that does not match its model.json is one error line in every command; a sweep plan's
-// models and child options are checked before anything runs. The binary's path comes from the
-// build (PPGKD_BIN).
+// model.pt that does not match its model.json, or a model.json field of the wrong type, is one
+// error line in every command; a sweep plan's models and child options are checked before
+// anything runs. The binary's path comes from the build (PPGKD_BIN).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <torch/torch.h>
@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "cli_run.h"
@@ -199,6 +200,64 @@ TEST(CliModelDir, WeightsThatDoNotMatchModelJsonAreOneLineInEveryCommand) {
   EXPECT_EQ(e16.find("ppgkd: error: "), e16.size() - last_line(e16).size()) << e16;
   EXPECT_EQ(last_line(e16).rfind("ppgkd: error: " + bad + "/model.pt: tensor ", 0), 0u) << e16;
   EXPECT_NE(e16.find(" is (32x800) but the model needs (16x800)\n"), std::string::npos) << e16;
+}
+
+// A model.json whose "spec" is a number, or that lacks "inputs", is one line naming the file and
+// the field in every command that reads model directories (ModelRecord).
+TEST(CliModelDir, AModelJsonFieldOfTheWrongTypeIsNamedInEveryCommand) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  PreprocessConfig pp;
+  ModelRecord rec;
+  rec.train_subjects = {"synthetic/s01"};
+  torch::manual_seed(1);
+  const std::string good = dir + "/good", bad = dir + "/bad", bare = dir + "/bare";
+  for (const auto& d : {good, bad, bare})
+    save_model_dir(d, *make_net(ModelSpec::parse("mlp:hidden=8", pp.channels(), pp.length())), pp,
+                   rec);
+  auto edit = [](const std::string& path, const std::function<void(nlohmann::json&)>& f) {
+    auto j = nlohmann::json::parse(read_file(path));
+    f(j);
+    write_file_atomic(path, j.dump(2) + "\n");
+  };
+  edit(bad + "/model.json", [](nlohmann::json& j) { j["spec"] = 7; });
+  edit(bare + "/model.json", [](nlohmann::json& j) { j.erase("inputs"); });
+  SyntheticConfig sc;  // a recording longer than one window, so only the model can be wrong
+  sc.subjects = 1;
+  sc.duration_s = 20;
+  std::string csv = "ppg\n";
+  for (float v : make_synthetic(sc).at(0).ppg[0]) csv += std::to_string(v) + "\n";
+  write_file_atomic(dir + "/a.csv", csv);
+
+  auto commands = [&](const std::string& m) {
+    return std::vector<std::string>{
+        "eval --model " + m + " --data synthetic --subjects synthetic/s01",
+        "predict --model " + m + " --input " + dir + "/a.csv --fs 125",
+        "predict --model " + m + " --input " + dir + "/a.csv --fs 125 --stream",
+        "validate --model " + m + " --data synthetic --subjects synthetic/s01 --out " + dir + "/v",
+        "export --model " + m + " --out " + dir + "/e",
+        "ensemble --members " + good + "," + m + " --out " + dir + "/ens",
+        "distill --teacher " + m + " --strategy soft --student mlp:hidden=8" + kFold +
+            " --epochs 1 --out " + dir + "/d",
+        "train" + kTinyRun + " --init " + m + " --out " + dir + "/t"};
+  };
+  const std::pair<std::string, std::string> cases[] = {{bad, "field \"spec\" must be a string"},
+                                                       {bare, "field \"inputs\" is missing"}};
+  for (const auto& [m, what] : cases)
+    for (const auto& cmd : commands(m)) {
+      const auto r = run(cmd, err);
+      const std::string e = read_file(err);
+      EXPECT_EQ(r.status, 1) << cmd << "\n" << e;
+      // The error is the last line (train and distill report their fold first), and the only one.
+      ASSERT_GE(lines_of(e), 1u) << cmd;
+      const std::string last = e.substr(e.rfind('\n', e.size() - 2) + 1);
+      EXPECT_EQ(e.find("ppgkd: error: "), e.size() - last.size()) << cmd << "\n" << e;
+      EXPECT_EQ(last, "ppgkd: error: " + m + "/model.json: " + what + "\n") << cmd;
+    }
+  EXPECT_FALSE(fs::exists(dir + "/e/model.ppgm"));
+  EXPECT_FALSE(fs::exists(dir + "/ens/model.json"));
+  EXPECT_FALSE(fs::exists(dir + "/d/model.json"));
+  EXPECT_FALSE(fs::exists(dir + "/t/model.json"));
 }
 
 // ---------------------------------------------------------------------------- sweep plans

@@ -235,7 +235,8 @@ TEST_F(EnsembleCli, RefusalsSayWhich) {
                      "member's false" +
                      first);
   expect_refusal("ensemble --members " + m1() + "," + classes + out,
-                 classes + "/model.json: class map min_bpm = 40 differs from the first member's " +
+                 classes +
+                     "/model.json: class map min_bpm = 40.0 differs from the first member's " +
                      a["classes"]["min_bpm"].dump() + first);
   std::string tests;
   for (const auto& s : a["split"]["test_subjects"])

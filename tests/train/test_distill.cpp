@@ -143,8 +143,9 @@ TEST(Teacher, SingleDirOrFoldOfCrossValidationDir) {
 }
 
 TEST(Teacher, LeakOfTestSubjectsRefused) {
-  const nlohmann::json info = {
-      {"split", {{"train_subjects", {"a", "b", "c"}}, {"val_subjects", {"d"}}}}};
+  ModelRecord info;
+  info.train_subjects = {"a", "b", "c"};
+  info.val_subjects = {"d"};
   EXPECT_NO_THROW(check_teacher_unseen("T", info, {"e", "f"}));
   EXPECT_EQ(error_of([&] {
               check_teacher_unseen("T", info, {"b", "e", "d"});
@@ -152,7 +153,7 @@ TEST(Teacher, LeakOfTestSubjectsRefused) {
             "T: teacher was trained on test subjects b, d of this fold");
   EXPECT_EQ(error_of([&] { check_teacher_unseen("T", info, {"c"}); }),
             "T: teacher was trained on test subject c of this fold");
-  EXPECT_EQ(error_of([&] { check_teacher_unseen("T", nlohmann::json::object(), {"c"}); }),
+  EXPECT_EQ(error_of([&] { check_teacher_unseen("T", ModelRecord{}, {"c"}); }),
             "T: teacher records no training subjects, so it cannot be shown to exclude the test "
             "subjects");
 }
@@ -359,7 +360,7 @@ void expect_student_dir(const std::string& out, const std::string& strategy,
                         const std::string& student_spec, const std::string& teacher_dir) {
   auto m = load_model_dir(out);
   EXPECT_EQ(m.net->spec().str(), ModelSpec::parse(student_spec, 4, 200).str());
-  const auto& info = m.info;
+  const auto info = m.record.to_json();
   EXPECT_EQ(info["training"]["distillation"]["strategy"], strategy);
   EXPECT_EQ(info["extra"]["distillation"]["strategy"], strategy);
   EXPECT_TRUE(info["metrics"].contains("test"));
@@ -419,8 +420,8 @@ TEST(DistillFold, SecondStudentReusesTheTeacherCache) {
   EXPECT_TRUE(second.teacher_cache.hit);
   EXPECT_EQ(second.teacher_cache.teacher_windows, 0);
   EXPECT_EQ(second.teacher_cache.path, first.teacher_cache.path);
-  auto info = load_model_dir(dir + "/b").info;
-  EXPECT_EQ(info["extra"]["teacher"]["outputs_cache"]["hit"], true);
+  auto info = load_model_dir(dir + "/b").record.extra;
+  EXPECT_EQ(info["teacher"]["outputs_cache"]["hit"], true);
 }
 
 TEST(DistillFold, FeatureAcrossShapesAndFamilies) {
@@ -434,14 +435,14 @@ TEST(DistillFold, FeatureAcrossShapesAndFamilies) {
   job.distill.student_stage = 0;
   job.distill.teacher_stage = 1;
   auto res = distill_fold(fx.data(), job);
-  EXPECT_EQ(load_model_dir(dir + "/r").info["extra"]["distillation"]["teacher_stage"], 1);
+  EXPECT_EQ(load_model_dir(dir + "/r").record.extra["distillation"]["teacher_stage"], 1);
   EXPECT_TRUE(std::isfinite(res.metrics["test"]["mae_bpm"].get<double>()));
 
   // ResNet student (6, 100) against an MLP teacher (12): the student is pooled to (6).
   const auto mdir =
       write_teacher(dir + "/mlp-teacher", kMlpTeacherSpec, fx.folds[0].train_subjects);
   distill_fold(fx.data(), fx.job(kResnetStudent, "feature", mdir, dir + "/rm"));
-  EXPECT_EQ(load_model_dir(dir + "/rm").info["extra"]["teacher"]["spec"],
+  EXPECT_EQ(load_model_dir(dir + "/rm").record.extra["teacher"]["spec"],
             ModelSpec::parse(kMlpTeacherSpec, 4, 200).str());
 }
 

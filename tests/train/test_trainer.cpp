@@ -278,8 +278,8 @@ TEST(ModelDir, RoundTripAndIncompatibleDataRefused) {
   auto loaded = load_model_dir(dir);
   EXPECT_EQ(loaded.net->spec(), spec);
   EXPECT_TRUE(same_weights(*net, *loaded.net));
-  EXPECT_EQ(loaded.info.at("classes").at("count"), 180);
-  EXPECT_EQ(loaded.info.at("split").at("test_subjects"), nlohmann::json({"subj1"}));
+  EXPECT_EQ(loaded.record.class_count, 180);
+  EXPECT_EQ(loaded.record.test_subjects, std::vector<std::string>({"subj1"}));
   auto rows = all_rows(ws);
   EXPECT_TRUE(torch::equal(run_model(*net, ws, rows, 8).logits,
                            run_model(*loaded.net, ws, rows, 8).logits));
