@@ -3,8 +3,9 @@
 # for each fold f of the 4-fold CV (SPC 2015 train + BAMI-1, split seed 1; BAMI-2 train-only),
 # every configuration trains on fold f's BAMI-1 training subjects + BAMI-2 and is scored on fold
 # f's SPC 2015 *training* subjects (`--leave-dataset-out --inner-of f --fold 1`): a transfer to
-# another device and motion, measured without any of fold f's test subjects. A lever is kept for
-# the CV only if it wins inside every fold.
+# another device and motion, measured without any of fold f's test subjects. Fold f's CV model is
+# the configuration that wins inside fold f (nested cross-validation); the recipe for a model
+# without test subjects (the final teacher) is the configuration with the lowest inner mean.
 #
 # usage: bench/nested_selection.sh PPGKD_BINARY OUT_DIR [DATA_ROOT] [MODEL] [EPOCHS] [SEED]
 #   CONFIGS="name:flags;..." (default: baseline, synthetic and both motion augmentations);
@@ -52,4 +53,5 @@ print()
 for f in range(4):
     best = min(names, key=lambda n: scores[n][f])
     print(f"fold {f}: best {best}")
+print(f"lowest inner mean: {min(names, key=lambda n: sum(scores[n]))}")
 PY
