@@ -182,10 +182,12 @@ TEST(SweepProcess, GroupedSweepResumesAfterKill9WithoutLosingOrDuplicatingRuns) 
   size_t members = 0;
   for (const auto& [n, times] : groups) members += std::stoul(n) * times;
   EXPECT_GE(members, kRuns - 2);  // 16 students, some twice (the groups the kill interrupted)
-  for (const auto& r : Store(out + "/sweep.db").runs())
-    if (r.kind == "student")
+  for (const auto& r : Store(out + "/sweep.db").runs()) {
+    if (r.kind == "student") {
       EXPECT_NE(read_file(out + "/logs/" + r.key + ".log").find("trained in a group of"),
                 std::string::npos);
+    }
+  }
 }
 
 // A member that fails in a group fails alone: its group's other members are done.
