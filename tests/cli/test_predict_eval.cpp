@@ -282,6 +282,23 @@ TEST(CliPredict, StreamOutFileIsReplacedOnlyByAFinishedStream) {
   EXPECT_EQ(files, 1u);
 }
 
+// Stdin without newlines (issue 14, defect 11): a line is read up to 1 MiB, then refused, instead
+// of growing without limit; the header line and a sample line alike.
+TEST(CliPredict, StdinLinesAreBounded) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", false);
+  const std::string err = dir + "/err.txt";
+  const std::string base = "predict --model " + model + " --stream --fs 125 --input - < ";
+  auto r = run(base + "/dev/zero", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(read_file(err), "ppgkd: error: stdin:1: line longer than 1048576 bytes\n");
+  write_file_atomic(dir + "/long.csv", "ppg\n1\n" + std::string((1 << 20) + 1, '2') + "\n3\n");
+  r = run(base + dir + "/long.csv", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(read_file(err), "ppgkd: error: stdin:3: line longer than 1048576 bytes\n");
+  EXPECT_EQ(r.out, "t_s,hr_bpm,confidence,tracked_bpm\n");  // the header, no rows
+}
+
 TEST(CliEval, SpectralOnSyntheticMatchesDirectComputation) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt";
