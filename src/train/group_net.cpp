@@ -6,8 +6,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "data/dsp/class_map.h"
+#include "train/group_conv.h"
 
 namespace ppgkd {
 
@@ -24,7 +27,8 @@ struct GroupNet::Ctx {
   bool train = false;
 };
 
-GroupNet::GroupNet(const ModelSpec& spec, int members) : spec_(spec), members_(members) {
+GroupNet::GroupNet(const ModelSpec& spec, int members, GroupConv conv)
+    : spec_(spec), members_(members), conv_kind_(conv) {
   if (members < 1) throw Error("group", fmt::format("a group needs >= 1 member, got {}", members));
   if (spec.family == "ensemble" || spec.spectral > 0)
     throw Error(spec.str(), "only plain resnet1d and mlp students can be trained as a group");
@@ -66,6 +70,9 @@ torch::Tensor GroupNet::select(Ctx& c, const torch::Tensor& t) const {
 torch::Tensor GroupNet::conv(Ctx& c, const torch::Tensor& h, const std::string& name,
                              int stride) const {
   const auto w = select(c, params_.at(name + ".weight"));  // (k, out, in, ks)
+  const bool small = std::max(w.size(1), w.size(2)) <= kDirectMaxChannels;
+  if (conv_kind_ == GroupConv::kDirect || (conv_kind_ == GroupConv::kMixed && small))
+    return group_conv1d(h, w, stride);
   const int64_t ks = w.size(3);
   return torch::conv1d(h, w.reshape({c.k * w.size(1), w.size(2), ks}), {}, stride, ks / 2, 1, c.k);
 }

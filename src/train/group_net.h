@@ -1,9 +1,10 @@
 // K students of one architecture as one grouped network: every parameter and BatchNorm buffer of
 // the single model (networks.h) is stacked along a new leading member dimension, and the forward
 // pass runs all members at once. ResNet1D convolutions become grouped convolutions over the
-// members' channels stacked side by side (groups = K; BatchNorm over K*C channels is per member
-// because it is per channel); linear layers (the ResNet head, every MLP layer) become batched
-// matrix products over the member dimension (baddbmm). Not here: training (group_trainer.h).
+// members' channels stacked side by side (group_conv.h's direct loops for small layers; BatchNorm
+// over K*C channels is per member because it is per channel); linear layers (the ResNet head, every
+// MLP layer) become batched matrix products over the member dimension (baddbmm). Not here:
+// training (group_trainer.h).
 //
 // Shapes: k members in this call (a subset of the K), B batch, C input channels, L samples,
 // N = 180 classes. Stacked tensors carry the single model's names and shapes with K in front:
@@ -29,11 +30,19 @@ struct GroupOutput {
   std::vector<torch::Tensor> stages;  // per feature stage s: (k, B, C_s, L_s) or (k, B, D_s)
 };
 
+// How a ResNet's grouped convolutions are computed. kMixed (the default): group_conv1d's direct
+// loops for layers of at most kDirectMaxChannels input and output channels per member, where they
+// are 1.5-3x faster than libtorch's grouped convolution (CPU time, forward + backward, K = 15,
+// batch 256), and libtorch's conv1d with groups = K above, where oneDNN's kernels win (4x at 48
+// channels). kDirect and kLibtorch use one kind throughout (bench/group_step.cpp compares them).
+enum class GroupConv { kMixed, kDirect, kLibtorch };
+constexpr int64_t kDirectMaxChannels = 8;
+
 class GroupNet {
  public:
   // K members of `spec` with zero weights; put() fills them. Throws Error for a spec that cannot
   // be grouped (spectral branch, ensemble) or K < 1.
-  GroupNet(const ModelSpec& spec, int members);
+  GroupNet(const ModelSpec& spec, int members, GroupConv conv = GroupConv::kMixed);
 
   const ModelSpec& spec() const { return spec_; }
   int size() const { return members_; }
@@ -63,6 +72,7 @@ class GroupNet {
 
   ModelSpec spec_;
   int members_;
+  GroupConv conv_kind_;
   std::map<std::string, torch::Tensor> params_, buffers_;
 };
 
