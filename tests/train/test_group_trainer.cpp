@@ -4,14 +4,15 @@
 //
 // Tolerance. The grouped network computes every member's outputs from that member's weights
 // alone, but through different kernels than the single model (group_conv1d's direct loops or a
-// grouped convolution instead of K plain ones, baddbmm instead of addmm, and an AdamW written over stacked tensors with
-// addcmul instead of add-with-alpha). Each of these rounds differently in the last bit, so one
-// forward pass agrees to ~1e-6 relative (checked below at 1e-5), and training amplifies the
-// differences step by step. Over the 4 epochs x 3 steps of these runs (learning rate 2e-3) the
-// per-epoch mean training losses were measured to agree to ~1e-7 relative and validation / test
-// MAE to ~1e-7 BPM (x86-64, OpenBLAS); the tolerances below, 1e-5 relative and 0.01 BPM, leave
-// room for other CPUs and BLAS builds, while a wrong member slice, schedule, batch order or loss
-// would differ by orders of magnitude more (the losses move by ~1e-1 per epoch).
+// grouped convolution instead of K plain ones, baddbmm instead of addmm, and an AdamW written
+// over stacked tensors with addcmul instead of add-with-alpha). Each of these rounds differently
+// in the last bit, so one forward pass agrees to ~1e-6 relative (checked below at 1e-5), and
+// training amplifies the differences step by step. Over the 4 epochs x 3 steps of these runs
+// (learning rate 2e-3) the per-epoch mean training losses were measured to agree to ~1e-7 relative
+// and validation / test MAE to ~1e-7 BPM (x86-64, OpenBLAS); the tolerances below, 1e-5 relative
+// and 0.01 BPM, leave room for other CPUs and BLAS builds, while a wrong member slice, schedule,
+// batch order or loss would differ by orders of magnitude more (the losses move by ~1e-1 per
+// epoch).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
