@@ -226,7 +226,8 @@ TEST(CliModelDir, AModelJsonFieldOfTheWrongTypeIsNamedInEveryCommand) {
   sc.subjects = 1;
   sc.duration_s = 20;
   std::string csv = "ppg\n";
-  for (float v : make_synthetic(sc).at(0).ppg[0]) csv += std::to_string(v) + "\n";
+  const Recording recording = make_synthetic(sc).at(0);
+  for (float v : recording.ppg[0]) csv += std::to_string(v) + "\n";
   write_file_atomic(dir + "/a.csv", csv);
 
   auto commands = [&](const std::string& m) {
