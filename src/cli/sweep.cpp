@@ -1,6 +1,7 @@
 // `ppgkd sweep --plan P --out DIR [--jobs N] [--shard i/n] [--dry-run]` and
-// `ppgkd sweep status --out DIR`: the capacity x strategy sweep, each run a child process of this
-// binary; under mpirun, rank 0 schedules and the other ranks execute. The work is in sweep/.
+// `ppgkd sweep status --out DIR [--json]`: the capacity x strategy sweep, each run a child process
+// of this binary; under mpirun, rank 0 schedules and the other ranks execute. The work is in
+// sweep/.
 #include <unistd.h>
 
 #include <climits>
@@ -20,6 +21,7 @@ struct SweepCliOptions {
   SweepOptions run;
   std::string shard = "0/1";
   std::string status_out;
+  bool status_json = false;
 };
 
 std::string self_executable() {
@@ -76,7 +78,9 @@ void setup_sweep(CLI::App& app) {
       ->check(CLI::ExistingFile);
   auto* status = sub->add_subcommand("status", "Done/running/failed/left runs with an ETA");
   status->add_option("--out", o->status_out, "Sweep directory")->required();
-  status->callback([o] { std::fputs(sweep_status(o->status_out).c_str(), stdout); });
+  status->add_flag("--json", o->status_json, "Print JSON instead of text");
+  status->callback(
+      [o] { std::fputs(sweep_status(o->status_out, o->status_json).c_str(), stdout); });
   sub->callback([o, sub, status] {
     if (status->parsed()) return;
     if (o->run.plan_path.empty() || o->run.out_dir.empty())

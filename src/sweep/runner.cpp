@@ -442,19 +442,41 @@ std::string describe_plan(const SweepOptions& o) {
   return out;
 }
 
-std::string sweep_status(const std::string& out_dir) {
+std::string sweep_status(const std::string& out_dir, bool json) {
   const std::string db = out_dir + "/sweep.db";
   if (!fs::exists(db))
     throw Error(db, "no sweep store (run `ppgkd sweep --plan ... --out ...` first)");
   Store store(db, Store::Access::kReadOnly);  // status is a query: a read-only copy must do
   const auto c = store.counts();
   const double mean = store.mean_wall_s();
-  std::string eta = "?";
   const size_t parallel = std::max<size_t>(1, c.running);
+  double eta_s = -1;  // unknown
   if (c.queued + c.running == 0)
-    eta = "0s";
+    eta_s = 0;
   else if (mean > 0)
-    eta = format_duration(mean * (c.queued + 0.5 * c.running) / parallel);
+    eta_s = mean * (c.queued + 0.5 * c.running) / parallel;
+  if (json) {
+    nlohmann::json running = nlohmann::json::array(), failed = nlohmann::json::array();
+    for (const auto& r : store.runs()) {
+      if (r.status == "running")
+        running.push_back({{"key", r.key},
+                           {"kind", r.kind},
+                           {"model", r.model},
+                           {"worker", r.worker},
+                           {"attempts", r.attempts}});
+      if (r.status == "failed")
+        failed.push_back({{"key", r.key},
+                          {"kind", r.kind},
+                          {"model", r.model},
+                          {"error", r.error.substr(0, r.error.find('\n'))}});
+    }
+    nlohmann::json j = {{"total", c.total()},   {"done", c.done},          {"running", c.running},
+                        {"failed", c.failed},   {"left", c.queued},        {"mean_run_s", mean},
+                        {"parallel", parallel}, {"running_runs", running}, {"failed_runs", failed}};
+    j["eta_s"] = eta_s < 0 ? nlohmann::json(nullptr) : nlohmann::json(eta_s);
+    return j.dump(2) + "\n";
+  }
+  const std::string eta = eta_s < 0 ? "?" : eta_s == 0 ? "0s" : format_duration(eta_s);
   std::string out = fmt::format(
       "{} runs: {} done, {} running, {} failed, {} left; mean run {}; ETA {} at {} parallel\n",
       c.total(), c.done, c.running, c.failed, c.queued, format_duration(mean), eta, parallel);

@@ -70,9 +70,12 @@ SweepOutcome run_sweep_local(const SweepOptions& options);
 // the runs as open_sweep does.
 std::string describe_plan(const SweepOptions& options);
 
-// The `sweep status` text for OUT: counts, ETA, the failed runs and their errors.
+// The `sweep status` text for OUT: counts, ETA, the failed runs and their errors. With json, the
+// same facts as one JSON object: {"total", "done", "running", "failed", "left", "mean_run_s",
+// "eta_s" (null when unknown), "parallel", "running_runs": [{"key", "kind", "model", "worker",
+// "attempts"}], "failed_runs": [{"key", "kind", "model", "error"}]} (error: its first line).
 // Throws Error(OUT/sweep.db, "no sweep store (run `ppgkd sweep --plan ... --out ...` first)").
-std::string sweep_status(const std::string& out_dir);
+std::string sweep_status(const std::string& out_dir, bool json = false);
 
 // Shared by the local and MPI schedulers: what to run next and the ETA.
 // The first selected run that is queued and whose teacher (if any) is done; runs whose teacher

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -255,6 +256,18 @@ TEST(SweepProcess, StatusDryRunAndShards) {
   ASSERT_EQ(run_driver("sweep status --out " + out + " > " + dir + "/status.txt"), 0);
   const auto status = read_file(dir + "/status.txt");
   EXPECT_EQ(status.rfind("18 runs: 18 done, 0 running, 0 failed, 0 left;", 0), 0u) << status;
+  // --json: the same counts, as the plan fixes them; nothing left, so the ETA is 0.
+  ASSERT_EQ(run_driver("sweep status --json --out " + out + " > " + dir + "/status.json"), 0);
+  const auto js = nlohmann::json::parse(read_file(dir + "/status.json"));
+  EXPECT_EQ(js.at("total").get<size_t>(), kRuns);
+  EXPECT_EQ(js.at("done").get<size_t>(), kRuns);
+  EXPECT_EQ(js.at("running").get<size_t>(), 0u);
+  EXPECT_EQ(js.at("failed").get<size_t>(), 0u);
+  EXPECT_EQ(js.at("left").get<size_t>(), 0u);
+  EXPECT_EQ(js.at("eta_s").get<double>(), 0.0);
+  EXPECT_GT(js.at("mean_run_s").get<double>(), 0.0);
+  EXPECT_TRUE(js.at("running_runs").empty());
+  EXPECT_TRUE(js.at("failed_runs").empty());
   EXPECT_NE(run_driver("sweep --plan " + dir + "/plan.json --out " + out + " --shard 2/2 2>" + dir +
                        "/err.txt"),
             0);
@@ -284,6 +297,30 @@ TEST(SweepProcess, FailedTeacherFailsItsStudentsAndTheSweepSaysSo) {
       EXPECT_EQ(r.error, "teacher run " + r.teacher_key + " failed");
     }
   }
+  // status --json: 3 runs (teacher, scratch, soft); the teacher and the soft student failed,
+  // each with the first line of its error.
+  ASSERT_EQ(run_driver("sweep status --json --out " + out + " > " + dir + "/status.json"), 0);
+  const auto js = nlohmann::json::parse(read_file(dir + "/status.json"));
+  EXPECT_EQ(js.at("total").get<size_t>(), 3u);
+  EXPECT_EQ(js.at("done").get<size_t>(), 1u);
+  EXPECT_EQ(js.at("failed").get<size_t>(), 2u);
+  EXPECT_EQ(js.at("running").get<size_t>(), 0u);
+  EXPECT_EQ(js.at("left").get<size_t>(), 0u);
+  ASSERT_EQ(js.at("failed_runs").size(), 2u);
+  std::set<std::string> kinds;
+  for (const auto& f : js.at("failed_runs")) {
+    const auto kind = f.at("kind").get<std::string>();
+    const auto error = f.at("error").get<std::string>();
+    kinds.insert(kind);
+    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+    if (kind == "teacher") {
+      EXPECT_EQ(f.at("model").get<std::string>(), "fake:fail");
+      EXPECT_EQ(error.rfind("exit status 3: fake_child: asked to fail", 0), 0u) << error;
+    } else {
+      EXPECT_EQ(error.rfind("teacher run ", 0), 0u) << error;
+    }
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"teacher", "student"}));
 }
 
 TEST(SweepProcess, ReportAndRecommendRecoverTheFakeLaw) {
@@ -349,6 +386,36 @@ TEST(SweepProcess, ReportAndRecommendRecoverTheFakeLaw) {
                                  2.0 + 20.0 * std::pow(3125.0, -0.3) - 0.5)),
             std::string::npos)
       << rec;
+  // --json: the same recommendation, checked against the fake law (not the text).
+  ASSERT_EQ(run_driver("recommend --sweep " + out + " --max-bytes 12500 --precision f32 " +
+                       "--bootstrap 50 --json > " + dir + "/rec.json"),
+            0);
+  const auto js = nlohmann::json::parse(read_file(dir + "/rec.json"));
+  EXPECT_EQ(js.at("budget").at("max_bytes").get<double>(), 12500.0);
+  EXPECT_EQ(js.at("budget").at("precision").get<std::string>(), "f32");
+  ASSERT_TRUE(js.at("found").get<bool>());
+  const auto& best = js.at("best");
+  EXPECT_EQ(best.at("model").get<std::string>(), "fake:3000");
+  EXPECT_EQ(best.at("strategy").get<std::string>(), "dkd");
+  EXPECT_EQ(best.at("teacher_model").get<std::string>(), "fake:1000000");
+  EXPECT_EQ(best.at("params").get<int64_t>(), 3000);
+  EXPECT_EQ(best.at("bytes_f32").get<int64_t>(), 12000);
+  EXPECT_LE(best.at("bytes_f32").get<int64_t>(), 12500);
+  EXPECT_EQ(best.at("folds").get<size_t>(), 2u);
+  EXPECT_NEAR(best.at("mae_bpm").get<double>(), mae, 1e-9);
+  EXPECT_LE(js.at("mae_ci").at("lo").get<double>(), mae + 1e-9);
+  EXPECT_GE(js.at("mae_ci").at("hi").get<double>(), mae - 1e-9);
+  // The other strategy's best cell within budget: scratch at 3000 params, 0.5 BPM worse.
+  ASSERT_EQ(js.at("alternatives").size(), 1u);
+  const auto& alt = js.at("alternatives")[0];
+  EXPECT_EQ(alt.at("strategy").get<std::string>(), "none");
+  EXPECT_EQ(alt.at("params").get<int64_t>(), 3000);
+  EXPECT_NEAR(alt.at("mae_bpm").get<double>(), mae + 0.5, 1e-9);
+  const auto& law = js.at("law");
+  ASSERT_TRUE(law.is_object()) << js.dump();
+  EXPECT_NEAR(law.at("params").get<double>(), 3125.0, 1.0);
+  EXPECT_NEAR(law.at("mae_bpm").get<double>(), 2.0 + 20.0 * std::pow(3125.0, -0.3) - 0.5, 1e-4);
+  EXPECT_FALSE(law.at("extrapolates").get<bool>());
 }
 
 TEST(SweepProcess, MpiSweepWithThreeRanksFillsTheStore) {
