@@ -1,7 +1,7 @@
 // `ppgkd data summary|windows --data DATA`: what the dataset readers find under a folder (or the
 // synthetic generator, or a comma-separated list of those: data/data_spec.h, as every command).
 //   summary  per dataset: recordings, subjects, labelled windows, HR min/median/max, and the
-//            windows dropped with their reasons.
+//            windows dropped with their reasons (--json: the same facts as one JSON object).
 //   windows  one CSV row per labelled window, in recording order:
 //            dataset,recording,subject,window,t_start_s,hr_bpm (labels printed with 17
 //            significant digits, so they read back as the same doubles), to stdout or --out.
@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,7 +26,8 @@ namespace {
 
 struct DataOptions {
   std::string data_dir;
-  std::string out;  // windows only; empty = stdout
+  std::string out;    // windows only; empty = stdout
+  bool json = false;  // summary only
 };
 
 std::string fmt_double(const char* format, double v) {
@@ -49,9 +51,7 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-}  // namespace
-
-std::string data_summary_text(const std::string& root, const std::vector<Recording>& recs) {
+std::map<std::string, DatasetStats> stats_by_dataset(const std::vector<Recording>& recs) {
   std::map<std::string, DatasetStats> by_dataset;
   for (const Recording& r : recs) {
     DatasetStats& s = by_dataset[r.dataset];
@@ -60,6 +60,54 @@ std::string data_summary_text(const std::string& root, const std::vector<Recordi
     for (const WindowLabel& w : r.windows) s.hr.push_back(w.hr_bpm);
     for (const auto& [reason, n] : r.dropped) s.dropped[reason] += n;
   }
+  return by_dataset;
+}
+
+// The summary's facts as JSON: {"data", "datasets": [{"dataset", "recordings", "subjects",
+// "windows", "hr_min", "hr_median", "hr_max" (null without windows), "dropped", "dropped_by_reason"
+// {reason: n}}], "total": {"recordings", "subjects", "windows", "dropped"}}.
+nlohmann::json data_summary_json(const std::string& root, const std::vector<Recording>& recs) {
+  nlohmann::json rows = nlohmann::json::array();
+  size_t total_recs = 0, total_windows = 0, total_dropped = 0;
+  std::set<std::string> all_subjects;
+  for (const auto& [name, s] : stats_by_dataset(recs)) {
+    nlohmann::json row = {{"dataset", name},
+                          {"recordings", s.recordings},
+                          {"subjects", s.subjects.size()},
+                          {"windows", s.hr.size()}};
+    row["hr_min"] = row["hr_median"] = row["hr_max"] = nullptr;
+    if (!s.hr.empty()) {
+      row["hr_min"] = *std::min_element(s.hr.begin(), s.hr.end());
+      row["hr_median"] = median(s.hr);
+      row["hr_max"] = *std::max_element(s.hr.begin(), s.hr.end());
+    }
+    size_t dropped = 0;
+    nlohmann::json reasons = nlohmann::json::object();
+    for (const auto& [reason, n] : s.dropped) {
+      dropped += n;
+      reasons[reason] = n;
+    }
+    row["dropped"] = dropped;
+    row["dropped_by_reason"] = reasons;
+    rows.push_back(row);
+    total_recs += s.recordings;
+    total_windows += s.hr.size();
+    total_dropped += dropped;
+    all_subjects.insert(s.subjects.begin(), s.subjects.end());
+  }
+  return {{"data", root},
+          {"datasets", rows},
+          {"total",
+           {{"recordings", total_recs},
+            {"subjects", all_subjects.size()},
+            {"windows", total_windows},
+            {"dropped", total_dropped}}}};
+}
+
+}  // namespace
+
+std::string data_summary_text(const std::string& root, const std::vector<Recording>& recs) {
+  const std::map<std::string, DatasetStats> by_dataset = stats_by_dataset(recs);
   std::string out = "data under " + root + "\n";
   char line[256];
   std::snprintf(line, sizeof line, "%-10s %10s %8s %8s %7s %7s %7s  %s\n", "dataset", "recordings",
@@ -122,7 +170,8 @@ std::string windows_csv(const std::vector<Recording>& recs) {
 
 void run_summary(const DataOptions& opt) {
   const std::vector<Recording> recs = load_data(opt.data_dir);
-  const std::string text = data_summary_text(opt.data_dir, recs);
+  const std::string text = opt.json ? data_summary_json(opt.data_dir, recs).dump(2) + "\n"
+                                    : data_summary_text(opt.data_dir, recs);
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
@@ -149,6 +198,7 @@ void setup_data(CLI::App& app) {
   CLI::App* summary = data->add_subcommand(
       "summary", "Per dataset: recordings, subjects, windows, HR range, dropped windows");
   summary->add_option("--data", opt->data_dir, kDataHelp)->required();
+  summary->add_flag("--json", opt->json, "Print JSON instead of a table");
   summary->callback([opt] { run_summary(*opt); });
 
   CLI::App* windows = data->add_subcommand(

@@ -5,7 +5,8 @@
 #   4. summary on the same folder:    exit 0, the bidmc line counts 1 recording and 2 windows
 #   5. --data as every command takes it (data/data_spec.h): synthetic:3, and a list pooling the
 #      BIDMC folder and synthetic:3; a bad seed is refused naming the entry
-cmake_minimum_required(VERSION 3.18)
+#   6. summary --json on the pooled list: the same counts and the hand-computed BIDMC HR range
+cmake_minimum_required(VERSION 3.19)  # string(JSON)
 
 function(expect_eq what got want)
   if(NOT got STREQUAL want)
@@ -83,4 +84,33 @@ execute_process(COMMAND "${PPGKD}" data windows --data "${WORK}/bidmc,synthetic:
 expect_eq("bad seed: exit status" "${rc}" "1")
 expect_eq("bad seed: stderr" "${err}"
   "ppgkd: error: synthetic:x: synthetic seed must be a non-negative integer\n")
-message(STATUS "ppgkd data commands: 5 passed")
+# 6. The pooled summary as JSON: the counts of 5. and the BIDMC labels of 3. (63.5, 65.5).
+execute_process(COMMAND "${PPGKD}" data summary --json --data "${WORK}/bidmc,synthetic:3"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+expect_eq("summary --json: exit status" "${rc}" "0")
+expect_eq("summary --json: stderr" "${err}" "")
+function(expect_json what want)
+  string(JSON got ERROR_VARIABLE jerr GET "${out}" ${ARGN})
+  if(jerr)
+    message(FATAL_ERROR "summary --json: ${what}: ${jerr}\n${out}")
+  endif()
+  expect_eq("summary --json: ${what}" "${got}" "${want}")
+endfunction()
+string(JSON n LENGTH "${out}" datasets)
+expect_eq("summary --json: number of datasets" "${n}" "2")
+expect_json("dataset 0" "bidmc" datasets 0 dataset)
+expect_json("bidmc recordings" "1" datasets 0 recordings)
+expect_json("bidmc subjects" "1" datasets 0 subjects)
+expect_json("bidmc windows" "2" datasets 0 windows)
+expect_json("bidmc hr_min" "63.5" datasets 0 hr_min)
+expect_json("bidmc hr_median" "64.5" datasets 0 hr_median)
+expect_json("bidmc hr_max" "65.5" datasets 0 hr_max)
+expect_json("bidmc dropped" "0" datasets 0 dropped)
+expect_json("dataset 1" "synthetic" datasets 1 dataset)
+expect_json("synthetic recordings" "24" datasets 1 recordings)
+expect_json("synthetic subjects" "24" datasets 1 subjects)
+expect_json("synthetic windows" "3528" datasets 1 windows)
+expect_json("total recordings" "25" total recordings)
+expect_json("total subjects" "25" total subjects)
+expect_json("total windows" "3530" total windows)
+message(STATUS "ppgkd data commands: 6 passed")
