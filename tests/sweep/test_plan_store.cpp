@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -502,6 +504,68 @@ TEST(SweepStore, NewPlanScopesCounts) {
   EXPECT_EQ(s.counts().total(), 2u);
   EXPECT_EQ(s.runs().size(), 2u);
   EXPECT_EQ(s.runs(true).size(), runs.size());
+}
+
+// The sweep.db schema table in docs/ARCHITECTURE.md names exactly the tables and columns a new
+// store has (read from SQLite itself, not from the store's code).
+TEST(SweepStore, ArchitectureDocumentsTheSchema) {
+  const auto dir = testing::scratch_dir();
+  { Store s(dir + "/sweep.db"); }
+  std::map<std::string, std::set<std::string>> db_schema;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir + "/sweep.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  std::vector<std::string> tables;
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &st,
+                               nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  for (const auto& t : tables) {
+    ASSERT_EQ(sqlite3_prepare_v2(db, ("PRAGMA table_info(" + t + ")").c_str(), -1, &st, nullptr),
+              SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+      db_schema[t].insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  ASSERT_EQ(db_schema.size(), 4u);  // meta, runs, subject_metrics, dataset_metrics
+  // The doc's table: "| `table` | `col`, `col` | meaning |", continued by rows "| | ... |".
+  std::ifstream in(std::string(PPGKD_SOURCE_DIR) + "/docs/ARCHITECTURE.md");
+  ASSERT_TRUE(in) << "cannot read docs/ARCHITECTURE.md";
+  std::string line, current;
+  bool in_section = false;
+  std::map<std::string, std::set<std::string>> doc_schema;
+  auto names = [](const std::string& cell) {
+    std::vector<std::string> out;
+    for (size_t a = cell.find('`'); a != std::string::npos; a = cell.find('`', a + 1)) {
+      const size_t b = cell.find('`', a + 1);
+      if (b == std::string::npos) break;
+      out.push_back(cell.substr(a + 1, b - a - 1));
+      a = b;
+    }
+    return out;
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("`sweep.db` (schema version", 0) == 0) in_section = true;
+    if (!in_section) continue;
+    if (line.rfind("Reading it from Python", 0) == 0) break;
+    if (line.rfind("| ", 0) != 0 && line.rfind("||", 0) != 0) continue;
+    std::vector<std::string> cells;
+    std::stringstream ss(line.substr(1));
+    std::string cell;
+    while (std::getline(ss, cell, '|')) cells.push_back(cell);
+    if (cells.size() < 3) continue;
+    const auto t = names(cells[0]);
+    if (!t.empty())
+      current = t[0];
+    else if (cells[0].find_first_not_of(' ') != std::string::npos)
+      continue;  // the header
+    for (const auto& c : names(cells[1])) doc_schema[current].insert(c);
+  }
+  EXPECT_EQ(doc_schema, db_schema);
 }
 
 // ============================================================================ children
