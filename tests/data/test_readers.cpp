@@ -371,13 +371,13 @@ TEST(BamiWindowed, LabelKIsBpmEcgKAndBpmPpgIsIgnored) {
 
 TEST(BamiWindowed, OneLabelPastTheSignalIsDroppedMoreIsAnError) {
   const std::string dir = scratch_dir();
-  write_mat(dir + "/plus_one.mat", windowed_file({1, 2, 3, 4, 5, 6, 7, 8}));
+  write_mat(dir + "/plus_one.mat", windowed_file({71, 72, 73, 74, 75, 76, 77, 78}));
   const Recording r = read_bami(dir + "/plus_one.mat");
   ASSERT_EQ(r.windows.size(), 7u);
-  EXPECT_EQ(r.windows.back().hr_bpm, 7.0);
+  EXPECT_EQ(r.windows.back().hr_bpm, 77.0);
   EXPECT_EQ(r.dropped.at("label past signal end"), 1u);
 
-  write_mat(dir + "/plus_two.mat", windowed_file({1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  write_mat(dir + "/plus_two.mat", windowed_file({71, 72, 73, 74, 75, 76, 77, 78, 79}));
   EXPECT_EQ(error_of([&] { read_bami(dir + "/plus_two.mat"); }),
             dir +
                 "/plus_two.mat: label count 9 does not match signal length 1000 (expected 7 "
@@ -467,19 +467,39 @@ TEST(Bami2, AsManyLabelsAsWindowsLabelsEveryWindow) {
 
 TEST(Bami2, OneLabelPastTheSignalIsDroppedMoreIsAnError) {
   const std::string dir = scratch_dir();
-  write_mat(dir + "/BAMI2_1.mat", bami2_file({1, 2, 3, 4, 5, 6, 7, 8}));
+  write_mat(dir + "/BAMI2_1.mat", bami2_file({71, 72, 73, 74, 75, 76, 77, 78}));
   const Recording r = read_bami2(dir + "/BAMI2_1.mat");
   ASSERT_EQ(r.windows.size(), 7u);
   EXPECT_EQ(r.windows.back().index, 6);
-  EXPECT_EQ(r.windows.back().hr_bpm, 7.0);
+  EXPECT_EQ(r.windows.back().hr_bpm, 77.0);
   ASSERT_EQ(r.dropped.size(), 1u);
   EXPECT_EQ(r.dropped.at("label past signal end"), 1u);
 
-  write_mat(dir + "/BAMI2_2.mat", bami2_file({1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  write_mat(dir + "/BAMI2_2.mat", bami2_file({71, 72, 73, 74, 75, 76, 77, 78, 79}));
   EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_2.mat"); }),
             dir +
                 "/BAMI2_2.mat: label count 9 does not match signal length 1000 (expected 7 "
                 "windows)");
+}
+
+// Issue 14: a negative or implausible label (outside the 30-210 BPM classes) is a corrupt label
+// file, refused with its name and the window, not clamped to an end class.
+TEST(Bami2, LabelsOutsideTheClassRangeAreAnErrorNamingTheFile) {
+  const std::string dir = scratch_dir();
+  const std::vector<std::pair<double, std::string>> cases = {
+      {-72, "-72"}, {0, "0"}, {29.5, "29.5"}, {210.5, "210.5"}, {7200, "7200"}};
+  for (const auto& [bad, text] : cases) {
+    write_mat(dir + "/BAMI2_5.mat", bami2_file({70, 71, bad, 73, 74}));
+    EXPECT_EQ(error_of([&] { read_bami2(dir + "/BAMI2_5.mat"); }),
+              dir + "/BAMI2_5.mat: window 2: heart-rate label " + text +
+                  " BPM is outside the class range 30-210 BPM");
+  }
+  // The ends of the range are labels.
+  write_mat(dir + "/BAMI2_6.mat", bami2_file({30, 210}));
+  const Recording r = read_bami2(dir + "/BAMI2_6.mat");
+  ASSERT_EQ(r.windows.size(), 2u);
+  EXPECT_EQ(r.windows[0].hr_bpm, 30.0);
+  EXPECT_EQ(r.windows[1].hr_bpm, 210.0);
 }
 
 TEST(Bami2, NonFiniteLabelsDropTheirWindowsOnly) {
@@ -581,6 +601,18 @@ TEST(Bidmc, LabelIsMeanHrOverTheWindowAndMissingHrDrops) {
   EXPECT_EQ(r.windows[1].index, 5);
   EXPECT_DOUBLE_EQ(r.windows[1].hr_bpm, 73.5);  // mean of 70..77
   EXPECT_EQ(r.dropped.at("missing HR"), 5u);
+}
+
+TEST(Bidmc, NegativeHrIsAnErrorNamingTheNumericsFile) {
+  const std::string dir = scratch_dir();
+  write_text(dir + "/bidmc_03_Signals.csv", bidmc_signals_csv(1000, "Time [s], RESP, PLETH, II"));
+  write_text(dir + "/bidmc_03_Numerics.csv",
+             "Time [s], HR\n0,-60\n1,-60\n2,-60\n3,-60\n4,-60\n5,-60\n6,-60\n7,-61\n");
+  EXPECT_EQ(
+      error_of([&] { read_bidmc(dir + "/bidmc_03_Signals.csv", dir + "/bidmc_03_Numerics.csv"); }),
+      dir +
+          "/bidmc_03_Numerics.csv: window 0: heart-rate label -60.125 BPM is outside the "
+          "class range 30-210 BPM");
 }
 
 TEST(Bidmc, ColumnsAreFoundByNameInAnyOrder) {

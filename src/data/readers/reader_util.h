@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "data/dsp/class_map.h"
 #include "data/readers/mat_file.h"
 #include "data/recording.h"
 
@@ -115,8 +117,16 @@ inline void drop_nonfinite_windows(Recording& rec) {
   }
 }
 
-// Appends window k with its label.
+// Appends window k with its label. A label outside the class range (a negative or implausible
+// heart rate: a corrupt label file) is an error naming the label file, not a clamped class.
 inline void add_window(Recording& rec, size_t k, double hr_bpm) {
+  if (!(hr_bpm >= kMinBpm && hr_bpm <= kMaxBpm)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "window %zu: heart-rate label %g BPM is outside the class range %g-%g BPM", k,
+                  hr_bpm, kMinBpm, kMaxBpm);
+    throw Error(rec.label_path, buf);
+  }
   WindowLabel w;
   w.index = static_cast<int>(k);
   w.t_start_s = static_cast<double>(k) * kStepSeconds;
