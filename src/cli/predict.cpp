@@ -45,11 +45,16 @@
 #include "common/csv.h"
 #include "common/error.h"
 #include "data/readers/readers.h"
+#include "data/recording.h"
 #include "eval/track.h"
 
 namespace ppgkd::cli {
 
 namespace {
+
+// The input rates --fs accepts: a heart rate needs several samples per beat, and the resampler's
+// filter grows with the ratio to the model's rate.
+constexpr double kMinInputFs = 10, kMaxInputFs = 10000;
 
 struct PredictOptions {
   std::string model, input, out;
@@ -84,6 +89,11 @@ std::string format_row(const TrackRow& r, bool tracked, bool cadence) {
 std::string header_line(bool tracked, bool cadence) {
   std::string h = tracked ? "t_s,hr_bpm,confidence,tracked_bpm" : "t_s,hr_bpm,confidence";
   return h + (cadence ? ",cadence_bpm\n" : "\n");
+}
+
+// What one window needs, for the error on an input too short to hold one.
+std::string window_text() {
+  return "a window is " + fmt_num("%g", kWindowSeconds) + " s";
 }
 
 // ---------------------------------------------------------------------------- streaming
@@ -176,7 +186,11 @@ void run_stream(const PredictOptions& o, const Tracker& tracker) {
   }
   const bool cadence = o.track.acc.enabled;
   RowSink* sink = nullptr;  // opened once the stream is set up
-  auto emit = [&](const TrackRow& r) { sink->write(format_row(r, true, cadence)); };
+  size_t rows = 0;
+  auto emit = [&](const TrackRow& r) {
+    sink->write(format_row(r, true, cadence));
+    ++rows;
+  };
   TrackStream stream(tracker, is_csv ? o.fs : rec.fs, is_csv ? 1 : static_cast<int>(rec.ppg.size()),
                      is_csv ? columns.has_acc() : !rec.acc.empty(), emit);
   RowSink out(o.out);
@@ -187,6 +201,7 @@ void run_stream(const PredictOptions& o, const Tracker& tracker) {
   } else {
     stream.replay(rec);  // a .mat file: through the same causal path in 1 s chunks
   }
+  if (rows == 0) throw Error(o.input, "input ended before one full window (" + window_text() + ")");
   out.commit();
 }
 
@@ -194,7 +209,12 @@ void run_stream(const PredictOptions& o, const Tracker& tracker) {
 
 void run_offline(const PredictOptions& o, const Tracker& tracker) {
   if (o.input == "-") throw Error("stdin", "reading stdin needs --stream");
-  const OfflineTrack track = tracker.offline(read_unlabelled(o.input, o.fs));
+  Recording rec = read_unlabelled(o.input, o.fs);
+  if (windows_that_fit(rec.num_samples(), rec.fs) == 0)
+    throw Error(o.input, "shorter than one window: " + std::to_string(rec.num_samples()) +
+                             " samples at " + fmt_num("%g", rec.fs) + " Hz (" + window_text() +
+                             ")");
+  const OfflineTrack track = tracker.offline(std::move(rec));
   for (const auto& [reason, n] : track.dropped)
     std::fprintf(stderr, "ppgkd: note: %zu windows have no estimate (%s)\n", n, reason.c_str());
   const bool cadence = o.track.acc.enabled;
@@ -229,7 +249,20 @@ void setup_predict(CLI::App& app) {
                   ".mat (SPC 2015 or BAMI layout), CSV with header ppg[,acc_x,acc_y,acc_z], or "
                   "- for CSV on stdin (with --stream)")
       ->required();
-  sub->add_option("--fs", o->fs, "Sampling rate of a CSV input, Hz");
+  sub->add_option("--fs", o->fs, "Sampling rate of a CSV input, Hz (10 to 10000)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            double hz = 0;
+            try {
+              hz = std::stod(v);
+            } catch (const std::exception&) {
+              return "must be a number of Hz, got " + v;
+            }
+            if (hz >= kMinInputFs && hz <= kMaxInputFs) return "";
+            return "must be between " + fmt_num("%g", kMinInputFs) + " and " +
+                   fmt_num("%g", kMaxInputFs) + " Hz, got " + v;
+          },
+          "HZ"));
   sub->add_flag("--stream", o->track.stream,
                 "Causal streaming: rows t_s(window end),hr_bpm,confidence,tracked_bpm as each "
                 "window completes");

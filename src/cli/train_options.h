@@ -11,6 +11,16 @@
 
 namespace ppgkd::cli {
 
+// A count, index or seed: digits only. CLI11 would otherwise wrap "-1" into an unsigned option
+// (2^64-1) or print a range up to the largest double.
+inline const CLI::Validator kNonNegativeInteger(
+    [](std::string& s) -> std::string {
+      if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+        return "must be a non-negative integer, got " + s;
+      return "";
+    },
+    "INT>=0");
+
 // --folds --fold --loso --leave-dataset-out --inner-of --train-only --split-seed, bound to `plan`
 // and `fold`. `what` names the work done per fold ("Train", "Distil").
 inline void add_fold_options(CLI::App* sub, const std::string& what, FoldPlan& plan, int& fold) {
@@ -20,7 +30,7 @@ inline void add_fold_options(CLI::App* sub, const std::string& what, FoldPlan& p
                 ->check(CLI::Range(1, 1000))
                 ->capture_default_str();
   sub->add_option("--fold", fold, what + " only this fold (0-based) into --out")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegativeInteger);
   auto* loso = sub->add_flag("--loso", plan.loso, "Leave-one-subject-out folds")->excludes(k);
   auto* ldo = sub->add_flag("--leave-dataset-out", plan.leave_dataset_out,
                             "One fold per dataset, that dataset being the test set")
@@ -29,12 +39,13 @@ inline void add_fold_options(CLI::App* sub, const std::string& what, FoldPlan& p
                   "Nested selection: leave-dataset-out within the training subjects of this "
                   "fold of the --folds/--split-seed split")
       ->needs(ldo)
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegativeInteger);
   sub->add_option("--train-only", plan.train_only,
                   "Datasets whose subjects join every fold's training set and are never tested "
                   "(e.g. bami2,bidmc)")
       ->delimiter(',');
   sub->add_option("--split-seed", plan.split_seed, "Seed of the fold assignment")
+      ->check(kNonNegativeInteger)
       ->capture_default_str();
 }
 
@@ -64,6 +75,7 @@ inline void add_train_config_options(CLI::App* sub, TrainConfig& cfg) {
                   "Share of training subjects held out for validation")
       ->capture_default_str();
   sub->add_option("--seed", cfg.seed, "Seed (weights, order, augmentation, validation)")
+      ->check(kNonNegativeInteger)
       ->capture_default_str();
   sub->add_option("--threads", cfg.threads, "Torch threads")->capture_default_str();
 }

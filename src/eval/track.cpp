@@ -152,6 +152,7 @@ struct TrackStream::State {
   StreamWindower main;
   // With --acc-aware and a PPG-only model: the ppg+acc twin, windowed in lockstep.
   std::unique_ptr<StreamWindower> acc;
+  bool seen_valid = false;  // has a window with finite input been decoded
 
   State(const Tracker::Impl& tracker, double fs, int ppg, bool has_acc, Emit e)
       : t(tracker),
@@ -182,10 +183,13 @@ struct TrackStream::State {
                                 .bpm;
         }
         r.tracked_bpm = decode_double(filter.update(p.data(), r.cadence_bpm), nullptr);
+        seen_valid = true;
         penalise_posterior(p.data(), kNumClasses, r.cadence_bpm, t.o.acc.penalty());
         r.hr_bpm = decode_double(p, &r.confidence);
       } else {
-        r.tracked_bpm = decode_double(filter.predict_only(), nullptr);
+        // Before the first valid window the filter holds only its prior: no estimate yet.
+        const double predicted = decode_double(filter.predict_only(), nullptr);
+        if (seen_valid) r.tracked_bpm = predicted;
       }
       emit(r);
     }

@@ -27,7 +27,8 @@ struct TrackOptions {
 };
 
 // One window. A window touching a missing sample has no heart rate: hr_bpm nan, confidence 0,
-// cadence 0 (offline: tracked_bpm nan too; streaming: the tracker predicts through it).
+// cadence 0 (offline: tracked_bpm nan too; streaming: the tracker predicts through it, nan
+// until the first window with finite input).
 struct TrackRow {
   double t_s = 0;            // offline: window START; streaming: window END (s)
   double hr_bpm = NAN;       // decoded from the window's (cadence-penalised) posterior

@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include "cli_run.h"
@@ -259,6 +261,136 @@ TEST(CliModelDir, AModelJsonFieldOfTheWrongTypeIsNamedInEveryCommand) {
   EXPECT_FALSE(fs::exists(dir + "/ens/model.json"));
   EXPECT_FALSE(fs::exists(dir + "/d/model.json"));
   EXPECT_FALSE(fs::exists(dir + "/t/model.json"));
+}
+
+// ---------------------------------------------------------------------------- command-line values
+
+// Issue 14: a negative fold, split seed or seed is a usage error with a short message, not a
+// 309-digit range or a seed wrapped to 2^64-1.
+TEST(CliOptions, NegativeFoldsAndSeedsAreUsageErrors) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  const std::string base = " --data synthetic --folds 4 --threads 1 --epochs 1 --out " + dir + "/m";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"train --model mlp:hidden=8 --fold -1" + base,
+       "--fold: must be a non-negative integer, "
+       "got -1\n"},
+      {"train --model mlp:hidden=8 --fold 0 --split-seed -1" + base,
+       "--split-seed: must be a non-negative integer, got -1\n"},
+      {"train --model mlp:hidden=8 --fold 0 --seed -1" + base,
+       "--seed: must be a non-negative integer, got -1\n"},
+      {"train --model mlp:hidden=8 --fold 1.5" + base,
+       "--fold: must be a non-negative integer, got 1.5\n"},
+      {"distill --strategy none --student mlp:hidden=8 --fold -3" + base,
+       "--fold: must be a non-negative integer, got -3\n"}};
+  for (const auto& [args, first] : cases) {
+    const auto r = run(args, err);
+    const std::string e = read_file(err);
+    EXPECT_EQ(r.status, 2) << args << "\n" << e;
+    EXPECT_EQ(e.substr(0, e.find('\n') + 1), first) << args;
+    EXPECT_LT(e.size(), 120u) << e;
+  }
+  EXPECT_FALSE(fs::exists(dir + "/m"));
+}
+
+// A model that predict can open (untrained: these tests check the input, not the estimate).
+std::string untrained_model(const std::string& dir) {
+  PreprocessConfig pp;
+  ModelRecord rec;
+  rec.train_subjects = {"synthetic/s01"};
+  torch::manual_seed(1);
+  save_model_dir(dir, *make_net(ModelSpec::parse("mlp:hidden=8", pp.channels(), pp.length())), pp,
+                 rec);
+  return dir;
+}
+
+// A one-column CSV at 125 Hz: `n` samples, the first `n_nan` of them missing.
+std::string ppg_csv(size_t n, size_t n_nan) {
+  std::string csv = "ppg\n";
+  for (size_t i = 0; i < n; ++i)
+    csv += i < n_nan ? "nan\n" : std::to_string(std::sin(2 * M_PI * 1.5 * i / 125.0)) + "\n";
+  return csv;
+}
+
+// Issue 14: an input shorter than one window, or an absurd --fs, is an error, not an exit 0 with
+// only a header; a stream with --out leaves the file as it was.
+TEST(CliPredict, ShortInputAndAbsurdRatesAreErrors) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt", out = dir + "/track.csv";
+  const std::string m = untrained_model(dir + "/m");
+  write_file_atomic(dir + "/short.csv", ppg_csv(999, 0));  // 7.99 s at 125 Hz
+  write_file_atomic(dir + "/ok.csv", ppg_csv(2500, 0));    // 20 s: windows at 0, 2, ..., 12 s
+  const std::string predict = "predict --model " + m + " --input ";
+
+  auto r = run(predict + dir + "/short.csv --fs 125", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(read_file(err), "ppgkd: error: " + dir +
+                                "/short.csv: shorter than one window: 999 samples at 125 Hz (a "
+                                "window is 8 s)\n");
+  write_file_atomic(out, "old\n");
+  r = run(predict + dir + "/short.csv --fs 125 --stream --out " + out, err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(read_file(err), "ppgkd: error: " + dir +
+                                "/short.csv: input ended before one full window (a window is 8 "
+                                "s)\n");
+  EXPECT_EQ(read_file(out), "old\n");
+
+  for (const std::string fs_arg : {"0.001", "1e9", "0", "-125", "9.99", "10001", "fast"}) {
+    r = run(predict + dir + "/ok.csv --fs=" + fs_arg, err);
+    const std::string e = read_file(err);
+    EXPECT_EQ(r.status, 2) << fs_arg << "\n" << e;
+    EXPECT_EQ(r.out, "") << fs_arg;
+    const std::string want = fs_arg == "fast"
+                                 ? "--fs: must be a number of Hz, got fast\n"
+                                 : "--fs: must be between 10 and 10000 Hz, got " + fs_arg + "\n";
+    EXPECT_EQ(e.substr(0, e.find('\n') + 1), want) << e;
+  }
+  // The ends of the range are accepted (at 10 kHz the 2500 samples are then too short).
+  for (const std::string fs_arg : {"10", "125"}) {
+    r = run(predict + dir + "/ok.csv --fs " + fs_arg, err);
+    EXPECT_EQ(r.status, 0) << fs_arg << "\n" << read_file(err);
+  }
+  r = run(predict + dir + "/ok.csv --fs 10000", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(read_file(err).find("shorter than one window: 2500 samples at 10000 Hz"),
+            std::string::npos)
+      << read_file(err);
+  r = run(predict + dir + "/ok.csv --fs 125", err);
+  EXPECT_EQ(lines_of(r.out), 1u + 7u) << r.out;
+}
+
+// Issue 14: in the stream, tracked_bpm is nan until the first window with finite input (the
+// filter's prior is no estimate; it read 35.5, the lowest class).
+TEST(CliPredict, StreamTrackedBpmIsNanBeforeTheFirstValidWindow) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  const std::string m = untrained_model(dir + "/m");
+  write_file_atomic(dir + "/late.csv", ppg_csv(125 * 30, 125 * 12));  // the first 12 s missing
+  const auto r =
+      run("predict --model " + m + " --input " + dir + "/late.csv --fs 125 --stream", err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  std::istringstream in(r.out);
+  std::string line;
+  std::getline(in, line);
+  ASSERT_EQ(line, "t_s,hr_bpm,confidence,tracked_bpm");
+  size_t before = 0, after = 0;
+  bool valid_seen = false;
+  while (std::getline(in, line)) {
+    const auto c1 = line.find(','), c3 = line.rfind(',');
+    const std::string hr = line.substr(c1 + 1, line.find(',', c1 + 1) - c1 - 1);
+    const std::string tracked = line.substr(c3 + 1);
+    valid_seen = valid_seen || hr != "nan";
+    if (valid_seen) {
+      EXPECT_NE(tracked, "nan") << line;
+      ++after;
+    } else {
+      EXPECT_EQ(tracked, "nan") << line;
+      ++before;
+    }
+  }
+  EXPECT_GE(before, 3u) << r.out;  // windows ending at 8, 10, 12 s (and later ones touching NaN)
+  EXPECT_GE(after, 3u) << r.out;
 }
 
 // ---------------------------------------------------------------------------- sweep plans
