@@ -3,7 +3,9 @@
 //
 // Input: a .mat file (IEEE SPC 2015 or BAMI layout) or a CSV with a header naming the columns
 // `ppg` and optionally `acc_x,acc_y,acc_z` (other columns are ignored; an empty field is a missing
-// sample), sampled at --fs Hz (required for CSV). `--input -` reads CSV from stdin (with --stream).
+// sample), sampled at --fs Hz (required for CSV; 10 to 10000 Hz). `--input -` reads CSV from stdin
+// (with --stream). An input shorter than one window is an error (offline before any output; a
+// stream leaves --out as it was).
 //
 // Offline (default): zero-phase filters over the whole recording (or causal ones with --causal),
 // one row per 8 s window with a 2 s step (a window touching a missing sample gets hr_bpm = nan,
@@ -18,7 +20,8 @@
 //   t_s = window END (s): the time the estimate refers up to; the row is emitted once the input
 //   reaches t_s plus the resampler's look-ahead (0.4 s at 125 or 50 Hz, 0 at 25 Hz). tracked_bpm
 //   is the online HMM filter's estimate. A window touching a missing sample gets hr_bpm = nan,
-//   confidence 0, and the tracker predicts through it.
+//   confidence 0, and the tracker predicts through it; before the first window with finite input
+//   tracked_bpm is nan (the filter holds only its prior).
 // With --causal offline and --stream give the same per-window hr_bpm (tested).
 //
 // --acc-aware (decode/cadence.h; options as in eval): each window's motion cadence from its
