@@ -670,9 +670,9 @@ TEST(LoadRecordings, FindsEveryLayoutPairsLabelsAndSorts) {
   bami.push_back(column("bpmECG", {66.0}));
   write_mat(root + "/bami1/BAMI-1/Subject_10.mat", bami);
   write_mat(root + "/bami1/BAMI-1/Subject_2.mat", bami);
-  write_mat(root + "/gaussian/S1.mat", windowed_file({1, 2, 3, 4, 5, 6, 7}));
-  write_mat(root + "/bami2/BAMI-2/BAMI2_10.mat", bami2_file({1, 2, 3, 4, 5, 6}));
-  write_mat(root + "/bami2/BAMI-2/BAMI2_9.mat", bami2_file({1, 2, 3, 4, 5, 6}));
+  write_mat(root + "/gaussian/S1.mat", windowed_file({71, 72, 73, 74, 75, 76, 77}));
+  write_mat(root + "/bami2/BAMI-2/BAMI2_10.mat", bami2_file({71, 72, 73, 74, 75, 76}));
+  write_mat(root + "/bami2/BAMI-2/BAMI2_9.mat", bami2_file({71, 72, 73, 74, 75, 76}));
   write_text(root + "/bidmc/bidmc_csv/bidmc_01_Signals.csv",
              bidmc_signals_csv(1000, "Time [s], PLETH, II, V"));
   write_text(root + "/bidmc/bidmc_csv/bidmc_01_Numerics.csv", bidmc_numerics_csv(8));
@@ -707,8 +707,8 @@ TEST(LoadRecordings, FindsEveryLayoutPairsLabelsAndSorts) {
 TEST(LoadRecordings, NearestLabelFileWinsWhenNamesRepeat) {
   const std::string root = scratch_dir();
   write_mat(root + "/a/TestData/TEST_S03_T01.mat", {make_var("sig", 5, kSpcN, spc_value)});
-  write_mat(root + "/a/TrueBPM/True_S03_T01.mat", {column("BPM0", {1, 2, 3, 4})});
-  write_mat(root + "/b/TrueBPM/True_S03_T01.mat", {column("BPM0", {5, 6, 7, 8})});
+  write_mat(root + "/a/TrueBPM/True_S03_T01.mat", {column("BPM0", {61, 62, 63, 64})});
+  write_mat(root + "/b/TrueBPM/True_S03_T01.mat", {column("BPM0", {65, 66, 67, 68})});
   const std::vector<Recording> recs = load_recordings(root);
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].label_path, root + "/a/TrueBPM/True_S03_T01.mat");
