@@ -83,12 +83,7 @@ void run_train(const TrainOptions& o) {
   install_interrupt_handlers();
   CacheInfo info;
   const WindowSet ws = load_windows(o.data, pp, o.cache, &info);
-  CvData data;
-  data.ws = &ws;
-  data.preprocess = pp;
-  data.data_root = o.data;
-  data.data_key = info.key;
-  data.fingerprint = info.fingerprint;
+  const CvData data = cv_data(ws, pp, o.data, info);
   CvPlan plan;
   plan.command = "train";
   plan.split = o.split;

@@ -45,6 +45,17 @@ nlohmann::json fold_metrics(NetImpl& net, const WindowSet& ws, const FoldRows& r
   return m;
 }
 
+CvData cv_data(const WindowSet& ws, const PreprocessConfig& preprocess,
+               const std::string& data_root, const CacheInfo& info) {
+  CvData data;
+  data.ws = &ws;
+  data.preprocess = preprocess;
+  data.data_root = data_root;
+  data.data_key = info.key;
+  data.fingerprint = info.fingerprint;
+  return data;
+}
+
 ModelRecord fold_record(const CvData& data, const Fold& fold, const std::string& split_kind,
                         const FoldRows& rows, const TrainConfig& cfg, const TrainResult& res,
                         const nlohmann::json& metrics, const nlohmann::json& extra) {

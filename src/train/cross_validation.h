@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "data/cache.h"
 #include "data/preprocess.h"
 #include "models/model_spec.h"
 #include "train/folds.h"
@@ -33,6 +34,10 @@ struct CvData {
   std::string data_key;     // window cache key (data fingerprint + preprocessing): keys caches
   std::string fingerprint;  // recorded
 };
+
+// The CvData of windows loaded through the window cache (load_windows and its CacheInfo).
+CvData cv_data(const WindowSet& ws, const PreprocessConfig& preprocess,
+               const std::string& data_root, const CacheInfo& info);
 
 // ------------------------------------------------------------------------------ one fold
 
