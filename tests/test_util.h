@@ -5,8 +5,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 
+#include "common/error.h"
 #include "common/run_record.h"
 
 namespace ppgkd::testing {
@@ -27,15 +29,25 @@ inline std::string scratch_dir() {
   return dir.string();
 }
 
+// The message of the ppgkd::Error that f throws, or "(no error)" when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
 }  // namespace ppgkd::testing
 
 // Skips (visibly) when the real data is absent, or fails when PPGKD_REQUIRE_DATA=1 (CI).
-#define PPGKD_NEED_REAL_DATA(root_var)                                                    \
-  std::string root_var = ::ppgkd::testing::real_data_root();                              \
-  if (root_var.empty()) {                                                                 \
-    const char* req = std::getenv("PPGKD_REQUIRE_DATA");                                  \
-    if (req && std::string(req) == "1") FAIL() << "real data required but absent at "     \
-                                               << ::ppgkd::default_data_root();           \
-    GTEST_SKIP() << "real data absent at " << ::ppgkd::default_data_root()                \
-                 << " (set PPGKD_DATA); skipping";                                        \
+#define PPGKD_NEED_REAL_DATA(root_var)                                               \
+  std::string root_var = ::ppgkd::testing::real_data_root();                         \
+  if (root_var.empty()) {                                                            \
+    const char* req = std::getenv("PPGKD_REQUIRE_DATA");                             \
+    if (req && std::string(req) == "1")                                              \
+      FAIL() << "real data required but absent at " << ::ppgkd::default_data_root(); \
+    GTEST_SKIP() << "real data absent at " << ::ppgkd::default_data_root()           \
+                 << " (set PPGKD_DATA); skipping";                                   \
   }

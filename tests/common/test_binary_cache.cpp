@@ -19,14 +19,7 @@ namespace {
 const CacheFormat kFmt = {"TESTCACH", 3, "test cache"};
 const std::string kKey = "0123456789abcdef";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ppgkd::testing::error_of;
 
 template <typename T>
 T read_le(const std::string& b, size_t at) {

@@ -32,14 +32,7 @@ const char* kMlpTeacherSpec = "mlp:hidden=24-12";
 const char* kDataKey = "0123456789abcdef";
 constexpr int kSubjects = 6, kWindowsPerSubject = 16, kChannels = 4, kFolds = 3;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ppgkd::testing::error_of;
 
 TrainConfig one_epoch() {
   TrainConfig c;

@@ -41,14 +41,7 @@ bool same_head(torch::nn::Module& a, torch::nn::Module& b) {
          torch::equal(pa["head.bias"], pb["head.bias"]);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ppgkd::testing::error_of;
 
 // A model dir of `spec` (seed 3) whose BN statistics are not the defaults (one training-mode
 // forward), so buffers are checked too.

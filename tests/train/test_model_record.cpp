@@ -10,6 +10,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "test_util.h"
 #include "train/model_record.h"
 
 namespace ppgkd {
@@ -17,14 +18,7 @@ namespace {
 
 const std::string kWhere = "run/model.json";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ppgkd::testing::error_of;
 
 // A record with every field set to a value other than its default.
 ModelRecord full_record() {

@@ -60,14 +60,7 @@ bool same_weights(torch::nn::Module& a, torch::nn::Module& b) {
   return true;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ppgkd::testing::error_of;
 
 // ------------------------------------------------------------------------------- schedule
 
