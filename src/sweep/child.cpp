@@ -14,6 +14,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "train/model_record.h"
 
 namespace ppgkd {
 
@@ -89,7 +90,8 @@ std::string child_error(const std::string& tail) {
 
 namespace {
 
-// model.json with test metrics, or null with the reason in *why.
+// model.json with test metrics, or null with the reason in *why: read as a ModelRecord, so a
+// missing or mistyped field is one line naming the file and the field.
 nlohmann::json read_result(const std::string& run_dir, std::string* why) {
   const std::string path = run_dir + "/model.json";
   if (!std::filesystem::exists(path)) {
@@ -98,16 +100,14 @@ nlohmann::json read_result(const std::string& run_dir, std::string* why) {
   }
   try {
     auto j = nlohmann::json::parse(read_file(path));
-    if (!j.contains("metrics") || !j["metrics"].contains("test") ||
-        !j["metrics"]["test"].contains("mae_bpm")) {
-      *why = path + " has no test metrics (metrics.test.mae_bpm)";
-      return nullptr;
-    }
+    ModelRecord::from_json(j, path).test_metrics(path);
     return j;
+  } catch (const nlohmann::json::exception& e) {
+    *why = path + ": not valid JSON: " + e.what();
   } catch (const std::exception& e) {
-    *why = path + ": " + e.what();
-    return nullptr;
+    *why = e.what();
   }
+  return nullptr;
 }
 
 void write_marker(const std::string& run_dir, double wall_s) {

@@ -33,8 +33,9 @@ struct RunResult {
   std::string error;          // when not ok
 };
 
-// Judges a child that ended with `wait_status`: ok when it exited 0 and RUN_DIR/model.json holds
-// test metrics; on success writes the completion marker RUN_DIR/sweep_done.json. A failure reads
+// Judges a child that ended with `wait_status`: ok when it exited 0 and RUN_DIR/model.json reads as
+// a ModelRecord (train/model_record.h) with test metrics, else the error names the file and the
+// field; on success writes the completion marker RUN_DIR/sweep_done.json. A failure reads
 // "exit status 1: <child_error of the log's tail>; log LOG ends:\n<the last 5 lines>".
 RunResult collect_run(const std::string& run_dir, int wait_status, double wall_s,
                       const std::string& log_path);

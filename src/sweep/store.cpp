@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "common/error.h"
+#include "train/model_record.h"
 
 namespace ppgkd {
 
@@ -315,21 +316,12 @@ void Store::heartbeat(const std::vector<std::string>& keys, double now) {
 
 void Store::mark_done(const std::string& key, const nlohmann::json& mj, double wall_s, double now,
                       const std::string& where) {
-  // Validate before touching the store, so a malformed model.json changes nothing.
-  double mae = 0;
-  std::map<std::string, double> subjects, datasets;
-  try {
-    const auto& test = mj.at("metrics").at("test");
-    mae = test.at("mae_bpm").get<double>();
-    for (auto it = test.at("subject_mae_bpm").begin(); it != test.at("subject_mae_bpm").end(); ++it)
-      subjects[it.key()] = it->get<double>();
-    if (test.contains("dataset_mae_bpm"))
-      for (auto it = test["dataset_mae_bpm"].begin(); it != test["dataset_mae_bpm"].end(); ++it)
-        datasets[it.key()] = it->get<double>();
-    mj.at("params").get<int64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(where, std::string("model.json lacks test metrics or size: ") + e.what());
-  }
+  // Validate before touching the store, so a malformed model.json changes nothing: the typed
+  // record (a missing or mistyped field is one error naming `where` and the field), its test
+  // metrics, and the size the scaling fits need.
+  const ModelRecord rec = ModelRecord::from_json(mj, where);
+  const RecordedTest test = rec.test_metrics(where);
+  if (rec.params <= 0) throw Error(where, "field \"params\" must be a positive integer");
   Transaction tx([this](const std::string& s) { exec(s); });
   Stmt up(db_,
           "UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, spec = ?, "
@@ -338,12 +330,12 @@ void Store::mark_done(const std::string& key, const nlohmann::json& mj, double w
           path_);
   up.bind(1, now)
       .bind(2, wall_s)
-      .bind(3, mj.value("spec", std::string()))
-      .bind(4, mj.value("family", std::string()))
-      .bind(5, mj.value("params", int64_t{0}))
-      .bind(6, mj.value("macs_per_window", int64_t{0}))
-      .bind(7, mj.value("weight_bytes_f32", int64_t{0}))
-      .bind(8, mae)
+      .bind(3, rec.spec)
+      .bind(4, rec.family)
+      .bind(5, rec.params)
+      .bind(6, rec.macs_per_window)
+      .bind(7, rec.weight_bytes_f32)
+      .bind(8, test.mae_bpm)
       .bind(9, mj.dump())
       .bind(10, key)
       .step();
@@ -352,11 +344,11 @@ void Store::mark_done(const std::string& key, const nlohmann::json& mj, double w
   del.bind(1, key).step();
   Stmt del2(db_, "DELETE FROM dataset_metrics WHERE run_key = ?", path_);
   del2.bind(1, key).step();
-  for (const auto& [subject, v] : subjects) {
+  for (const auto& [subject, v] : test.subject_mae_bpm) {
     Stmt s(db_, "INSERT INTO subject_metrics VALUES (?, ?, ?, ?)", path_);
     s.bind(1, key).bind(2, subject).bind(3, dataset_of(subject)).bind(4, v).step();
   }
-  for (const auto& [dataset, v] : datasets) {
+  for (const auto& [dataset, v] : test.dataset_mae_bpm) {
     Stmt s(db_, "INSERT INTO dataset_metrics VALUES (?, ?, ?)", path_);
     s.bind(1, key).bind(2, dataset).bind(3, v).step();
   }

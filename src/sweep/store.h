@@ -72,7 +72,9 @@ class Store {
   void set_child_pid(const std::string& key, int64_t child_pid);
   void heartbeat(const std::vector<std::string>& keys, double now);
   // running -> done with the metrics of `model_json` (the run's model.json), in one transaction.
-  // Throws Error(where, ...) when model_json lacks the fields a result needs.
+  // model_json is read as a ModelRecord (train/model_record.h) with its test metrics and a
+  // positive size; a missing or mistyped field throws Error(where, "field \"NAME\" ...") and
+  // changes nothing.
   void mark_done(const std::string& key, const nlohmann::json& model_json, double wall_s,
                  double now, const std::string& where);
   void mark_failed(const std::string& key, const std::string& error, double wall_s, double now);

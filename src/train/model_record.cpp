@@ -84,6 +84,18 @@ class Fields {
     }
     return true;
   }
+  // An object of numbers, e.g. {"syn/s0": 3.1, ...}.
+  bool numbers(const char* key, std::map<std::string, double>* out, bool required = false) const {
+    const auto* v = find(key, required);
+    if (!v) return false;
+    if (!v->is_object()) bad(key, "must be an object of numbers");
+    out->clear();
+    for (const auto& [name, x] : v->items()) {
+      if (!x.is_number()) bad(fmt::format("{}.{}", key, name), "must be a number");
+      (*out)[name] = x.get<double>();
+    }
+    return true;
+  }
   // An object (or array, when `array`) kept as JSON; `required` objects must be present.
   bool json(const char* key, nlohmann::json* out, bool array = false) const {
     const auto* v = find(key, false);
@@ -184,6 +196,17 @@ ModelRecord ModelRecord::read(const std::string& path) {
     throw Error(path, std::string("not valid JSON: ") + e.what());
   }
   return from_json(j, path);
+}
+
+RecordedTest ModelRecord::test_metrics(const std::string& where) const {
+  static const nlohmann::json empty = nlohmann::json::object();
+  const Fields f(metrics.is_null() ? empty : metrics, where, "metrics.");
+  const Fields test = f.object("test", true);
+  RecordedTest t;
+  test.number("mae_bpm", &t.mae_bpm, true);
+  test.numbers("subject_mae_bpm", &t.subject_mae_bpm, true);
+  test.numbers("dataset_mae_bpm", &t.dataset_mae_bpm);
+  return t;
 }
 
 double ModelRecord::transition_scale_bpm() const {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,6 +22,13 @@
 namespace ppgkd {
 
 constexpr int kModelDirSchema = 1;
+
+// metrics.test as a sweep records it: the test MAE (mean over test subjects) and its parts.
+struct RecordedTest {
+  double mae_bpm = 0;                             // metrics.test.mae_bpm
+  std::map<std::string, double> subject_mae_bpm;  // metrics.test.subject_mae_bpm
+  std::map<std::string, double> dataset_mae_bpm;  // metrics.test.dataset_mae_bpm (may be absent)
+};
 
 struct ModelRecord {
   int schema = kModelDirSchema;
@@ -57,6 +65,11 @@ struct ModelRecord {
   static ModelRecord from_json(const nlohmann::json& j, const std::string& where);
   // Reads and parses `path` (a model.json); Error(path, ...) when unreadable or not JSON.
   static ModelRecord read(const std::string& path);
+
+  // metrics.test of a finished run. Throws Error(where, "field \"metrics.test.mae_bpm\" is
+  // missing") or "... must be a number" for a missing or mistyped field (mae_bpm and
+  // subject_mae_bpm are required, dataset_mae_bpm is optional).
+  RecordedTest test_metrics(const std::string& where) const;
 
   // extra.transition_scale_bpm when it is a positive number, else 0 (not recorded).
   double transition_scale_bpm() const;

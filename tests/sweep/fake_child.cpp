@@ -1,5 +1,6 @@
 // A stand-in for `ppgkd train|distill` in sweep tests: cheap, deterministic, and observable.
-// It writes OUT/model.json with the fields a sweep reads, the test metrics following a known law
+// It writes OUT/model.json as a ModelRecord (sweep/run_result.h), the test metrics following a
+// known law
 //   subject MAE = 2 + 20 * N^-0.3 + strategy offset + subject offset
 // (N from the spec "fake:N"; subject offsets sum to zero, so a size's subject mean is the law).
 // FAKE_CHILD_LOG: appends "start KEY" / "finish KEY" (KEY = the run directory's name).
@@ -22,6 +23,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "sweep/run_result.h"
 
 namespace {
 
@@ -101,15 +104,10 @@ int run_one(const std::vector<std::string>& argv) {
   const double off = 0.1 + 0.2 * fold;
   subjects["syn/s" + std::to_string(2 * fold)] = law - off;
   subjects["syn/s" + std::to_string(2 * fold + 1)] = law + off;
-  nlohmann::json j = {
-      {"spec", spec},
-      {"family", "fake"},
-      {"params", static_cast<int64_t>(n)},
-      {"macs_per_window", static_cast<int64_t>(10 * n)},
-      {"weight_bytes_f32", static_cast<int64_t>(4 * n)},
-      {"metrics",
-       {{"test",
-         {{"mae_bpm", law}, {"subject_mae_bpm", subjects}, {"dataset_mae_bpm", {{"syn", law}}}}}}}};
+  const auto params = static_cast<int64_t>(n);
+  const nlohmann::json j = ppgkd::testing::run_result_json(
+      spec, params, 10 * params, 4 * params,
+      {{"mae_bpm", law}, {"subject_mae_bpm", subjects}, {"dataset_mae_bpm", {{"syn", law}}}});
   std::filesystem::create_directories(out);
   {
     std::ofstream f(out + "/model.json.tmp");

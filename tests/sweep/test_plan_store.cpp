@@ -16,6 +16,7 @@
 #include "data/cache.h"
 #include "sweep/child.h"
 #include "sweep/plan.h"
+#include "sweep/run_result.h"
 #include "sweep/store.h"
 #include "test_util.h"
 
@@ -411,16 +412,11 @@ std::vector<PlannedRun> small_runs() {
 }
 
 nlohmann::json result_json(double mae) {
-  return {{"spec", "resnet1d:x"},
-          {"family", "resnet1d"},
-          {"params", 1234},
-          {"macs_per_window", 5678},
-          {"weight_bytes_f32", 4936},
-          {"metrics",
-           {{"test",
-             {{"mae_bpm", mae},
-              {"subject_mae_bpm", {{"spc2015/a", mae - 1}, {"bami1/b", mae + 1}}},
-              {"dataset_mae_bpm", {{"spc2015", mae - 1}, {"bami1", mae + 1}}}}}}}};
+  return testing::run_result_json(
+      "resnet1d:x", 1234, 5678, 4936,
+      {{"mae_bpm", mae},
+       {"subject_mae_bpm", {{"spc2015/a", mae - 1}, {"bami1/b", mae + 1}}},
+       {"dataset_mae_bpm", {{"spc2015", mae - 1}, {"bami1", mae + 1}}}});
 }
 
 TEST(SweepStore, ClaimIsExclusiveAndDoneRecordsMetrics) {
@@ -461,11 +457,36 @@ TEST(SweepStore, MalformedResultChangesNothing) {
   Store s(dir + "/sweep.db");
   s.sync_plan("h1", {}, runs);
   ASSERT_TRUE(s.claim(runs[0].key, 11, "hostA", "w", 100.0));
-  auto bad = result_json(5.0);
-  bad["metrics"]["test"].erase("subject_mae_bpm");
-  EXPECT_THROW(s.mark_done(runs[0].key, bad, 1.0, 2.0, "m.json"), Error);
+  // Each is one error naming the file and the field, and leaves the run as it was.
+  const auto mark = [&](const std::function<void(nlohmann::json&)>& spoil) {
+    auto bad = result_json(5.0);
+    spoil(bad);
+    return testing::error_of([&] { s.mark_done(runs[0].key, bad, 1.0, 2.0, "m.json"); });
+  };
+  EXPECT_EQ(mark([](auto& j) { j["metrics"]["test"].erase("subject_mae_bpm"); }),
+            "m.json: field \"metrics.test.subject_mae_bpm\" is missing");
+  EXPECT_EQ(mark([](auto& j) { j["metrics"]["test"]["mae_bpm"] = "5.0"; }),
+            "m.json: field \"metrics.test.mae_bpm\" must be a number");
+  EXPECT_EQ(mark([](auto& j) { j["metrics"]["test"]["subject_mae_bpm"]["bami1/b"] = nullptr; }),
+            "m.json: field \"metrics.test.subject_mae_bpm.bami1/b\" must be a number");
+  EXPECT_EQ(mark([](auto& j) {
+              j["metrics"]["test"]["dataset_mae_bpm"] = {1, 2};
+            }),
+            "m.json: field \"metrics.test.dataset_mae_bpm\" must be an object of numbers");
+  EXPECT_EQ(mark([](auto& j) { j["metrics"].erase("test"); }),
+            "m.json: field \"metrics.test\" is missing");
+  EXPECT_EQ(mark([](auto& j) { j["params"] = 12.5; }),
+            "m.json: field \"params\" must be an integer");
+  EXPECT_EQ(mark([](auto& j) { j["params"] = 0; }),
+            "m.json: field \"params\" must be a positive integer");
+  EXPECT_EQ(mark([](auto& j) { j["spec"] = 3; }), "m.json: field \"spec\" must be a string");
+  EXPECT_EQ(mark([](auto& j) { j["inputs"].erase("length"); }),
+            "m.json: field \"inputs.length\" is missing");
   EXPECT_EQ(s.run(runs[0].key).status, "running");
   EXPECT_TRUE(s.subject_metrics().empty());
+  // The untouched record is accepted (so each error above came from its one spoiled field).
+  s.mark_done(runs[0].key, result_json(5.0), 1.0, 2.0, "m.json");
+  EXPECT_EQ(s.run(runs[0].key).status, "done");
 }
 
 TEST(SweepStore, RequeuesDeadOwnersAndSilentRuns) {
@@ -592,6 +613,17 @@ TEST(SweepChild, ExitStatusLogAndMarker) {
   r = collect_run(dir + "/run", ws, 0.1, log);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error, "the run exited 0 but " + dir + "/run/model.json is missing");
+  // A model.json of the wrong shape is one line naming the file and the field.
+  auto mistyped = result_json(3.0);
+  mistyped["metrics"]["test"]["mae_bpm"] = "3.0";
+  write_file_atomic(dir + "/run/model.json", mistyped.dump());
+  r = collect_run(dir + "/run", ws, 0.1, log);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "the run exited 0 but " + dir +
+                         "/run/model.json: field \"metrics.test.mae_bpm\" must be a number");
+  write_file_atomic(dir + "/run/model.json", "{\"schema\": 1,");
+  r = harvest_run(dir + "/run");
+  EXPECT_FALSE(r.ok);
   write_file_atomic(dir + "/run/model.json", result_json(3.0).dump());
   r = collect_run(dir + "/run", ws, 0.1, log);
   EXPECT_TRUE(r.ok);

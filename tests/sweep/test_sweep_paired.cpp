@@ -16,6 +16,7 @@
 #include "analysis/sweep_paired.h"
 #include "analysis/sweep_report.h"
 #include "common/atomic_file.h"
+#include "sweep/run_result.h"
 #include "sweep/store.h"
 #include "test_util.h"
 
@@ -63,13 +64,9 @@ void write_fixture(const std::string& dir) {
       subjects["syn/" + s] = unit_mae(r.strategy, s, r.seed);
       sum += unit_mae(r.strategy, s, r.seed) / 2;
     }
-    nlohmann::json mj = {
-        {"spec", "resnet1d:stem=3,stages=3,blocks=1,k=3"},
-        {"family", "resnet1d"},
-        {"params", 1000},
-        {"macs_per_window", 10000},
-        {"weight_bytes_f32", 4000},
-        {"metrics", {{"test", {{"mae_bpm", sum}, {"subject_mae_bpm", subjects}}}}}};
+    const nlohmann::json mj =
+        testing::run_result_json("resnet1d:stem=3,stages=3,blocks=1,k=3", 1000, 10000, 4000,
+                                 {{"mae_bpm", sum}, {"subject_mae_bpm", subjects}});
     ASSERT_TRUE(store.claim(r.key, 1, "host", "test", 0.0));
     store.mark_done(r.key, mj, 1.0, 1.0, "test");
   }

@@ -10,6 +10,7 @@
 #include "analysis/sweep_report.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "sweep/run_result.h"
 #include "sweep/store.h"
 #include "test_util.h"
 
@@ -42,13 +43,9 @@ void write_tiny_sweep(const std::string& dir, const std::vector<Student>& studen
   for (size_t i = 0; i < students.size(); ++i) {
     const auto& s = students[i];
     const double mae = 5.0 + static_cast<double>(i);
-    nlohmann::json mj = {
-        {"spec", s.spec},
-        {"family", s.spec.substr(0, s.spec.find(':'))},
-        {"params", s.params},
-        {"macs_per_window", 10 * s.params},
-        {"weight_bytes_f32", 4 * s.params},
-        {"metrics", {{"test", {{"mae_bpm", mae}, {"subject_mae_bpm", {{"syn/s0", mae}}}}}}}};
+    const nlohmann::json mj =
+        testing::run_result_json(s.spec, s.params, 10 * s.params, 4 * s.params,
+                                 {{"mae_bpm", mae}, {"subject_mae_bpm", {{"syn/s0", mae}}}});
     ASSERT_TRUE(store.claim(runs[i].key, 1, "host", "test", 0.0));
     store.mark_done(runs[i].key, mj, 1.0, 1.0, "test");
   }
