@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The final teacher (docs/RESULTS.md, "Final teacher"): the recipe chosen on the BAMI-2 selection
-# pool (bench/teacher_levers.sh, bench/acc_decode_search.sh) trained on every shared recording
-# with wrist PPG, accelerometer and ECG labels: IEEE SPC 2015 train, BAMI-1 and BAMI-2.
+# The final teacher (docs/RESULTS.md, "Final teacher"): the recipe chosen by nested selection
+# (bench/nested_selection.sh; the spectral branch from the BAMI-2 pool, bench/teacher_levers.sh)
+# trained on every shared recording with wrist PPG, accelerometer and ECG labels: IEEE SPC 2015
+# train, BAMI-1 and BAMI-2.
 #   - ResNet1D r6 with the spectral branch (r6,spectral=16), ppg+acc, 20 epochs, AdamW lr 5e-3,
-#     label smoothing 0.1, motion-artefact transfer augmentation (--motion-augment transfer);
+#     label smoothing 0.1, synthetic motion-artefact augmentation (--motion-augment synthetic);
 #   - three seeds, averaged as a seed ensemble (`ppgkd ensemble`: the mean posterior).
-# Decode with `--decode online --acc-aware` (or offline); the transition scale is recorded.
+# Decode with `--decode online` (or offline); the transition scale is recorded.
 #
 # usage: bench/final-teacher.sh OUT_DIR
 #   writes the ensemble model dir to OUT_DIR and its members to OUT_DIR/members/seed-N.
@@ -34,7 +35,7 @@ for seed in $seeds; do
   dir="$out/members/seed-$seed"
   # --resume continues an interrupted member; a finished one is kept as it is.
   [[ -f $dir/model.json ]] || "$ppgkd" train --data "$roots" --cache "$out/cache" \
-    --model r6,spectral=16 --motion-augment transfer --folds 1 --fold 0 --epochs 20 \
+    --model r6,spectral=16 --motion-augment synthetic --folds 1 --fold 0 --epochs 20 \
     --seed "$seed" --threads "$threads" --resume --out "$dir"
   members+=("$dir")
 done
