@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "data/dsp/class_map.h"
+#include "train/group_bn.h"
 #include "train/group_conv.h"
 
 namespace ppgkd {
@@ -27,8 +28,8 @@ struct GroupNet::Ctx {
   bool train = false;
 };
 
-GroupNet::GroupNet(const ModelSpec& spec, int members, GroupConv conv)
-    : spec_(spec), members_(members), conv_kind_(conv) {
+GroupNet::GroupNet(const ModelSpec& spec, int members, GroupConv conv, GroupNorm norm)
+    : spec_(spec), members_(members), conv_kind_(conv), norm_kind_(norm) {
   if (members < 1) throw Error("group", fmt::format("a group needs >= 1 member, got {}", members));
   if (spec.family == "ensemble" || spec.spectral > 0)
     throw Error(spec.str(), "only plain resnet1d and mlp students can be trained as a group");
@@ -77,28 +78,36 @@ torch::Tensor GroupNet::conv(Ctx& c, const torch::Tensor& h, const std::string& 
   return torch::conv1d(h, w.reshape({c.k * w.size(1), w.size(2), ks}), {}, stride, ks / 2, 1, c.k);
 }
 
-// Per-channel batch normalisation over (B, k*C, L); running statistics of the members in the call
-// are updated in train mode, as BatchNorm1d does.
-torch::Tensor GroupNet::bn(Ctx& c, const torch::Tensor& h, const std::string& name) const {
+// relu?(batch_norm(h) + residual?) per channel over (B, k*C, L) (residual: undefined for none);
+// running statistics of the members in the call are updated in train mode, as BatchNorm1d does.
+torch::Tensor GroupNet::bn(Ctx& c, const torch::Tensor& h, const std::string& name,
+                           const torch::Tensor& residual, bool relu) const {
   const auto w = select(c, params_.at(name + ".weight")).reshape({-1});
   const auto b = select(c, params_.at(name + ".bias")).reshape({-1});
   auto& rm = const_cast<torch::Tensor&>(buffers_.at(name + ".running_mean"));
   auto& rv = const_cast<torch::Tensor&>(buffers_.at(name + ".running_var"));
   auto& nb = const_cast<torch::Tensor&>(buffers_.at(name + ".num_batches_tracked"));
-  if (c.all) {
-    if (c.train) nb.add_(1);
-    return torch::batch_norm(h, w, b, rm.view({-1}), rv.view({-1}), c.train, kBnMomentum, kBnEps,
-                             false);
+  // A subset updates copies of its running statistics, written back below.
+  auto rm_k = c.all ? rm : rm.index_select(0, c.idx), rv_k = c.all ? rv : rv.index_select(0, c.idx);
+  torch::Tensor y;
+  if (norm_kind_ == GroupNorm::kFused) {
+    y = batch_norm_act(h, w, b, rm_k.view({-1}), rv_k.view({-1}), c.train, kBnMomentum, kBnEps,
+                       residual, relu);
+  } else {
+    y = torch::batch_norm(h, w, b, rm_k.view({-1}), rv_k.view({-1}), c.train, kBnMomentum, kBnEps,
+                          false);
+    if (residual.defined()) y = y + residual;
+    if (relu) y = torch::relu(y);
   }
-  // A subset: update copies of its running statistics, then write them back.
-  auto rm_k = rm.index_select(0, c.idx), rv_k = rv.index_select(0, c.idx);
-  auto y = torch::batch_norm(h, w, b, rm_k.view({-1}), rv_k.view({-1}), c.train, kBnMomentum,
-                             kBnEps, false);
   if (c.train) {
     torch::NoGradGuard no_grad;
-    rm.index_copy_(0, c.idx, rm_k);
-    rv.index_copy_(0, c.idx, rv_k);
-    nb.index_add_(0, c.idx, torch::ones({c.k}, nb.options()));
+    if (c.all) {
+      nb.add_(1);
+    } else {
+      rm.index_copy_(0, c.idx, rm_k);
+      rv.index_copy_(0, c.idx, rv_k);
+      nb.index_add_(0, c.idx, torch::ones({c.k}, nb.options()));
+    }
   }
   return y;
 }
@@ -135,18 +144,17 @@ GroupOutput GroupNet::forward_resnet(Ctx& c, const torch::Tensor& x) {
   const int64_t B = x.size(1);
   // (k, B, C, L) -> (B, k*C, L): member j's channels side by side.
   auto h = x.transpose(0, 1).reshape({B, c.k * x.size(2), x.size(3)});
-  h = torch::relu(bn(c, conv(c, h, "stem_conv", 1), "stem_bn"));
+  h = bn(c, conv(c, h, "stem_conv", 1), "stem_bn", {}, true);
   GroupOutput out;
   for (size_t i = 0; i < spec_.stages.size(); ++i) {
     for (int b = 0; b < spec_.blocks; ++b) {
       const std::string n = fmt::format("s{}b{}.", i, b);
       const int stride = (b == 0 && i > 0) ? 2 : 1;
-      auto y = torch::relu(bn(c, conv(c, h, n + "conv1", stride), n + "bn1"));
-      y = bn(c, conv(c, y, n + "conv2", 1), n + "bn2");
+      auto y = bn(c, conv(c, h, n + "conv1", stride), n + "bn1", {}, true);
       auto shortcut = params_.count(n + "down_conv.weight")
-                          ? bn(c, conv(c, h, n + "down_conv", stride), n + "down_bn")
+                          ? bn(c, conv(c, h, n + "down_conv", stride), n + "down_bn", {}, false)
                           : h;
-      h = torch::relu(y + shortcut);
+      h = bn(c, conv(c, y, n + "conv2", 1), n + "bn2", shortcut, true);
     }
     const int64_t C = spec_.stages[i];
     out.stages.push_back(h.view({B, c.k, C, h.size(2)}).transpose(0, 1));  // (k, B, C_i, L_i)

@@ -38,11 +38,17 @@ struct GroupOutput {
 enum class GroupConv { kMixed, kDirect, kLibtorch };
 constexpr int64_t kDirectMaxChannels = 8;
 
+// How a ResNet's BatchNorm, residual add and ReLU are computed: kFused (the default) as one
+// batch_norm_act operation each (group_bn.h: two passes over the activation forward, two
+// backward), kLibtorch as libtorch's batch_norm, add and relu (kept to measure).
+enum class GroupNorm { kFused, kLibtorch };
+
 class GroupNet {
  public:
   // K members of `spec` with zero weights; put() fills them. Throws Error for a spec that cannot
   // be grouped (spectral branch, ensemble) or K < 1.
-  GroupNet(const ModelSpec& spec, int members, GroupConv conv = GroupConv::kMixed);
+  GroupNet(const ModelSpec& spec, int members, GroupConv conv = GroupConv::kMixed,
+           GroupNorm norm = GroupNorm::kFused);
 
   const ModelSpec& spec() const { return spec_; }
   int size() const { return members_; }
@@ -64,7 +70,8 @@ class GroupNet {
  private:
   struct Ctx;
   torch::Tensor conv(Ctx& c, const torch::Tensor& h, const std::string& name, int stride) const;
-  torch::Tensor bn(Ctx& c, const torch::Tensor& h, const std::string& name) const;
+  torch::Tensor bn(Ctx& c, const torch::Tensor& h, const std::string& name,
+                   const torch::Tensor& residual, bool relu) const;
   torch::Tensor linear(Ctx& c, const torch::Tensor& h, const std::string& name) const;
   torch::Tensor select(Ctx& c, const torch::Tensor& t) const;
   GroupOutput forward_resnet(Ctx& c, const torch::Tensor& x);
@@ -73,6 +80,7 @@ class GroupNet {
   ModelSpec spec_;
   int members_;
   GroupConv conv_kind_;
+  GroupNorm norm_kind_;
   std::map<std::string, torch::Tensor> params_, buffers_;
 };
 

@@ -20,6 +20,7 @@
 #include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/folds.h"
+#include "train/group_adamw.h"
 #include "train/group_net.h"
 #include "train/inference.h"
 #include "train/interrupt.h"
@@ -89,64 +90,6 @@ struct Slot {
   double epoch_seconds = 0;  // this epoch's share of the group's time so far
   int64_t windows = 0;
   bool active() const { return !st.finished && !failed; }
-};
-
-// ------------------------------------------------------------------------------- grouped AdamW
-
-// torch::optim::AdamW (betas 0.9/0.999, eps 1e-8, no amsgrad) for every member at once, with
-// per-member learning rate, weight decay and step count; members not stepping this tick keep
-// parameters and moments unchanged. The single trainer decays tensors of dim > 1 only.
-class GroupAdamW {
- public:
-  explicit GroupAdamW(const std::map<std::string, torch::Tensor>& params) {
-    for (const auto& [name, p] : params) {
-      m_[name] = torch::zeros_like(p).detach();
-      v_[name] = torch::zeros_like(p).detach();
-    }
-  }
-  std::map<std::string, torch::Tensor>& exp_avg() { return m_; }
-  std::map<std::string, torch::Tensor>& exp_avg_sq() { return v_; }
-
-  // lr[k], wd[k], step[k] (1-based count after this step), stepping[k].
-  void step(const std::map<std::string, torch::Tensor>& params, const std::vector<double>& lr,
-            const std::vector<double>& wd, const std::vector<int64_t>& step,
-            const std::vector<bool>& stepping) {
-    torch::NoGradGuard no_grad;
-    const int64_t K = static_cast<int64_t>(lr.size());
-    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    std::vector<float> decay(K), keep1(K), add1(K), keep2(K), add2(K), sqrt_bc2(K), step_size(K);
-    for (int64_t k = 0; k < K; ++k) {
-      const bool s = stepping[k];
-      decay[k] = static_cast<float>(s ? 1.0 - lr[k] * wd[k] : 1.0);
-      keep1[k] = static_cast<float>(s ? b1 : 1.0);
-      add1[k] = static_cast<float>(s ? 1.0 - b1 : 0.0);
-      keep2[k] = static_cast<float>(s ? b2 : 1.0);
-      add2[k] = static_cast<float>(s ? 1.0 - b2 : 0.0);
-      const double bc1 = 1.0 - std::pow(b1, double(step[k])),
-                   bc2 = 1.0 - std::pow(b2, double(step[k]));
-      sqrt_bc2[k] = static_cast<float>(s ? std::sqrt(bc2) : 1.0);
-      step_size[k] = static_cast<float>(s ? lr[k] / bc1 : 0.0);
-    }
-    auto vec = [](const std::vector<float>& v) { return torch::tensor(v); };
-    const auto t_decay = vec(decay), t_keep1 = vec(keep1), t_add1 = vec(add1), t_keep2 = vec(keep2),
-               t_add2 = vec(add2), t_sqrt_bc2 = vec(sqrt_bc2), t_step = vec(step_size);
-    for (const auto& [name, p] : params) {
-      const auto& g = p.grad();
-      if (!g.defined()) continue;
-      std::vector<int64_t> shape(p.dim(), 1);
-      shape[0] = K;
-      auto& m = m_.at(name);
-      auto& v = v_.at(name);
-      if (p.dim() > 2) p.mul_(t_decay.view(shape));  // weight matrices and kernels only
-      m.mul_(t_keep1.view(shape)).addcmul_(g, t_add1.view(shape));
-      v.mul_(t_keep2.view(shape)).addcmul_(g * g, t_add2.view(shape));
-      const auto denom = (v.sqrt() / t_sqrt_bc2.view(shape)).add_(eps);
-      p.sub_(m / denom * t_step.view(shape));
-    }
-  }
-
- private:
-  std::map<std::string, torch::Tensor> m_, v_;
 };
 
 // ------------------------------------------------------------------------------- checkpoints
