@@ -1,11 +1,12 @@
 // Where a grouped training step spends its time: forward, loss, backward and AdamW of K students
-// as one GroupNet (group_net.h, group_adamw.h) with the fused BatchNorm and AdamW (the default),
-// without them (libtorch's operations, the state before they existed), and optionally with other
+// as one GroupNet (group_net.h, group_adamw.h) with the fused BatchNorm and AdamW and the members'
+// logits taken by one unbind (the default, as the trainer), as before these (libtorch's
+// operations, one select per member), with one of them undone at a time, and optionally with other
 // convolution kernels, against K single networks stepped one after another, on random windows
 // (B, 4, 200) at batch B. Times are process CPU time, so other work on a shared machine counts
 // less than in wall time (it still competes for caches); every variant runs once per repetition,
 // in an order that rotates, and medians over the repetitions are printed. --profile N then lists
-// the operators of N steps of the default and the unfused variant by self time.
+// the operators of N steps of the default and the "before" variant by self time.
 //
 // usage: group_step [--model SPEC] [--members 15] [--batch 256] [--reps 5] [--threads 1]
 //                   [--profile N] [--conv-variants]
@@ -56,9 +57,10 @@ struct Phases {
 struct Grouped {
   ppgkd::GroupNet net;
   ppgkd::GroupAdamW opt;
+  bool unbind;  // the members' logits as one unbind (the trainer) or one select each (before)
   Grouped(const ppgkd::ModelSpec& spec, int k, ppgkd::GroupConv conv, ppgkd::GroupNorm norm,
-          ppgkd::GroupAdamWKind adamw)
-      : net(spec, k, conv, norm), opt(net.parameters(), adamw) {}
+          ppgkd::GroupAdamWKind adamw, bool unbind)
+      : net(spec, k, conv, norm), opt(net.parameters(), adamw), unbind(unbind) {}
 };
 
 // One grouped step: forward of all members, each member's cross-entropy, backward of the sum,
@@ -75,8 +77,10 @@ void grouped_step(Grouped& g, const torch::Tensor& x, const torch::Tensor& y, in
   ph.forward.push_back(since(t));
   t = Clock::now();
   std::vector<torch::Tensor> terms;
+  const auto logits = g.unbind ? out.logits.unbind(0) : std::vector<torch::Tensor>();
   for (int k = 0; k < net.size(); ++k)
-    terms.push_back(torch::nn::functional::cross_entropy(out.logits[k], y[k]));
+    terms.push_back(
+        torch::nn::functional::cross_entropy(g.unbind ? logits[k] : out.logits[k], y[k]));
   auto loss = torch::stack(terms).sum();
   ph.loss.push_back(since(t));
   t = Clock::now();
@@ -182,7 +186,7 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "repetitions (one warm-up first)")->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "torch threads")->check(CLI::PositiveNumber);
   app.add_option("--profile", profile,
-                 "then profile this many steps of the default and the unfused variant by op");
+                 "then profile this many steps of the default and the before variant by op");
   app.add_flag("--conv-variants", conv_variants,
                "also time the convolution kernels (direct only, libtorch with oneDNN on/off)");
   CLI11_PARSE(app, argc, argv);
@@ -204,24 +208,28 @@ int main(int argc, char** argv) {
       GroupConv conv;
       GroupNorm norm;
       GroupAdamWKind adamw;
+      bool unbind;
     };
     std::vector<Kind> kinds = {
-        {"grouped, fused BN + AdamW (the default)", GroupConv::kMixed, GroupNorm::kFused,
-         GroupAdamWKind::kFused},
-        {"grouped, unfused (libtorch BN, add, ReLU, AdamW)", GroupConv::kMixed,
-         GroupNorm::kLibtorch, GroupAdamWKind::kTensorOps},
-        {"grouped, fused BN, AdamW as tensor ops", GroupConv::kMixed, GroupNorm::kFused,
-         GroupAdamWKind::kTensorOps},
+        {"grouped, fused (the default)", GroupConv::kMixed, GroupNorm::kFused,
+         GroupAdamWKind::kFused, true},
+        {"grouped, before (unfused, select per member)", GroupConv::kMixed, GroupNorm::kLibtorch,
+         GroupAdamWKind::kTensorOps, false},
+        {"grouped, fused but logits by select", GroupConv::kMixed, GroupNorm::kFused,
+         GroupAdamWKind::kFused, false},
+        {"grouped, fused but AdamW as tensor ops", GroupConv::kMixed, GroupNorm::kFused,
+         GroupAdamWKind::kTensorOps, true},
     };
     if (conv_variants) {
       kinds.push_back({"grouped, direct convolutions only", GroupConv::kDirect, GroupNorm::kFused,
-                       GroupAdamWKind::kFused});
+                       GroupAdamWKind::kFused, true});
       kinds.push_back({"grouped, conv1d groups=K (oneDNN on)", GroupConv::kLibtorch,
-                       GroupNorm::kFused, GroupAdamWKind::kFused});
+                       GroupNorm::kFused, GroupAdamWKind::kFused, true});
     }
     std::vector<std::unique_ptr<Grouped>> grouped;
     for (const auto& kd : kinds)
-      grouped.push_back(std::make_unique<Grouped>(spec, members, kd.conv, kd.norm, kd.adamw));
+      grouped.push_back(
+          std::make_unique<Grouped>(spec, members, kd.conv, kd.norm, kd.adamw, kd.unbind));
     for (int k = 0; k < members; ++k) {
       nets.push_back(ppgkd::init_model(spec, 1 + k));
       for (auto& g : grouped) g->net.put(k, *nets[k]);
@@ -278,7 +286,7 @@ int main(int argc, char** argv) {
                   1e3 * median(ph.optimizer), 1e3 * totals.back(), totals.back() / totals[0]);
     }
     std::printf(
-        "(ratio: total time / the default's; per-repetition ratio of unfused to default: "
+        "(ratio: total time / the default's; per-repetition ratio of before to default: "
         "median ");
     {
       const auto &a = phases[variants[0].first], &b = phases[variants[1].first];
