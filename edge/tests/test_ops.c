@@ -619,6 +619,75 @@ static void test_conv1d_s8_matches_reference(void) {
   check_coverage(&cov);
 }
 
+/* Larger int8 shapes, as the ResNet ladder has them and beyond: K 3/5/7, stride 1-2, padding
+ * K / 2 (one case in four random 0..K), C_in 1..80, C_out 1..40, L_in 13..200. These reach what
+ * the small shapes above cannot: the DSP direct kernel's blocks of output positions (C_in x
+ * L_in beyond its 1,536-element input scratch, counted in `blocked`) and layers too wide for its
+ * weight scratch (C_in x ceil(K / 2) > 256, counted in `wide`), which take the im2col kernel. */
+#define RT_BIG_C_IN 80
+#define RT_BIG_C_OUT 40
+#define RT_BIG_L_IN 200
+#define RT_BIG_CASES 60
+static int8_t rt_big_x[RT_BIG_C_IN * RT_BIG_L_IN], rt_big_w[RT_BIG_C_OUT * RT_BIG_C_IN * 7];
+static int8_t rt_big_y[RT_BIG_C_OUT * (RT_BIG_L_IN + 14)],
+    rt_big_r[RT_BIG_C_OUT * (RT_BIG_L_IN + 14)];
+static int32_t rt_big_b[RT_BIG_C_OUT];
+static uint16_t rt_big_mult[RT_BIG_C_OUT];
+static int8_t rt_big_shift[RT_BIG_C_OUT];
+
+static void test_conv1d_s8_large_matches_reference(void) {
+  static const int32_t ks[3] = {3, 5, 7};
+  int n, i, mismatches = 0, blocked = 0, wide = 0;
+  test_rng_seed(15);
+  for (n = 0; n < RT_BIG_CASES; ++n) {
+    ppgkd_conv1d_params p;
+    ppgkd_s8_act act;
+    ppgkd_per_channel_quant q;
+    rt_scale sc;
+    int32_t c_in, c_out, l_in, kk, l_out;
+    ppgkd_dims di, dw, db, dout;
+    do {
+      kk = n % 6 == 0 ? 7 : ks[rand_int(0, 2)]; /* every sixth: wide (C_in > 64, K = 7) */
+      p.stride = rand_int(1, 2), p.dilation = 1, p.relu = rand_int(0, 1);
+      p.padding = rand_int(0, 3) == 0 ? rand_int(0, kk) : kk / 2;
+      c_in = n % 6 == 0 ? rand_int(65, RT_BIG_C_IN) : rand_int(1, 64);
+      c_out = rand_int(1, RT_BIG_C_OUT);
+      l_in = rand_int(13, RT_BIG_L_IN);
+      l_out = ppgkd_conv1d_out_length(l_in, kk, &p);
+    } while (l_out < 1);
+    if ((int64_t)c_in * l_in > 1536) ++blocked;
+    if (c_in * ((kk + 1) / 2) > 256) ++wide;
+    sc = rand_scale(c_in * kk);
+    act.in_zp = rand_int(0, 7) == 0 ? 0 : rand_int(-128, 127);
+    act.out_zp = sc.unit ? rand_int(-20, 20) : rand_int(-128, 127);
+    act.act_min = p.relu ? act.out_zp : -128;
+    act.act_max = 127;
+    for (i = 0; i < c_in * l_in; ++i) rt_big_x[i] = rand_x8(&sc, act.in_zp);
+    for (i = 0; i < c_out * c_in * kk; ++i) rt_big_w[i] = rand_w8(&sc);
+    for (i = 0; i < c_out; ++i) {
+      rt_big_b[i] = rand_b32(&sc);
+      rt_big_mult[i] = (uint16_t)rand_int((sc.mult_lo + 32767) >> PPGKD_RQ_MULT_SHIFT, 65535);
+      rt_big_shift[i] = (int8_t)sc.shift;
+    }
+    q.multiplier = rt_big_mult, q.shift = rt_big_shift;
+    q.per_tensor = rand_int(0, 3) == 0;
+    di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
+    dout = dims(1, c_out, l_out);
+    memset(rt_big_y, 0x55, sizeof rt_big_y);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, rt_big_x, &dw, rt_big_w, &db,
+                                            rt_big_b, &dout, rt_big_y));
+    ref_conv1d_s8(&p, &act, &q, c_in, l_in, rt_big_x, c_out, kk, rt_big_w, rt_big_b, l_out,
+                  rt_big_r);
+    if (memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0 && ++mismatches <= 3) {
+      MT_FAIL("case %d: C_in %ld C_out %ld L_in %ld K %ld stride %ld pad %ld in_zp %ld", n,
+              (long)c_in, (long)c_out, (long)l_in, (long)kk, (long)p.stride, (long)p.padding,
+              (long)act.in_zp);
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+  EXPECT_TRUE(blocked > 20 && wide > 5);
+}
+
 static void test_dense_matches_reference(void) {
   int n, i, bad, mismatches = 0;
   test_rng_seed(13);
@@ -929,6 +998,7 @@ void run_op_tests(void) {
   RUN_TEST(test_relu_s8);
   RUN_TEST(test_conv1d_f32_matches_reference);
   RUN_TEST(test_conv1d_s8_matches_reference);
+  RUN_TEST(test_conv1d_s8_large_matches_reference);
   RUN_TEST(test_dense_matches_reference);
   RUN_TEST(test_rq_value_matches_requantize);
   RUN_TEST(test_add_s8_matches_reference);

@@ -152,7 +152,190 @@ static void dot_1x4(const uint32_t* pairs, const int8_t* lin, const int8_t* w, i
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-/* Loops: blocks of up to DSP_CO_BLOCK output channels; in each, groups of four output positions
+/* ---------------------------------------------------------------- direct kernel (dilation 1, K >=
+ * 2)
+ *
+ * No im2col: the input rows a block of output positions reads are widened once to int16 with the
+ * zero point subtracted (x - zp, in -255..255; a padded tap is 0 and adds exactly nothing, so no
+ * weight sums are needed), and each output channel pair's weights once to int16 pairs
+ * (w[2j], w[2j + 1]), the last pair of an odd K completed with a zero weight. Output position t
+ * at tap pair j then reads the int16 pair at row offset t * stride + 2j with one (unaligned)
+ * word load, so SMLAD adds both products of the pair: two channels x two positions per pair cost
+ * one doubleword of weights, two words of input and four SMLADs (8 MACs). The widening costs
+ * about C_in x span per block and 2 C_in K per channel pair, shared by every position and
+ * channel, which is what the small layers of r1-r3 could not amortise over im2col's per-position
+ * columns. Scratch on the stack: DIRECT_X_MAX int16 (input rows) and DIRECT_W_MAX doublewords (one
+ * channel pair's weights); layers that do not fit take the im2col kernel below. */
+#define DIRECT_X_MAX 1536
+#define DIRECT_W_MAX 256
+
+static inline uint32_t read_pair(const int16_t* p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* Kept out of line so that each tile loop gets the registers to itself. */
+#if defined(__GNUC__)
+#define DIRECT_NOINLINE __attribute__((noinline))
+#else
+#define DIRECT_NOINLINE
+#endif
+
+/* Tap pair j of two channels (wa, wb: ws[2j], ws[2j + 1]) at two positions (x0, x1). */
+#define DIRECT_PAIR(j)                                                         \
+  do {                                                                         \
+    const uint64_t wab = ws[j]; /* both channels' pairs: one LDRD */           \
+    const uint32_t wa = (uint32_t)wab, wb = (uint32_t)(wab >> 32);             \
+    const uint32_t v0 = read_pair(x0 + 2 * (j)), v1 = read_pair(x1 + 2 * (j)); \
+    a0 = ppgkd_smlad(wa, v0, a0), a1 = ppgkd_smlad(wa, v1, a1);                \
+    b0 = ppgkd_smlad(wb, v0, b0), b1 = ppgkd_smlad(wb, v1, b1);                \
+  } while (0)
+
+/* The four sums of a 2 x 2 tile requantised and stored (the second position only when `two`);
+ * hi_form: both channels are of the high-word form (ppgkd_rq_out_hi, else ppgkd_rq_out; both
+ * give ppgkd_rq_out's bits). */
+static inline void direct_store(int32_t a0, int32_t a1, int32_t b0, int32_t b1, int32_t two,
+                                int hi_form, const ppgkd_rq* rq_a, const ppgkd_rq* rq_b,
+                                const ppgkd_s8_act* act, int8_t* ya, int8_t* yb) {
+  if (hi_form) {
+    ya[0] = ppgkd_rq_out_hi(a0, rq_a, act), yb[0] = ppgkd_rq_out_hi(b0, rq_b, act);
+    if (two) ya[1] = ppgkd_rq_out_hi(a1, rq_a, act), yb[1] = ppgkd_rq_out_hi(b1, rq_b, act);
+  } else {
+    ya[0] = ppgkd_rq_out(a0, rq_a, act), yb[0] = ppgkd_rq_out(b0, rq_b, act);
+    if (two) ya[1] = ppgkd_rq_out(a1, rq_a, act), yb[1] = ppgkd_rq_out(b1, rq_b, act);
+  }
+}
+
+/* One channel pair over one block of output positions: everything the tile loop needs. */
+typedef struct {
+  const uint64_t* ws;           /* the pair's weights (widen_weights) */
+  const int16_t* xs;            /* the block's input rows (widen_rows), row apart */
+  int32_t row, c_in, stride, m; /* m: positions in the block */
+  int32_t init_a, init_b;       /* biases */
+  ppgkd_rq rq_a, rq_b;
+  ppgkd_s8_act act;
+  int8_t *ya, *yb; /* outputs of channel a and b at the block's first position */
+} direct_job;
+
+/* Two channels (ws[i]: channel a's pair i in the low word, b's in the high word) x two positions
+ * (x0 and x1 = x0 + stride, or x0 again for a lone last position) over c_in rows `row` apart of KP
+ * tap pairs each, for every position pair of the block, requantised and stored. One copy per KP,
+ * the taps unrolled. */
+#define DIRECT_TILE(name, KP, BODY)                                                            \
+  static DIRECT_NOINLINE void name(const direct_job* jb) {                                     \
+    const int32_t row = jb->row, s = jb->stride, m = jb->m;                                    \
+    const ppgkd_rq rq_a = jb->rq_a, rq_b = jb->rq_b; /* copies the int8 stores cannot alias */ \
+    const ppgkd_s8_act act = jb->act;                                                          \
+    const int hi_form = rq_a.form == 1 && rq_b.form == 1;                                      \
+    const uint64_t* const ws0 = jb->ws;                                                        \
+    const int16_t* const xs = jb->xs;                                                          \
+    int8_t* const ya = jb->ya;                                                                 \
+    int8_t* const yb = jb->yb;                                                                 \
+    const uint64_t* const w_end = ws0 + (KP) * (int64_t)jb->c_in;                              \
+    int32_t t;                                                                                 \
+    for (t = 0; t < m; t += 2) {                                                               \
+      const int32_t two = t + 1 < m;                                                           \
+      const uint64_t* ws = ws0;                                                                \
+      const int16_t* x0 = xs + t * s;                                                          \
+      const int16_t* x1 = two ? x0 + s : x0;                                                   \
+      int32_t a0 = jb->init_a, a1 = a0, b0 = jb->init_b, b1 = b0;                              \
+      for (; ws < w_end; ws += (KP), x0 += row, x1 += row) {                                   \
+        BODY                                                                                   \
+      }                                                                                        \
+      direct_store(a0, a1, b0, b1, two, hi_form, &rq_a, &rq_b, &act, ya + t, yb + t);          \
+    }                                                                                          \
+  }
+
+DIRECT_TILE(direct_pair_k1, 1, DIRECT_PAIR(0);)
+DIRECT_TILE(direct_pair_k2, 2, DIRECT_PAIR(0); DIRECT_PAIR(1);)
+DIRECT_TILE(direct_pair_k3, 3, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2);)
+DIRECT_TILE(direct_pair_k4, 4, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2); DIRECT_PAIR(3);)
+
+/* The int16 pair (lo, hi) as one word, lo in the low halfword. */
+static inline uint32_t pack_pair(int32_t lo, int32_t hi) {
+  return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
+}
+
+/* Channel a's (wa) and b's (wb) C_in x K weights as int16 pairs, a's in the low and b's in the
+ * high word of each doubleword (see above). */
+static void widen_weights(const int8_t* wa, const int8_t* wb, int32_t c_in, int32_t kk,
+                          uint64_t* ws) {
+  const int32_t kp = (kk + 1) / 2;
+  int32_t ci, j;
+  for (ci = 0; ci < c_in; ++ci, wa += kk, wb += kk) {
+    for (j = 0; j < kp; ++j, ++ws) {
+      const int32_t k = 2 * j, has2 = k + 1 < kk;
+      *ws = (uint64_t)pack_pair(wa[k], has2 ? wa[k + 1] : 0) |
+            (uint64_t)pack_pair(wb[k], has2 ? wb[k + 1] : 0) << 32;
+    }
+  }
+}
+
+/* Rows x[ci, start .. start + span) - zp as int16, row apart, 0 outside 0..l_in - 1. */
+static void widen_rows(const int8_t* in, int32_t c_in, int32_t l_in, int64_t start, int32_t span,
+                       int32_t zp, int32_t row, int16_t* xs) {
+  const int64_t lo64 = start < 0 ? -start : 0, hi64 = l_in - start;
+  const int32_t lo = lo64 > span ? span : (int32_t)lo64;
+  const int32_t hi = hi64 < lo ? lo : hi64 > span ? span : (int32_t)hi64;
+  int32_t ci, i;
+  for (ci = 0; ci < c_in; ++ci, xs += row) {
+    const int8_t* x = in + (int64_t)ci * l_in + start;
+    for (i = 0; i < lo; ++i) xs[i] = 0;
+    for (; i < hi; ++i) xs[i] = (int16_t)(x[i] - zp);
+    for (; i < span; ++i) xs[i] = 0;
+  }
+}
+
+static int conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                       const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                       const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                       const int32_t* bias, int32_t l_out, int8_t* out) {
+  const int32_t kp = (kk + 1) / 2, s = p->stride;
+  int64_t tb64;
+  int32_t tb;
+  if (p->dilation != 1 || kp > 4) return 0;
+  if ((int64_t)c_in * kp > DIRECT_W_MAX) return 0;
+  /* positions per block: c_in rows of (tb - 1) * s + 2 kp int16 each (even) within DIRECT_X_MAX */
+  tb64 = ((int64_t)(DIRECT_X_MAX / c_in / 2 * 2) - 2 * kp) / s + 1;
+  if (tb64 < 2) return 0;
+  tb = tb64 > l_out ? l_out : (int32_t)tb64;
+  {
+    const int32_t span = (tb - 1) * s + 2 * kp, row = (span + 1) / 2 * 2;
+    int16_t xs[c_in * row]; /* C99 VLAs, sized to the layer */
+    uint64_t ws[c_in * kp];
+    int32_t t0, co;
+    for (t0 = 0; t0 < l_out; t0 += tb) {
+      const int32_t m = l_out - t0 < tb ? l_out - t0 : tb; /* positions in this block */
+      widen_rows(in, c_in, l_in, (int64_t)t0 * s - p->padding, (m - 1) * s + 2 * kp, act->in_zp,
+                 row, xs);
+      for (co = 0; co < c_out; co += 2) {
+        const int32_t cb = co + 1 < c_out ? co + 1 : co; /* an odd last channel with itself */
+        direct_job jb;
+        widen_weights(w + (int64_t)co * c_in * kk, w + (int64_t)cb * c_in * kk, c_in, kk, ws);
+        jb.ws = ws, jb.xs = xs, jb.row = row, jb.c_in = c_in, jb.stride = s, jb.m = m;
+        jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
+        jb.rq_a = ppgkd_rq_prepare_channel(q, co), jb.rq_b = ppgkd_rq_prepare_channel(q, cb);
+        jb.act = *act;
+        jb.ya = out + (int64_t)co * l_out + t0, jb.yb = out + (int64_t)cb * l_out + t0;
+        if (kp == 1) {
+          direct_pair_k1(&jb);
+        } else if (kp == 2) {
+          direct_pair_k2(&jb);
+        } else if (kp == 3) {
+          direct_pair_k3(&jb);
+        } else {
+          direct_pair_k4(&jb);
+        }
+      }
+    }
+  }
+  return 1;
+}
+
+/* ---------------------------------------------------------------- im2col kernel
+ *
+ * Loops: blocks of up to DSP_CO_BLOCK output channels; in each, groups of four output positions
  * (a last group of fewer repeats its last position); in each, chunks of whole input channels
  * (at most DSP_CHUNK_TAPS taps, a multiple of 4 but for the last chunk): the four columns of the
  * chunk (im2col), unpacked once, then every channel of the block against them (dot_1x4). Each
@@ -163,7 +346,8 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                          const int32_t* bias, int32_t l_out, int8_t* out) {
   const int64_t n = (int64_t)c_in * kk;       /* weights per output channel */
   int32_t rows = DSP_CHUNK_TAPS / 4 / kk * 4; /* input channels per chunk */
-  if (rows == 0) return 0;                    /* K > DSP_CHUNK_TAPS / 4 */
+  if (conv_direct(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out)) return 1;
+  if (rows == 0) return 0; /* K > DSP_CHUNK_TAPS / 4 */
   if (rows > c_in) rows = c_in;
   {
     const int32_t max_taps = rows * kk, nb = c_out < DSP_CO_BLOCK ? c_out : DSP_CO_BLOCK;

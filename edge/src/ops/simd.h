@@ -108,6 +108,16 @@ static inline int8_t ppgkd_rq_out(int32_t acc, const ppgkd_rq* r, const ppgkd_s8
   return (int8_t)v;
 }
 
+/* ppgkd_rq_out for a channel of the high-word form only (r->form == 1: shift <= -1, which is
+ * every layer a trained model has): the high word of acc * mult + half shifted right by rshift,
+ * plus the zero point (|value| < 1.5 * 2^30: no overflow), clamped. No branch on the form. */
+static inline int8_t ppgkd_rq_out_hi(int32_t acc, const ppgkd_rq* r, const ppgkd_s8_act* a) {
+  const uint64_t s = (uint64_t)((int64_t)acc * r->mult + r->half);
+  int32_t v = ppgkd_floor_shr(ppgkd_s32_bits((uint32_t)(s >> 32)), r->rshift) + a->out_zp;
+  v = v < a->act_min ? a->act_min : v;
+  return (int8_t)(v > a->act_max ? a->act_max : v);
+}
+
 /* Four bytes from any address as one little-endian word (an unaligned LDR on the M4). */
 static inline uint32_t ppgkd_read_s8x4(const int8_t* p) {
   uint32_t v;
@@ -172,6 +182,7 @@ static inline uint32_t ppgkd_ssub16(uint32_t a, uint32_t b) {
 }
 
 #endif /* __ARM_FEATURE_DSP */
+
 #endif /* PPGKD_FAST_DSP */
 
 /* ------------------------------------------------------------------ the fast kernels' entry points
