@@ -67,6 +67,19 @@ ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
         const int64_t half = ro.half;
         const int32_t mult = ro.mult, rshift = ro.rshift, zp = ac.out_zp;
         const int32_t lo = ac.act_min, hi = ac.act_max;
+        if (rshift >= 1) {
+          /* half = 2^(rshift + 31), a multiple of 2^32: the product's high word plus
+           * 2^(rshift - 1), without the 64-bit add */
+          const int32_t round = (int32_t)1 << (rshift - 1);
+          for (i = 0; i < n; ++i) {
+            const int32_t sum = ta[a[i] + 128] + tb[b[i] + 128];
+            const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)sum * mult) >> 32));
+            int32_t y = ppgkd_floor_shr(high + round, rshift) + zp;
+            y = y < lo ? lo : y;
+            out[i] = (int8_t)(y > hi ? hi : y);
+          }
+          return PPGKD_OK;
+        }
         for (i = 0; i < n; ++i) {
           const int32_t sum = ta[a[i] + 128] + tb[b[i] + 128];
           const uint64_t p64 = (uint64_t)((int64_t)sum * mult + half);

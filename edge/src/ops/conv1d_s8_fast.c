@@ -168,6 +168,7 @@ static void dot_1x4(const uint32_t* pairs, const int8_t* lin, const int8_t* w, i
  * channel pair's weights); layers that do not fit take the im2col kernel below. */
 #define DIRECT_X_MAX 1536
 #define DIRECT_W_MAX 256
+#define DIRECT_T_MAX 128 /* positions per block: the sums of two channels, 1 kB */
 
 static inline uint32_t read_pair(const int16_t* p) {
   uint32_t v;
@@ -192,19 +193,38 @@ static inline uint32_t read_pair(const int16_t* p) {
     b0 = ppgkd_smlad(wb, v0, b0), b1 = ppgkd_smlad(wb, v1, b1);                \
   } while (0)
 
-/* The four sums of a 2 x 2 tile requantised and stored (the second position only when `two`);
- * hi_form: both channels are of the high-word form (ppgkd_rq_out_hi, else ppgkd_rq_out; both
- * give ppgkd_rq_out's bits). */
-static inline void direct_store(int32_t a0, int32_t a1, int32_t b0, int32_t b1, int32_t two,
-                                int hi_form, const ppgkd_rq* rq_a, const ppgkd_rq* rq_b,
-                                const ppgkd_s8_act* act, int8_t* ya, int8_t* yb) {
-  if (hi_form) {
-    ya[0] = ppgkd_rq_out_hi(a0, rq_a, act), yb[0] = ppgkd_rq_out_hi(b0, rq_b, act);
-    if (two) ya[1] = ppgkd_rq_out_hi(a1, rq_a, act), yb[1] = ppgkd_rq_out_hi(b1, rq_b, act);
-  } else {
-    ya[0] = ppgkd_rq_out(a0, rq_a, act), yb[0] = ppgkd_rq_out(b0, rq_b, act);
-    if (two) ya[1] = ppgkd_rq_out(a1, rq_a, act), yb[1] = ppgkd_rq_out(b1, rq_b, act);
+/* y[t] = ppgkd_rq_out(acc[t]) for t < m: one channel's row of a block, its constants in locals
+ * (registers) for the high-word form, which every layer of a trained model has. */
+static DIRECT_NOINLINE void requantize_row(const int32_t* acc, int32_t m, const ppgkd_rq* rq,
+                                           const ppgkd_s8_act* act, int8_t* y) {
+  int32_t t;
+  if (rq->form == 1 && rq->rshift >= 1) {
+    /* half = 2^(rshift + 31) is a multiple of 2^32: the high word of acc * mult + half is the
+     * product's high word plus 2^(rshift - 1), no 64-bit add */
+    const int32_t round = (int32_t)1 << (rq->rshift - 1);
+    const int32_t mult = rq->mult, rshift = rq->rshift, zp = act->out_zp;
+    const int32_t lo = act->act_min, hi = act->act_max;
+    for (t = 0; t < m; ++t) {
+      const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)acc[t] * mult) >> 32));
+      int32_t v = ppgkd_floor_shr(high + round, rshift) + zp; /* |high| < 2^30: no overflow */
+      v = v < lo ? lo : v;
+      y[t] = (int8_t)(v > hi ? hi : v);
+    }
+    return;
   }
+  if (rq->form == 1) {
+    const int64_t half = rq->half;
+    const int32_t mult = rq->mult, rshift = rq->rshift, zp = act->out_zp;
+    const int32_t lo = act->act_min, hi = act->act_max;
+    for (t = 0; t < m; ++t) {
+      const uint64_t p64 = (uint64_t)((int64_t)acc[t] * mult + half);
+      int32_t v = ppgkd_floor_shr(ppgkd_s32_bits((uint32_t)(p64 >> 32)), rshift) + zp;
+      v = v < lo ? lo : v;
+      y[t] = (int8_t)(v > hi ? hi : v);
+    }
+    return;
+  }
+  for (t = 0; t < m; ++t) y[t] = ppgkd_rq_out(acc[t], rq, act);
 }
 
 /* One channel pair over one block of output positions: everything the tile loop needs. */
@@ -213,38 +233,47 @@ typedef struct {
   const int16_t* xs;            /* the block's input rows (widen_rows), row apart */
   int32_t row, c_in, stride, m; /* m: positions in the block */
   int32_t init_a, init_b;       /* biases */
-  ppgkd_rq rq_a, rq_b;
-  ppgkd_s8_act act;
-  int8_t *ya, *yb; /* outputs of channel a and b at the block's first position */
+  int32_t *acc_a, *acc_b;       /* the m sums of channel a and b */
 } direct_job;
+
+/* The block's sums of channels co and cb (cb = co for an odd last channel: stored once)
+ * requantised into rows co and cb of out (out at the block's first position). */
+static void store_pair(const direct_job* jb, const ppgkd_per_channel_quant* q,
+                       const ppgkd_s8_act* act, int32_t co, int32_t cb, int8_t* out,
+                       int32_t l_out) {
+  const ppgkd_rq rq_a = ppgkd_rq_prepare_channel(q, co);
+  requantize_row(jb->acc_a, jb->m, &rq_a, act, out + (int64_t)co * l_out);
+  if (cb != co) {
+    const ppgkd_rq rq_b = ppgkd_rq_prepare_channel(q, cb);
+    requantize_row(jb->acc_b, jb->m, &rq_b, act, out + (int64_t)cb * l_out);
+  }
+}
 
 /* Two channels (ws[i]: channel a's pair i in the low word, b's in the high word) x two positions
  * (x0 and x1 = x0 + stride, or x0 again for a lone last position) over c_in rows `row` apart of KP
  * tap pairs each, for every position pair of the block, requantised and stored. One copy per KP,
  * the taps unrolled. */
-#define DIRECT_TILE(name, KP, BODY)                                                            \
-  static DIRECT_NOINLINE void name(const direct_job* jb) {                                     \
-    const int32_t row = jb->row, s = jb->stride, m = jb->m;                                    \
-    const ppgkd_rq rq_a = jb->rq_a, rq_b = jb->rq_b; /* copies the int8 stores cannot alias */ \
-    const ppgkd_s8_act act = jb->act;                                                          \
-    const int hi_form = rq_a.form == 1 && rq_b.form == 1;                                      \
-    const uint64_t* const ws0 = jb->ws;                                                        \
-    const int16_t* const xs = jb->xs;                                                          \
-    int8_t* const ya = jb->ya;                                                                 \
-    int8_t* const yb = jb->yb;                                                                 \
-    const uint64_t* const w_end = ws0 + (KP) * (int64_t)jb->c_in;                              \
-    int32_t t;                                                                                 \
-    for (t = 0; t < m; t += 2) {                                                               \
-      const int32_t two = t + 1 < m;                                                           \
-      const uint64_t* ws = ws0;                                                                \
-      const int16_t* x0 = xs + t * s;                                                          \
-      const int16_t* x1 = two ? x0 + s : x0;                                                   \
-      int32_t a0 = jb->init_a, a1 = a0, b0 = jb->init_b, b1 = b0;                              \
-      for (; ws < w_end; ws += (KP), x0 += row, x1 += row) {                                   \
-        BODY                                                                                   \
-      }                                                                                        \
-      direct_store(a0, a1, b0, b1, two, hi_form, &rq_a, &rq_b, &act, ya + t, yb + t);          \
-    }                                                                                          \
+#define DIRECT_TILE(name, KP, BODY)                               \
+  static DIRECT_NOINLINE void name(const direct_job* jb) {        \
+    const int32_t row = jb->row, s = jb->stride, m = jb->m;       \
+    const uint64_t* const ws0 = jb->ws;                           \
+    const int16_t* const xs = jb->xs;                             \
+    int32_t* const acc_a = jb->acc_a;                             \
+    int32_t* const acc_b = jb->acc_b;                             \
+    const uint64_t* const w_end = ws0 + (KP) * (int64_t)jb->c_in; \
+    int32_t t;                                                    \
+    for (t = 0; t < m; t += 2) {                                  \
+      const int32_t two = t + 1 < m;                              \
+      const uint64_t* ws = ws0;                                   \
+      const int16_t* x0 = xs + t * s;                             \
+      const int16_t* x1 = two ? x0 + s : x0;                      \
+      int32_t a0 = jb->init_a, a1 = a0, b0 = jb->init_b, b1 = b0; \
+      for (; ws < w_end; ws += (KP), x0 += row, x1 += row) {      \
+        BODY                                                      \
+      }                                                           \
+      acc_a[t] = a0, acc_b[t] = b0;                               \
+      if (two) acc_a[t + 1] = a1, acc_b[t + 1] = b1;              \
+    }                                                             \
   }
 
 DIRECT_TILE(direct_pair_k1, 1, DIRECT_PAIR(0);)
@@ -287,6 +316,60 @@ static void widen_rows(const int8_t* in, int32_t c_in, int32_t l_in, int64_t sta
   }
 }
 
+/* K = 1 (the shortcut convolutions): the taps of an output are its C_in channels at one input
+ * position, so the pairs run across channels instead: the block's positions are widened to
+ * (x[2c, pos] - zp, x[2c + 1, pos] - zp) words, position after position, and a channel pair's
+ * weights to (w[2c], w[2c + 1]) pairs (an odd C_in completed with a zero weight and a zero
+ * input). The tile is direct_pair_k1 with those words as rows of one pair each. */
+static int conv_pointwise(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                          const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                          const int8_t* in, int32_t c_out, const int8_t* w, const int32_t* bias,
+                          int32_t l_out, int8_t* out) {
+  const int32_t cp = (c_in + 1) / 2; /* channel pairs */
+  int32_t tb;
+  if (cp > DIRECT_W_MAX || 2 * cp > DIRECT_X_MAX / 2) return 0;
+  tb = DIRECT_X_MAX / (2 * cp);
+  if (tb > DIRECT_T_MAX) tb = DIRECT_T_MAX;
+  if (tb > l_out) tb = l_out;
+  {
+    const int32_t zp = act->in_zp;
+    int16_t xs[tb * 2 * cp]; /* C99 VLAs, sized to the layer */
+    uint64_t ws[cp];
+    int32_t acc[2 * tb];
+    int32_t t0, co, t, c;
+    for (t0 = 0; t0 < l_out; t0 += tb) {
+      const int32_t m = l_out - t0 < tb ? l_out - t0 : tb; /* positions in this block */
+      for (t = 0; t < m; ++t) {
+        const int64_t pos = (int64_t)(t0 + t) * p->stride - p->padding;
+        int16_t* x = xs + (int64_t)t * 2 * cp;
+        if (pos < 0 || pos >= l_in) {
+          for (c = 0; c < 2 * cp; ++c) x[c] = 0;
+          continue;
+        }
+        for (c = 0; c < c_in; ++c) x[c] = (int16_t)(in[(int64_t)c * l_in + pos] - zp);
+        if (c_in & 1) x[c_in] = 0;
+      }
+      for (co = 0; co < c_out; co += 2) {
+        const int32_t cb = co + 1 < c_out ? co + 1 : co; /* an odd last channel with itself */
+        const int8_t* wa = w + (int64_t)co * c_in;
+        const int8_t* wb = w + (int64_t)cb * c_in;
+        direct_job jb;
+        for (c = 0; c < cp; ++c) {
+          const int32_t k = 2 * c, has2 = k + 1 < c_in;
+          ws[c] = (uint64_t)pack_pair(wa[k], has2 ? wa[k + 1] : 0) |
+                  (uint64_t)pack_pair(wb[k], has2 ? wb[k + 1] : 0) << 32;
+        }
+        jb.ws = ws, jb.xs = xs, jb.row = 2, jb.c_in = cp, jb.stride = 2 * cp, jb.m = m;
+        jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
+        jb.acc_a = acc, jb.acc_b = acc + tb;
+        direct_pair_k1(&jb);
+        store_pair(&jb, q, act, co, cb, out + t0, l_out);
+      }
+    }
+  }
+  return 1;
+}
+
 static int conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                        const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
                        const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
@@ -294,16 +377,19 @@ static int conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
   const int32_t kp = (kk + 1) / 2, s = p->stride;
   int64_t tb64;
   int32_t tb;
+  if (kk == 1) return conv_pointwise(p, act, q, c_in, l_in, in, c_out, w, bias, l_out, out);
   if (p->dilation != 1 || kp > 4) return 0;
   if ((int64_t)c_in * kp > DIRECT_W_MAX) return 0;
   /* positions per block: c_in rows of (tb - 1) * s + 2 kp int16 each (even) within DIRECT_X_MAX */
   tb64 = ((int64_t)(DIRECT_X_MAX / c_in / 2 * 2) - 2 * kp) / s + 1;
   if (tb64 < 2) return 0;
+  if (tb64 > DIRECT_T_MAX) tb64 = DIRECT_T_MAX;
   tb = tb64 > l_out ? l_out : (int32_t)tb64;
   {
     const int32_t span = (tb - 1) * s + 2 * kp, row = (span + 1) / 2 * 2;
     int16_t xs[c_in * row]; /* C99 VLAs, sized to the layer */
     uint64_t ws[c_in * kp];
+    int32_t acc[2 * tb];
     int32_t t0, co;
     for (t0 = 0; t0 < l_out; t0 += tb) {
       const int32_t m = l_out - t0 < tb ? l_out - t0 : tb; /* positions in this block */
@@ -315,9 +401,7 @@ static int conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         widen_weights(w + (int64_t)co * c_in * kk, w + (int64_t)cb * c_in * kk, c_in, kk, ws);
         jb.ws = ws, jb.xs = xs, jb.row = row, jb.c_in = c_in, jb.stride = s, jb.m = m;
         jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
-        jb.rq_a = ppgkd_rq_prepare_channel(q, co), jb.rq_b = ppgkd_rq_prepare_channel(q, cb);
-        jb.act = *act;
-        jb.ya = out + (int64_t)co * l_out + t0, jb.yb = out + (int64_t)cb * l_out + t0;
+        jb.acc_a = acc, jb.acc_b = acc + tb;
         if (kp == 1) {
           direct_pair_k1(&jb);
         } else if (kp == 2) {
@@ -327,6 +411,7 @@ static int conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         } else {
           direct_pair_k4(&jb);
         }
+        store_pair(&jb, q, act, co, cb, out + t0, l_out);
       }
     }
   }
