@@ -1,5 +1,6 @@
 // `ppgkd export --model DIR --out DIR --quant f32|int8 [--format blob|onnx]
-//  [--calib-data DIR|synthetic] [--calib-windows N] [--calib minmax|percentile:P] [--cache DIR]
+//  [--int8-head per-tensor|per-channel] [--calib-data DIR|synthetic] [--calib-windows N] [--calib
+//  minmax|percentile:P] [--cache DIR]
 //  [--threads N]`: the edge runtime's artefacts of a trained model (OUT/model.ppgm,
 // OUT/model_data.{c,h}, OUT/export.json), or with --format onnx an ONNX model (OUT/model.onnx,
 // OUT/onnx.json). All the work is in export/exporter.h and export/onnx_export.h; this file parses
@@ -78,6 +79,11 @@ void setup_export(CLI::App& app) {
                   "blob: the edge runtime's model.ppgm and C arrays; onnx: model.onnx (opset 13, "
                   "int8 as QDQ)")
       ->check(CLI::IsMember({"blob", "onnx"}))
+      ->capture_default_str();
+  cmd->add_option("--int8-head", opt->req.int8_head,
+                  "int8 only: the logits layer's weights with one scale (per-tensor: one "
+                  "requantisation entry) or one per class (per-channel: 180 entries)")
+      ->check(CLI::IsMember({"per-tensor", "per-channel"}))
       ->capture_default_str();
   cmd->add_option("--calib-data", opt->req.calib_data,
                   "int8 calibration data root, or 'synthetic' (default: the model's training "

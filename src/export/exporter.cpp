@@ -83,7 +83,9 @@ ExportResult export_net(NetImpl& net, const ExportOptions& opt, const torch::Ten
     if (!calib.defined() || calib.dim() != 3 || calib.size(0) < 1)
       throw Error(where, "int8 export needs calibration windows (N, C, L) with N >= 1");
     const auto ranges = calibrate_ranges(r.graph, calib, opt.calib);
-    r.quant = quantize_graph(r.graph, ranges);
+    QuantizeOptions qo;
+    qo.per_tensor_logits = opt.per_tensor_logits;
+    r.quant = quantize_graph(r.graph, ranges, qo);
     for (size_t j = 0; j < r.graph.ops.size(); ++j) {
       const QuantizedOp& q = r.quant.ops[j];
       if (!q.acc_fits)
@@ -100,6 +102,7 @@ ExportResult export_net(NetImpl& net, const ExportOptions& opt, const torch::Ten
   const ModelSpec& spec = net.spec();
   auto& s = r.summary;
   s["quant"] = opt.quant;
+  if (s8) s["int8_head"] = opt.per_tensor_logits ? "per-tensor" : "per-channel";
   s["spec"] = spec.str();
   s["params"] = spec.num_params();
   s["macs"] = r.graph.macs();
@@ -204,6 +207,10 @@ ExportInput open_export(const ExportRequest& req) {
   if (opt.quant != "f32" && opt.quant != "int8")
     throw Error("export",
                 fmt::format("unknown quantisation '{}' (expected f32 or int8)", opt.quant));
+  if (req.int8_head != "per-tensor" && req.int8_head != "per-channel")
+    throw Error("export", fmt::format("unknown int8 head '{}' (expected per-tensor or per-channel)",
+                                      req.int8_head));
+  opt.per_tensor_logits = req.int8_head == "per-tensor";
   LoadedModel lm = load_model_dir(req.model_dir);
   // Before the int8 calibration loads any data.
   if (lm.net->spec().member) throw Error(req.model_dir, ensemble_refusal(lm.net->spec()));

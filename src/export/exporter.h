@@ -33,9 +33,10 @@
 namespace ppgkd {
 
 struct ExportOptions {
-  std::string quant = "f32";  // "f32" or "int8"
-  CalibMethod calib;          // int8 only
-  int decode_radius = 10;     // bins either side of the argmax for the on-device decoder
+  std::string quant = "f32";      // "f32" or "int8"
+  CalibMethod calib;              // int8 only
+  int decode_radius = 10;         // bins either side of the argmax for the on-device decoder
+  bool per_tensor_logits = true;  // int8: the layer writing the logits with one weight scale
 };
 
 struct ExportResult {
@@ -59,8 +60,9 @@ struct ExportRequest {
   std::string calib_data;  // "" = the root recorded in model.json; a directory; "synthetic"
   int calib_windows = 512;
   std::string calib_method = "minmax";
-  std::string cache_dir;     // window cache ("" = none)
-  double input_rate_hz = 0;  // the sensor's rate for the bundle (0 = the model's rate)
+  std::string cache_dir;                 // window cache ("" = none)
+  double input_rate_hz = 0;              // the sensor's rate for the bundle (0 = the model's rate)
+  std::string int8_head = "per-tensor";  // int8 logits layer: "per-tensor" or "per-channel"
 };
 
 // Loads the model directory, exports it, writes the four files into out_dir as one set (a failure
