@@ -253,48 +253,83 @@ static void store_pair(const direct_job* jb, const ppgkd_per_channel_quant* q,
  * (x0 and x1 = x0 + stride, or x0 again for a lone last position) over c_in rows `row` apart of KP
  * tap pairs each, for every position pair of the block, requantised and stored. One copy per KP,
  * the taps unrolled. */
-#define DIRECT_TILE(name, KP, BODY)                               \
-  static DIRECT_NOINLINE void name(const direct_job* jb) {        \
-    const int32_t row = jb->row, s = jb->stride, m = jb->m;       \
-    const uint64_t* const ws0 = jb->ws;                           \
-    const int16_t* const xs = jb->xs;                             \
-    int32_t* const acc_a = jb->acc_a;                             \
-    int32_t* const acc_b = jb->acc_b;                             \
-    const uint64_t* const w_end = ws0 + (KP) * (int64_t)jb->c_in; \
-    int32_t t;                                                    \
-    for (t = 0; t < m; t += 2) {                                  \
-      const int32_t two = t + 1 < m;                              \
-      const uint64_t* ws = ws0;                                   \
-      const int16_t* x0 = xs + t * s;                             \
-      const int16_t* x1 = two ? x0 + s : x0;                      \
-      int32_t a0 = jb->init_a, a1 = a0, b0 = jb->init_b, b1 = b0; \
-      for (; ws < w_end; ws += (KP), x0 += row, x1 += row) {      \
-        BODY                                                      \
-      }                                                           \
-      acc_a[t] = a0, acc_b[t] = b0;                               \
-      if (two) acc_a[t + 1] = a1, acc_b[t + 1] = b1;              \
-    }                                                             \
+/* Tap pair j of two channels at one position (x0): a lone last position. */
+#define DIRECT_PAIR1(j)                              \
+  do {                                               \
+    const uint64_t wab = ws[j];                      \
+    const uint32_t v0 = read_pair(x0 + 2 * (j));     \
+    a0 = ppgkd_smlad((uint32_t)wab, v0, a0);         \
+    b0 = ppgkd_smlad((uint32_t)(wab >> 32), v0, b0); \
+  } while (0)
+
+#define DIRECT_TILE(name, KP, BODY, BODY1)                                \
+  static DIRECT_NOINLINE void name(const direct_job* jb) {                \
+    const int32_t row = jb->row, s = jb->stride, m = jb->m;               \
+    const uint64_t* const ws0 = jb->ws;                                   \
+    const int16_t* const xs = jb->xs;                                     \
+    int32_t* const acc_a = jb->acc_a;                                     \
+    int32_t* const acc_b = jb->acc_b;                                     \
+    const uint64_t* const w_end = ws0 + (KP) * (int64_t)jb->c_in;         \
+    int32_t t;                                                            \
+    for (t = 0; t + 1 < m; t += 2) {                                      \
+      const uint64_t* ws = ws0;                                           \
+      const int16_t* x0 = xs + t * s;                                     \
+      const int16_t* x1 = x0 + s;                                         \
+      int32_t a0 = jb->init_a, a1 = a0, b0 = jb->init_b, b1 = b0;         \
+      for (; ws < w_end; ws += (KP), x0 += row, x1 += row) {              \
+        BODY                                                              \
+      }                                                                   \
+      acc_a[t] = a0, acc_b[t] = b0, acc_a[t + 1] = a1, acc_b[t + 1] = b1; \
+    }                                                                     \
+    if (t < m) { /* a lone last position */                               \
+      const uint64_t* ws = ws0;                                           \
+      const int16_t* x0 = xs + t * s;                                     \
+      int32_t a0 = jb->init_a, b0 = jb->init_b;                           \
+      for (; ws < w_end; ws += (KP), x0 += row) {                         \
+        BODY1                                                             \
+      }                                                                   \
+      acc_a[t] = a0, acc_b[t] = b0;                                       \
+    }                                                                     \
   }
 
-DIRECT_TILE(direct_pair_k1, 1, DIRECT_PAIR(0);)
-DIRECT_TILE(direct_pair_k2, 2, DIRECT_PAIR(0); DIRECT_PAIR(1);)
-DIRECT_TILE(direct_pair_k3, 3, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2);)
-DIRECT_TILE(direct_pair_k4, 4, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2); DIRECT_PAIR(3);)
+DIRECT_TILE(direct_pair_k1, 1, DIRECT_PAIR(0);, DIRECT_PAIR1(0);)
+DIRECT_TILE(direct_pair_k2, 2, DIRECT_PAIR(0); DIRECT_PAIR(1);, DIRECT_PAIR1(0); DIRECT_PAIR1(1);)
+DIRECT_TILE(direct_pair_k3, 3, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2);, DIRECT_PAIR1(0);
+            DIRECT_PAIR1(1); DIRECT_PAIR1(2);)
+DIRECT_TILE(direct_pair_k4, 4, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2); DIRECT_PAIR(3);
+            , DIRECT_PAIR1(0); DIRECT_PAIR1(1); DIRECT_PAIR1(2); DIRECT_PAIR1(3);)
 
 /* The int16 pair (lo, hi) as one word, lo in the low halfword. */
 static inline uint32_t pack_pair(int32_t lo, int32_t hi) {
   return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
 }
 
-/* Channel a's (wa) and b's (wb) C_in x K weights as int16 pairs, a's in the low and b's in the
- * high word of each doubleword (see above). */
+/* (w[k], w[k + 1]) and (w[k + 2], w[k + 3]) from one word: SXTB16 gives (w0, w2), SXTB16 ROR 8
+ * (w1, w3), and two halfword packs (PKHBT, PKHTB) pair them in order. */
+static inline void widen4(const int8_t* w, uint32_t* p0, uint32_t* p1) {
+  const uint32_t v = ppgkd_read_s8x4(w);
+  const uint32_t e = ppgkd_sxtb16(v), o = ppgkd_sxtb16_ror8(v);
+  *p0 = (e & 0xFFFFu) | (o << 16);
+  *p1 = (o & 0xFFFF0000u) | (e >> 16);
+}
+
+/* Channel a's (wa) and b's (wb) C_in x K weights as int16 pairs (w[2j], w[2j + 1]) per input
+ * channel, a's in the low and b's in the high word of each doubleword, the last pair of an odd
+ * K completed with a zero weight (see above). Four taps at a time from a word (widen4) while
+ * four are left in the row (never reading past it), the rest tap by tap. */
 static void widen_weights(const int8_t* wa, const int8_t* wb, int32_t c_in, int32_t kk,
                           uint64_t* ws) {
-  const int32_t kp = (kk + 1) / 2;
-  int32_t ci, j;
+  int32_t ci, k;
   for (ci = 0; ci < c_in; ++ci, wa += kk, wb += kk) {
-    for (j = 0; j < kp; ++j, ++ws) {
-      const int32_t k = 2 * j, has2 = k + 1 < kk;
+    for (k = 0; k + 4 <= kk; k += 4, ws += 2) {
+      uint32_t a0, a1, b0, b1;
+      widen4(wa + k, &a0, &a1);
+      widen4(wb + k, &b0, &b1);
+      ws[0] = (uint64_t)a0 | (uint64_t)b0 << 32;
+      ws[1] = (uint64_t)a1 | (uint64_t)b1 << 32;
+    }
+    for (; k < kk; k += 2, ++ws) {
+      const int32_t has2 = k + 1 < kk;
       *ws = (uint64_t)pack_pair(wa[k], has2 ? wa[k + 1] : 0) |
             (uint64_t)pack_pair(wb[k], has2 ? wb[k + 1] : 0) << 32;
     }
