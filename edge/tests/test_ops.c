@@ -620,11 +620,11 @@ static void test_conv1d_s8_matches_reference(void) {
 }
 
 /* Larger int8 shapes, as the ResNet ladder has them and beyond: K 3/5/7, stride 1-2, padding
- * K / 2 (one case in four random 0..K), C_in 1..80, C_out 1..40, L_in 13..200. These reach what
- * the small shapes above cannot: the DSP direct kernel's blocks of output positions (C_in x
- * L_in beyond its 1,536-element input scratch, counted in `blocked`) and layers too wide for its
- * weight scratch (C_in x ceil(K / 2) > 256, counted in `wide`), which take the im2col kernel. */
-#define RT_BIG_C_IN 80
+ * K / 2 (one case in four random 0..K), C_in 1..144, C_out 1..40, L_in 13..200. These reach
+ * what the small shapes above cannot: the DSP direct kernel's blocks of output positions (C_in x
+ * L_in beyond its 2,048-element input scratch, counted in `blocked`) and layers too wide for its
+ * weight scratch (C_in x ceil(K / 2) > 512, counted in `wide`), which take the im2col kernel. */
+#define RT_BIG_C_IN 144
 #define RT_BIG_C_OUT 40
 #define RT_BIG_L_IN 200
 #define RT_BIG_CASES 60
@@ -647,16 +647,16 @@ static void test_conv1d_s8_large_matches_reference(void) {
     int32_t c_in, c_out, l_in, kk, l_out;
     ppgkd_dims di, dw, db, dout;
     do {
-      kk = n % 6 == 0 ? 7 : ks[rand_int(0, 2)]; /* every sixth: wide (C_in > 64, K = 7) */
+      kk = n % 6 == 0 ? 7 : ks[rand_int(0, 2)]; /* every sixth: wide (C_in > 128, K = 7) */
       p.stride = rand_int(1, 2), p.dilation = 1, p.relu = rand_int(0, 1);
       p.padding = rand_int(0, 3) == 0 ? rand_int(0, kk) : kk / 2;
-      c_in = n % 6 == 0 ? rand_int(65, RT_BIG_C_IN) : rand_int(1, 64);
+      c_in = n % 6 == 0 ? rand_int(129, RT_BIG_C_IN) : rand_int(1, 128);
       c_out = rand_int(1, RT_BIG_C_OUT);
       l_in = rand_int(13, RT_BIG_L_IN);
       l_out = ppgkd_conv1d_out_length(l_in, kk, &p);
     } while (l_out < 1);
-    if ((int64_t)c_in * l_in > 1536) ++blocked;
-    if (c_in * ((kk + 1) / 2) > 256) ++wide;
+    if ((int64_t)c_in * l_in > 2048) ++blocked;
+    if (c_in * ((kk + 1) / 2) > 512) ++wide;
     sc = rand_scale(c_in * kk);
     act.in_zp = rand_int(0, 7) == 0 ? 0 : rand_int(-128, 127);
     act.out_zp = sc.unit ? rand_int(-20, 20) : rand_int(-128, 127);

@@ -164,10 +164,11 @@ static void dot_1x4(const uint32_t* pairs, const int8_t* lin, const int8_t* w, i
  * one doubleword of weights, two words of input and four SMLADs (8 MACs). The widening costs
  * about C_in x span per block and 2 C_in K per channel pair, shared by every position and
  * channel, which is what the small layers of r1-r3 could not amortise over im2col's per-position
- * columns. Scratch on the stack: DIRECT_X_MAX int16 (input rows) and DIRECT_W_MAX doublewords (one
- * channel pair's weights); layers that do not fit take the im2col kernel below. */
-#define DIRECT_X_MAX 1536
-#define DIRECT_W_MAX 256
+ * columns. Scratch on the stack, sized to the layer: at most DIRECT_X_MAX int16 (input rows, 4 kB),
+ * DIRECT_W_MAX doublewords (one channel pair's weights, 4 kB: C_in <= 128 at K = 7) and the
+ * sums of DIRECT_T_MAX positions; layers that do not fit take the im2col kernel below. */
+#define DIRECT_X_MAX 2048
+#define DIRECT_W_MAX 512
 #define DIRECT_T_MAX 128 /* positions per block: the sums of two channels, 1 kB */
 
 static inline uint32_t read_pair(const int16_t* p) {
