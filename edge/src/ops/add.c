@@ -27,6 +27,31 @@ ppgkd_status ppgkd_add_f32(const ppgkd_context* ctx, const ppgkd_add_params* p,
   return PPGKD_OK;
 }
 
+#if defined(PPGKD_FAST_DSP) || defined(PPGKD_FAST_AVX2)
+/* t[v + 128] = ppgkd_rq_value((v - zp) * scale, r) for v = -128..127. For the forms with a
+ * prepared 64-bit sum (simd.h) the sum (v - zp) * scale * mult + half grows by scale * mult per
+ * step, exactly in int64 (every intermediate is one of the sums, |sum| < 2^62 + 2^61), and each
+ * value is taken from its words as ppgkd_rq_value takes it; one loop per form. */
+static void fill_table(int32_t* t, int32_t zp, int32_t scale, const ppgkd_rq* r) {
+  const int64_t step = (int64_t)scale * r->mult;
+  int64_t sum = (int64_t)((-128 - zp) * scale) * r->mult + r->half;
+  int32_t v;
+  if (r->form == 1) {
+    const int32_t rshift = r->rshift;
+    for (v = 0; v < 256; ++v, sum += step) {
+      t[v] = ppgkd_floor_shr(ppgkd_s32_bits((uint32_t)((uint64_t)sum >> 32)), rshift);
+    }
+  } else if (r->form == 2) {
+    for (v = 0; v < 256; ++v, sum += step) {
+      const uint64_t u = (uint64_t)sum;
+      t[v] = ppgkd_s32_bits(((uint32_t)(u >> 32) << 1) + (uint32_t)((u >> 31) & 1u));
+    }
+  } else {
+    for (v = -128; v < 128; ++v) t[v + 128] = ppgkd_rq_value((v - zp) * scale, r);
+  }
+}
+#endif
+
 ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
                           const ppgkd_s8_act* act, const ppgkd_add_s8_quant* q,
                           const ppgkd_dims* a_dims, const int8_t* a, const ppgkd_dims* b_dims,
@@ -54,11 +79,8 @@ ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
        * comes from a table of them, built once (the same function of the same int32, so the
        * same bits), and each element costs two loads, one add and the output requantisation. */
       int32_t ta[256], tb[256];
-      int32_t v;
-      for (v = -128; v < 128; ++v) {
-        ta[v + 128] = ppgkd_rq_value((v - a_zp) * scale, &ra);
-        tb[v + 128] = ppgkd_rq_value((v - b_zp) * scale, &rb);
-      }
+      fill_table(ta, a_zp, scale, &ra);
+      fill_table(tb, b_zp, scale, &rb);
       if (ra.form != 0 && rb.form != 0 && ro.form == 1) {
         /* shift <= 0 for both inputs (a trained model's: the larger scale over twice itself is
          * 1/2, shift 0): each rescaled value is at most |x - zp| * 2^20 < 2^28 in magnitude, so

@@ -356,12 +356,15 @@ static void widen_rows(const int8_t* in, int32_t c_in, int32_t l_in, int64_t sta
  * position, so the pairs run across channels instead: the block's positions are widened to
  * (x[2c, pos] - zp, x[2c + 1, pos] - zp) words, position after position, and a channel pair's
  * weights to (w[2c], w[2c + 1]) pairs (an odd C_in completed with a zero weight and a zero
- * input). The tile is direct_pair_k1 with those words as rows of one pair each. */
+ * input). The tile is direct_pair_k<g> with those words as rows of g <= 4 pairs (the channel
+ * pairs padded with zero pairs to a multiple of g). */
 static int conv_pointwise(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                           const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
                           const int8_t* in, int32_t c_out, const int8_t* w, const int32_t* bias,
                           int32_t l_out, int8_t* out) {
-  const int32_t cp = (c_in + 1) / 2; /* channel pairs */
+  const int32_t cp0 = (c_in + 1) / 2;       /* channel pairs */
+  const int32_t g = cp0 < 4 ? cp0 : 4;      /* pairs per tile row (direct_pair_k<g>) */
+  const int32_t cp = (cp0 + g - 1) / g * g; /* padded with zero pairs to rows of g */
   int32_t tb;
   if (cp > DIRECT_W_MAX || 2 * cp > DIRECT_X_MAX / 2) return 0;
   tb = DIRECT_X_MAX / (2 * cp);
@@ -378,12 +381,11 @@ static int conv_pointwise(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
       for (t = 0; t < m; ++t) {
         const int64_t pos = (int64_t)(t0 + t) * p->stride - p->padding;
         int16_t* x = xs + (int64_t)t * 2 * cp;
-        if (pos < 0 || pos >= l_in) {
-          for (c = 0; c < 2 * cp; ++c) x[c] = 0;
-          continue;
+        c = 0;
+        if (pos >= 0 && pos < l_in) {
+          for (; c < c_in; ++c) x[c] = (int16_t)(in[(int64_t)c * l_in + pos] - zp);
         }
-        for (c = 0; c < c_in; ++c) x[c] = (int16_t)(in[(int64_t)c * l_in + pos] - zp);
-        if (c_in & 1) x[c_in] = 0;
+        for (; c < 2 * cp; ++c) x[c] = 0;
       }
       for (co = 0; co < c_out; co += 2) {
         const int32_t cb = co + 1 < c_out ? co + 1 : co; /* an odd last channel with itself */
@@ -391,14 +393,23 @@ static int conv_pointwise(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         const int8_t* wb = w + (int64_t)cb * c_in;
         direct_job jb;
         for (c = 0; c < cp; ++c) {
-          const int32_t k = 2 * c, has2 = k + 1 < c_in;
-          ws[c] = (uint64_t)pack_pair(wa[k], has2 ? wa[k + 1] : 0) |
-                  (uint64_t)pack_pair(wb[k], has2 ? wb[k + 1] : 0) << 32;
+          const int32_t k = 2 * c;
+          const int32_t a0 = k < c_in ? wa[k] : 0, a1 = k + 1 < c_in ? wa[k + 1] : 0;
+          const int32_t b0 = k < c_in ? wb[k] : 0, b1 = k + 1 < c_in ? wb[k + 1] : 0;
+          ws[c] = (uint64_t)pack_pair(a0, a1) | (uint64_t)pack_pair(b0, b1) << 32;
         }
-        jb.ws = ws, jb.xs = xs, jb.row = 2, jb.c_in = cp, jb.stride = 2 * cp, jb.m = m;
+        jb.ws = ws, jb.xs = xs, jb.row = 2 * g, jb.c_in = cp / g, jb.stride = 2 * cp, jb.m = m;
         jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
         jb.acc_a = acc, jb.acc_b = acc + tb;
-        direct_pair_k1(&jb);
+        if (g == 1) {
+          direct_pair_k1(&jb);
+        } else if (g == 2) {
+          direct_pair_k2(&jb);
+        } else if (g == 3) {
+          direct_pair_k3(&jb);
+        } else {
+          direct_pair_k4(&jb);
+        }
         store_pair(&jb, q, act, co, cb, out + t0, l_out);
       }
     }
