@@ -205,6 +205,14 @@ static DIRECT_NOINLINE void requantize_row(const int32_t* acc, int32_t m, const 
     const int32_t round = (int32_t)1 << (rq->rshift - 1);
     const int32_t mult = rq->mult, rshift = rq->rshift, zp = act->out_zp;
     const int32_t lo = act->act_min, hi = act->act_max;
+    if (hi == 127) { /* the graph's (act_max is always 127): SSAT, then the lower bound */
+      for (t = 0; t < m; ++t) {
+        const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)acc[t] * mult) >> 32));
+        const int32_t v = ppgkd_ssat8(ppgkd_floor_shr(high + round, rshift) + zp);
+        y[t] = (int8_t)(v < lo ? lo : v); /* lo >= -128 */
+      }
+      return;
+    }
     for (t = 0; t < m; ++t) {
       const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)acc[t] * mult) >> 32));
       int32_t v = ppgkd_floor_shr(high + round, rshift) + zp; /* |high| < 2^30: no overflow */

@@ -150,6 +150,10 @@ static inline int32_t ppgkd_smlad(uint32_t a, uint32_t b, int32_t acc) {
 static inline uint32_t ppgkd_ssub16(uint32_t a, uint32_t b) {
   return (uint32_t)__ssub16((int32_t)a, (int32_t)b);
 }
+/* v clamped to -128..127 (SSAT #8) */
+static inline int32_t ppgkd_ssat8(int32_t v) {
+  return __ssat(v, 8);
+}
 
 #else /* the portable emulation: the same results, lane by lane */
 
@@ -179,6 +183,9 @@ static inline int32_t ppgkd_smlad(uint32_t a, uint32_t b, int32_t acc) {
 static inline uint32_t ppgkd_ssub16(uint32_t a, uint32_t b) {
   return ppgkd_pack16(ppgkd_lane_s16(a, 0) - ppgkd_lane_s16(b, 0),
                       ppgkd_lane_s16(a, 1) - ppgkd_lane_s16(b, 1));
+}
+static inline int32_t ppgkd_ssat8(int32_t v) {
+  return v < -128 ? -128 : v > 127 ? 127 : v;
 }
 
 #endif /* __ARM_FEATURE_DSP */
