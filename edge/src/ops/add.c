@@ -3,9 +3,10 @@
 #include "ppgkd_edge_ops.h"
 #include "simd.h"
 
-/* The fast int8 add tabulates both inputs' 256 rescaled values (512 requantisations) when the
- * tensor has at least 2 * ADD_TABLE_MIN elements (2 requantisations each without tables). */
-#define ADD_TABLE_MIN 128
+/* The fast int8 add tabulates both inputs' 256 rescaled values (built incrementally, about as
+ * costly as 70 elements without tables) when the tensor has at least 2 * ADD_TABLE_MIN
+ * elements. */
+#define ADD_TABLE_MIN 32
 
 static int same_dims(const ppgkd_dims* a, const ppgkd_dims* b) {
   return a && b && a->n == b->n && a->c == b->c && a->l == b->l;

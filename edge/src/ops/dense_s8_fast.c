@@ -12,12 +12,25 @@
 
 #ifdef PPGKD_FAST_DSP
 
+/* Output m of the layer: ppgkd_rq_out with the per-tensor constants prepared once (rq_t), or
+ * channel m's prepared here; the high-word form without the branch on the form. */
+static inline int8_t dense_out(int32_t acc, const ppgkd_per_channel_quant* q, const ppgkd_rq* rq_t,
+                               int32_t m, const ppgkd_s8_act* a) {
+  ppgkd_rq rq_c;
+  const ppgkd_rq* rq = rq_t;
+  if (!q->per_tensor) rq_c = ppgkd_rq_prepare_channel(q, m), rq = &rq_c;
+  return rq->form == 1 ? ppgkd_rq_out_hi(acc, rq, a) : ppgkd_rq_out(acc, rq, a);
+}
+
 void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
                          const int8_t* in, int32_t m_out, const int8_t* w, const int32_t* bias,
                          int8_t* out) {
   const int32_t zp = act->in_zp;
   const uint32_t zp2 = ((uint32_t)zp & 0xFFFFu) | (((uint32_t)zp & 0xFFFFu) << 16);
   const int32_t n4 = n_in / 4 * 4;
+  const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
+  /* a per-tensor layer (the logits head) prepares its one requantisation once */
+  const ppgkd_rq rq_t = ppgkd_rq_prepare_channel(q, 0);
   int32_t m = 0, n, r;
   for (; m + 4 <= m_out; m += 4) {
     const int8_t* w0 = w + (int64_t)m * n_in;
@@ -45,24 +58,19 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
     }
     {
       const int32_t acc[4] = {a0, a1, a2, a3};
-      for (r = 0; r < 4; ++r) {
-        const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, m + r);
-        out[m + r] = ppgkd_rq_out(acc[r], &rq, act);
-      }
+      for (r = 0; r < 4; ++r) out[m + r] = dense_out(acc[r], q, &rq_t, m + r, &a);
     }
   }
   for (; m < m_out; ++m) {
     const int8_t* w0 = w + (int64_t)m * n_in;
     int32_t a0 = bias ? bias[m] : 0;
-    ppgkd_rq rq;
     for (n = 0; n < n4; n += 4) {
       const uint32_t x4 = ppgkd_read_s8x4(in + n), v = ppgkd_read_s8x4(w0 + n);
       a0 = ppgkd_smlad(ppgkd_sxtb16(v), ppgkd_ssub16(ppgkd_sxtb16(x4), zp2), a0);
       a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2), a0);
     }
     for (; n < n_in; ++n) a0 += w0[n] * ((int32_t)in[n] - zp);
-    rq = ppgkd_rq_prepare_channel(q, m);
-    out[m] = ppgkd_rq_out(a0, &rq, act);
+    out[m] = dense_out(a0, q, &rq_t, m, &a);
   }
 }
 
