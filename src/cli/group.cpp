@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "data/cache.h"
 #include "eval/estimates.h"
+#include "train/cross_validation.h"
 #include "train/distill_group.h"
 #include "train/interrupt.h"
 
@@ -152,12 +153,7 @@ void run_group(const std::string& members_path) {
   if (first.fold >= static_cast<int>(folds.size()))
     throw Error(members_path, "--fold " + std::to_string(first.fold) + " out of range");
   const Fold& fold = folds[first.fold];
-  DistillData data;
-  data.ws = &ws;
-  data.preprocess = pp;
-  data.data_root = first.data;
-  data.data_key = info.key;
-  data.fingerprint = info.fingerprint;
+  const DistillData data = cv_data(ws, pp, first.data, info);
   const double transition_scale = transition_scale_of(ws, fold.train_subjects);
 
   std::vector<DistillJob> jobs;
@@ -179,9 +175,7 @@ void run_group(const std::string& members_path) {
     job.cache_dir = o.cache;
     job.progress_label = "";
     job.record_as_train = o.command == "train";
-    job.extra = {{"split_seed", o.split.split_seed},
-                 {"train_only", o.split.train_only},
-                 {"transition_scale_bpm", transition_scale}};
+    job.extra = fold_extra(o.split, transition_scale);
     jobs.push_back(job);
   }
   if (ms.size() > 1 && ms[0].resume != ms[1].resume)
