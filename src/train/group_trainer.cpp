@@ -19,6 +19,7 @@
 #include "common/progress.h"
 #include "train/augment.h"
 #include "train/checkpoint.h"
+#include "train/epoch_log.h"
 #include "train/folds.h"
 #include "train/group_adamw.h"
 #include "train/group_net.h"
@@ -267,6 +268,11 @@ std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>
   }
 
   auto checkpoint = [&](int k) { save_member(slots[k], k, net, opt); };
+  // Each member's epochs.jsonl: the epochs its checkpoint holds, then one line per checkpointed
+  // epoch.
+  std::vector<EpochLog> epoch_logs;
+  for (const Slot& s : slots)
+    epoch_logs.emplace_back(s.m->state_dir + "/" + kEpochLogName, s.m->cfg.epochs, s.st.history);
   int64_t max_steps = 0;
   for (const auto& s : slots) max_steps = std::max(max_steps, s.total_steps - s.st.global_step);
   std::unique_ptr<Progress> progress;
@@ -430,6 +436,7 @@ std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>
           s.st.finished = true;
         }
         checkpoint(static_cast<int>(k));
+        epoch_logs[k].append(rec);
         s.epoch_start = Clock::now();
       }
     }

@@ -20,6 +20,7 @@
 #include "common/progress.h"
 #include "train/augment.h"
 #include "train/checkpoint.h"
+#include "train/epoch_log.h"
 #include "train/folds.h"
 #include "train/inference.h"
 #include "train/interrupt.h"
@@ -356,6 +357,8 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
     save_checkpoint(ckpt_path, modules, opt, run_state_to_json(st, identity));
     r.saved_step = st.global_step;
   };
+  // Lines for the epochs the checkpoint holds, then one per epoch once it is checkpointed.
+  EpochLog epoch_log(state_dir + "/" + kEpochLogName, cfg.epochs, st.history);
   std::unique_ptr<Progress> progress;
   if (!hooks.progress_label.empty() && !st.finished) {
     progress = std::make_unique<Progress>(hooks.progress_label, r.total_steps);
@@ -401,6 +404,7 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
       st.finished = true;
     }
     r.checkpoint();
+    epoch_log.append(st.history.back());
   }
   if (progress)
     progress->finish(fmt::format("best epoch {} val {:.2f}", st.best_epoch + 1, st.best_val_mae));

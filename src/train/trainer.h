@@ -95,7 +95,8 @@ Net init_model(const ModelSpec& spec, uint64_t seed);
 
 // Trains `net` on rows `fit_rows` of `ws`, early-stopping on the subject-averaged MAE of
 // `val_rows` (may be empty: then the last epoch's weights are kept). `state_dir` receives
-// checkpoint.pt (every epoch and on interrupt) and best.pt (the weights returned).
+// checkpoint.pt (every epoch and on interrupt), best.pt (the weights returned) and epochs.jsonl
+// (one JSON line per checkpointed epoch, epoch_log.h).
 //   resume = false: refuses a state_dir that already holds a checkpoint.
 //   resume = true:  continues from state_dir/checkpoint.pt when present (the config must match),
 //                   giving the same weights as an uninterrupted run; starts fresh when absent.

@@ -10,6 +10,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "epoch_log_check.h"
 #include "test_trainer_data.h"
 #include "test_util.h"
 #include "train/distill.h"
@@ -413,8 +414,10 @@ TEST(DistillFold, SecondStudentReusesTheTeacherCache) {
   EXPECT_TRUE(second.teacher_cache.hit);
   EXPECT_EQ(second.teacher_cache.teacher_windows, 0);
   EXPECT_EQ(second.teacher_cache.path, first.teacher_cache.path);
-  auto info = load_model_dir(dir + "/b").record.extra;
-  EXPECT_EQ(info["teacher"]["outputs_cache"]["hit"], true);
+  const auto rec = load_model_dir(dir + "/b").record;
+  EXPECT_EQ(rec.extra["teacher"]["outputs_cache"]["hit"], true);
+  // A distilled run writes its epochs.jsonl like a trained one.
+  testing::expect_epoch_log_matches(dir + "/b/epochs.jsonl", rec.history, job.train.epochs);
 }
 
 TEST(DistillFold, FeatureAcrossShapesAndFamilies) {

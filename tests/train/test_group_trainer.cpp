@@ -20,6 +20,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "epoch_log_check.h"
 #include "test_trainer_data.h"
 #include "test_util.h"
 #include "train/distill.h"
@@ -273,6 +274,9 @@ TEST(GroupTrainer, InterruptedGroupResumesToTheSameWeights) {
   };
   EXPECT_THROW(train_group(ws, nets, ms, false, hooks), Error);
   clear_interrupt();
+  // Each member's epochs.jsonl holds the 2 epochs its checkpoint does.
+  for (int k = 0; k < 3; ++k)
+    EXPECT_EQ(testing::read_epoch_log(ms[k].state_dir + "/epochs.jsonl").size(), 2u) << k;
   EXPECT_THROW(train_group(ws, nets, ms, false), Error);  // refuses without resume
   std::vector<Net> fresh;
   auto again = plain_members(ws, dir + "/cut", 3, &fresh);
@@ -282,6 +286,9 @@ TEST(GroupTrainer, InterruptedGroupResumesToTheSameWeights) {
     ASSERT_EQ(res[k].result.history.size(), 3u);
     for (size_t e = 0; e < 3; ++e)
       EXPECT_EQ(res[k].result.history[e].train_loss, full_res[k].result.history[e].train_loss);
+    // After the resume: the 3 epochs once each, as the member's history records them.
+    testing::expect_epoch_log_matches(again[k].state_dir + "/epochs.jsonl",
+                                      res[k].result.history_json(), 3);
     auto a = fresh[k]->named_parameters(), b = full_nets[k]->named_parameters();
     for (const auto& kv : b) EXPECT_TRUE(torch::equal(a[kv.key()], kv.value())) << kv.key();
   }

@@ -10,6 +10,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "data/dsp/class_map.h"
+#include "epoch_log_check.h"
 #include "test_trainer_data.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
@@ -177,6 +178,14 @@ TEST(Trainer, ResumeAfterInterruptGivesIdenticalWeights) {
                 "with --resume");
   clear_interrupt();
   EXPECT_FALSE(same_weights(*whole, *part));
+  // epochs.jsonl lists the epochs checkpointed: the uninterrupted run's 3, the interrupted one's 1.
+  testing::expect_epoch_log_matches(dir + "/whole/epochs.jsonl", res_whole.history_json(), 3);
+  ASSERT_EQ(testing::read_epoch_log(dir + "/part/epochs.jsonl").size(), 1u);
+  // Lines its checkpoint does not hold (as a run killed after writing them would leave) must not
+  // survive the resume: give it the whole run's 3 lines and one more.
+  const std::string whole_log = read_file(dir + "/whole/epochs.jsonl");
+  write_file_atomic(dir + "/part/epochs.jsonl",
+                    whole_log + whole_log.substr(0, whole_log.find('\n') + 1));
 
   // Without --resume the directory is refused.
   auto fresh = init_model(spec, 99);
@@ -204,6 +213,8 @@ TEST(Trainer, ResumeAfterInterruptGivesIdenticalWeights) {
     EXPECT_DOUBLE_EQ(res.history[e].train_loss, res_whole.history[e].train_loss) << e;
     EXPECT_DOUBLE_EQ(res.history[e].val_mae, res_whole.history[e].val_mae) << e;
   }
+  // The resumed log: the 3 epochs once each, as the resumed history records them.
+  testing::expect_epoch_log_matches(dir + "/part/epochs.jsonl", res.history_json(), 3);
   // Resuming a finished run trains nothing and returns the same weights.
   auto again = init_model(spec, 5);
   train_model(*again, ws, fit, val, cfg, dir + "/part", true, quiet());
