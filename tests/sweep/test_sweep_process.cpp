@@ -80,10 +80,17 @@ void expect_done_once(const std::string& out, const std::string& log) {
   EXPECT_EQ(store.subject_metrics().size(), 2 * kRuns);
 }
 
-TEST(SweepProcess, ResumesAfterKill9WithoutLosingOrDuplicatingRuns) {
-  const auto dir = testing::scratch_dir();
-  write_plan(dir + "/plan.json");
-  const std::string out = dir + "/out", log = dir + "/child.log";
+// What a sweep killed part-way left behind.
+struct Killed {
+  std::set<std::string> done_before;          // runs the store had recorded as done
+  std::map<std::string, int> started_before;  // fake_child "start" lines per run
+};
+
+// Runs the driver's sweep of DIR/plan.json into OUT (--jobs 2, fake_child sleeping 300 ms a run,
+// logging to LOG) and kills it with SIGKILL once `min_done` runs are done, so others are running.
+// Fails (fatally) when the sweep finished before the kill: the test would prove nothing.
+void sweep_then_kill9(const std::string& dir, const std::string& out, const std::string& log,
+                      size_t min_done, Killed* killed) {
   setenv("FAKE_CHILD_LOG", log.c_str(), 1);
   setenv("FAKE_CHILD_SLEEP_MS", "300", 1);
   const pid_t pid = ::fork();
@@ -93,9 +100,8 @@ TEST(SweepProcess, ResumesAfterKill9WithoutLosingOrDuplicatingRuns) {
             "--out", out.c_str(), "--jobs", "2", "--child-exe", PPGKD_FAKE_CHILD, (char*)nullptr);
     ::_exit(127);
   }
-  // Kill it once a few runs are done (and others are running).
   size_t done = 0;
-  for (int i = 0; i < 600 && done < 4; ++i) {
+  for (int i = 0; i < 600 && done < min_done; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (!fs::exists(out + "/sweep.db")) continue;
     try {
@@ -110,17 +116,35 @@ TEST(SweepProcess, ResumesAfterKill9WithoutLosingOrDuplicatingRuns) {
   {
     Store store(out + "/sweep.db");
     const auto c = store.counts();
-    ASSERT_GE(c.done, 4u);
+    ASSERT_GE(c.done, min_done);
     ASSERT_LT(c.done, kRuns) << "the sweep finished before the kill: the test proves nothing";
+    for (const auto& r : store.runs())
+      if (r.status == "done") killed->done_before.insert(r.key);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // orphans would finish by now
-  const auto started_before = count_lines(log, "start");
-  // Restart: runs only what is missing.
+  // The killed sweep's children die with it (PR_SET_PDEATHSIG); an orphan would finish by now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  killed->started_before = count_lines(log, "start");
+}
+
+// Restarts the killed sweep: every run done exactly once, and none done before the kill ran again.
+void resume_sweep(const std::string& dir, const std::string& out, const std::string& log,
+                  const Killed& killed) {
   ASSERT_EQ(run_driver("sweep --plan " + dir + "/plan.json --out " + out +
                        " --jobs 2 --child-exe " + PPGKD_FAKE_CHILD),
             0);
   expect_done_once(out, log);
-  // Runs that were done before the kill did not start again.
+  const auto started_after = count_lines(log, "start");
+  for (const auto& k : killed.done_before) EXPECT_EQ(started_after.at(k), 1) << k << " ran again";
+  EXPECT_GT(started_after.size(), killed.started_before.size());
+}
+
+TEST(SweepProcess, ResumesAfterKill9WithoutLosingOrDuplicatingRuns) {
+  const auto dir = testing::scratch_dir();
+  write_plan(dir + "/plan.json");
+  const std::string out = dir + "/out", log = dir + "/child.log";
+  Killed killed;
+  ASSERT_NO_FATAL_FAILURE(sweep_then_kill9(dir, out, log, 4, &killed));
+  ASSERT_NO_FATAL_FAILURE(resume_sweep(dir, out, log, killed));
   const auto started_after = count_lines(log, "start");
   size_t restarted = 0;
   for (const auto& [k, n] : started_after) restarted += n > 1;
@@ -130,7 +154,6 @@ TEST(SweepProcess, ResumesAfterKill9WithoutLosingOrDuplicatingRuns) {
                        " --jobs 2 --child-exe " + PPGKD_FAKE_CHILD),
             0);
   EXPECT_EQ(count_lines(log, "start"), started_after);
-  EXPECT_GT(started_after.size(), started_before.size());
 }
 
 // Grouped students (plan key group_size): the same guarantees with a group as the unit of work. The
@@ -140,43 +163,10 @@ TEST(SweepProcess, GroupedSweepResumesAfterKill9WithoutLosingOrDuplicatingRuns) 
   const auto dir = testing::scratch_dir();
   write_plan(dir + "/plan.json", R"("group_size": 4,)");
   const std::string out = dir + "/out", log = dir + "/child.log";
-  setenv("FAKE_CHILD_LOG", log.c_str(), 1);
-  setenv("FAKE_CHILD_SLEEP_MS", "300", 1);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::execl(PPGKD_SWEEP_DRIVER, PPGKD_SWEEP_DRIVER, "sweep", "--plan", (dir + "/plan.json").c_str(),
-            "--out", out.c_str(), "--jobs", "2", "--child-exe", PPGKD_FAKE_CHILD, (char*)nullptr);
-    ::_exit(127);
-  }
+  Killed killed;
   // Kill once a student group has a member done (and the store has students running).
-  size_t done = 0;
-  for (int i = 0; i < 600 && done < 5; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (!fs::exists(out + "/sweep.db")) continue;
-    try {
-      done = Store(out + "/sweep.db").counts().done;
-    } catch (const std::exception&) {
-    }
-  }
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int ws = 0;
-  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
-  std::set<std::string> done_before;
-  {
-    Store store(out + "/sweep.db");
-    ASSERT_LT(store.counts().done, kRuns) << "the sweep finished before the kill";
-    for (const auto& r : store.runs())
-      if (r.status == "done") done_before.insert(r.key);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // orphans would finish by now
-  const auto started_before = count_lines(log, "start");
-  ASSERT_EQ(run_driver("sweep --plan " + dir + "/plan.json --out " + out +
-                       " --jobs 2 --child-exe " + PPGKD_FAKE_CHILD),
-            0);
-  expect_done_once(out, log);
-  const auto started_after = count_lines(log, "start");
-  for (const auto& k : done_before) EXPECT_EQ(started_after.at(k), 1) << k << " ran again";
+  ASSERT_NO_FATAL_FAILURE(sweep_then_kill9(dir, out, log, 5, &killed));
+  ASSERT_NO_FATAL_FAILURE(resume_sweep(dir, out, log, killed));
   // Groups were formed: every student ran inside a `group` child, some with 2 members.
   const auto groups = count_lines(log, "group");
   EXPECT_TRUE(groups.count("2")) << "no group of 2 formed";
