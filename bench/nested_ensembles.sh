@@ -8,23 +8,25 @@
 # usage: bench/nested_ensembles.sh PPGKD_BINARY DATA_ROOT OUT_DIR NAME=ROOT[,ROOT...] ...
 #   e.g. bench/nested_ensembles.sh build/src/cli/ppgkd ../shared/data runs/nested-ens \
 #          st-2seeds=runs/nested/spectral-transfer,runs/nested-s2/spectral-transfer
-#   A NAME with one ROOT scores that configuration alone.
+#   A NAME with one ROOT scores that configuration alone. EVAL_FLAGS are added to every eval
+#   (e.g. "--acc-aware" to score accelerometer-aware decoding).
 set -euo pipefail
 if [[ $# -lt 4 ]]; then
-  sed -n 2,11p "$0" | sed 's/^# \{0,1\}//'
+  sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 ppgkd=$1 data=$2 out=$3
 shift 3
 pool="$data/ieee_spc2015,$data/bami1,$data/bami2"
 mkdir -p "$out"
-python3 - "$ppgkd" "$pool" "$out" "$@" <<'PY'
+EVAL_FLAGS=${EVAL_FLAGS:-} python3 - "$ppgkd" "$pool" "$out" "$@" <<'PY'
 import json, os, statistics, subprocess, sys
 ppgkd, pool, out, specs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+extra = os.environ["EVAL_FLAGS"].split()
 
 def score(model, decode):
     r = subprocess.run([ppgkd, "eval", "--model", model, "--data", pool, "--cache", f"{out}/cache",
-                        "--fold-test", "--decode", decode, "--threads", "1"],
+                        "--fold-test", "--decode", decode, "--threads", "1"] + extra,
                        check=True, capture_output=True, text=True)
     m = json.loads(r.stdout)["metrics"]
     return m["mae_bpm"]
