@@ -75,18 +75,24 @@ typedef struct {
   uint32_t radius;
   float bpm_lo;
   float bpm_step;
-  uint32_t arena_size;
-  uint32_t ready; /* 1 after a successful ppgkd_init */
+  uint32_t arena_size;     /* the activations' plan (blob header) */
+  uint32_t scratch_offset; /* kernel scratch in the arena: from here ... */
+  uint32_t scratch_size;   /* ... this many bytes (0: none) */
+  uint32_t ready;          /* 1 after a successful ppgkd_init */
 } ppgkd_model;
 
 /* Validates the whole blob (magic, version, flags, CRC, counts, every record, offset and size
  * product, op arity and shapes, quantisation parameters, accumulator bounds, graph order, the
  * arena plan) and binds it to the arena. On any error *model is left not ready.
- * blob: len bytes, 4-byte aligned; arena: arena_len bytes, 4-byte aligned, >= the plan's size. */
+ * blob: len bytes, 4-byte aligned; arena: arena_len bytes, 4-byte aligned, at least what
+ * ppgkd_arena_required says (activations and kernel scratch). */
 ppgkd_status ppgkd_init(ppgkd_model* model, const uint8_t* blob, size_t len, uint8_t* arena,
                         size_t arena_len);
 
-/* Validates the blob as ppgkd_init does and sets *bytes to the arena it needs. */
+/* Validates the blob as ppgkd_init does and sets *bytes to the arena it needs: the activations'
+ * plan (rounded up to 8 bytes) plus the largest kernel scratch of any op
+ * (ppgkd_conv1d_s8_scratch_bytes, ppgkd_add_s8_scratch_bytes; int8 models only), the same on
+ * every build. ppgkd_init refuses a smaller arena with PPGKD_ERR_ARENA_SMALL. */
 ppgkd_status ppgkd_arena_required(const uint8_t* blob, size_t len, size_t* bytes);
 
 /* Runs the model on one preprocessed window and decodes it.

@@ -32,7 +32,11 @@ extern "C" {
 
 /* ------------------------------------------------------------------ common types */
 
-/* Scratch memory a kernel may use. The current kernels need none (buf may be NULL). */
+/* Scratch memory a kernel may use (buf 4-byte aligned, size bytes; buf may be NULL). Only the
+ * fast int8 conv1d (Arm DSP) and the fast int8 add use it, as much as
+ * ppgkd_conv1d_s8_scratch_bytes / ppgkd_add_s8_scratch_bytes say; with less they run their
+ * portable loops (the same bits, slower). Every other kernel ignores it. The graph passes the
+ * scratch the loader reserved at the end of the arena. */
 typedef struct {
   void* buf;
   size_t size;
@@ -130,6 +134,14 @@ typedef struct {
  * nothing: a padded x equals in_zp); y = clamp(requantize(acc, q[co]) + out_zp, act_min,
  * act_max). Dims as ppgkd_conv1d_f32; bias is s32 or NULL; p->relu is ignored (act_min holds
  * it). The caller guarantees ppgkd_s8_accumulator_fits(C_in * K, max |bias|). */
+/* Scratch bytes ppgkd_conv1d_s8 wants in ctx for this shape: what the Arm DSP kernels use
+ * (input rows and a channel pair's weights widened to int16, the sums of a block; or im2col
+ * columns), plus 4 bytes to align it to 8. The same number in every build (0 when the DSP
+ * kernels would not take the shape, or for bad arguments), so an arena sized on the host fits
+ * the Cortex-M4; portable and AVX2 kernels ignore the scratch. */
+size_t ppgkd_conv1d_s8_scratch_bytes(const ppgkd_conv1d_params* p, int32_t c_in, int32_t c_out,
+                                     int32_t k, int32_t l_out);
+
 ppgkd_status ppgkd_conv1d_s8(const ppgkd_context* ctx, const ppgkd_conv1d_params* p,
                              const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q,
                              const ppgkd_dims* in_dims, const int8_t* in, const ppgkd_dims* w_dims,
@@ -181,6 +193,10 @@ typedef struct {
   ppgkd_quant q_b;
   ppgkd_quant q_out;
 } ppgkd_add_s8_quant;
+
+/* Scratch bytes ppgkd_add_s8 wants in ctx for tensors of n elements (the fast builds' two
+ * 256-entry tables of rescaled inputs, 2 kB, from 64 elements on; else 0). */
+size_t ppgkd_add_s8_scratch_bytes(int64_t n);
 
 ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
                           const ppgkd_s8_act* act, const ppgkd_add_s8_quant* q,

@@ -48,7 +48,7 @@ static ppgkd_per_channel_quant channel_quant(const uint8_t* q, uint32_t entries)
 /* Runs the op whose record starts at `rec` and whose constants start at data offset *at (advanced
  * past them: constants follow each other in op order). */
 static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec, uint64_t* at) {
-  static const ppgkd_context ctx = {0, 0};
+  ppgkd_context ctx; /* the kernels' scratch: the end of the arena (ppgkd_arena_required) */
   ppgkd_op_rec o;
   ppgkd_tensor_rec in = {0}, in1 = {0}, out = {0};
   ppgkd_dims din, dout, dw, db;
@@ -56,6 +56,8 @@ static ppgkd_status run_op(const ppgkd_model* m, const uint8_t* rec, uint64_t* a
   void *xin, *xout;
   const uint8_t* quant = 0;
   ppgkd_const_sizes cs;
+  ctx.buf = m->scratch_size ? (void*)(m->arena + m->scratch_offset) : 0;
+  ctx.size = m->scratch_size;
   ppgkd_read_op(rec, &o);
   ppgkd_read_tensor(m->tensors, o.in0, s8, &in);
   ppgkd_read_tensor(m->tensors, o.out, s8, &out);

@@ -293,6 +293,47 @@ static ppgkd_status check_op(const view* v, const uint8_t* rec, uint32_t index, 
 
 /* ------------------------------------------------------------------ the arena plan */
 
+/* The kernel scratch of an int8 model: the largest any op's kernel wants (conv1d, add), placed
+ * after the activations (rounded up to 8 bytes). Run on a validated op table; each need is
+ * bounded whatever the shape (at most 9,220 bytes for a conv1d, 2,048 for an add). */
+static size_t scratch_needed(const view* v) {
+  const uint8_t* r = v->ops;
+  size_t need = 0;
+  uint32_t j;
+  if (!is_int8(v)) return 0;
+  for (j = 0; j < v->num_ops; ++j) {
+    ppgkd_op_rec o;
+    ppgkd_tensor_rec in, out;
+    size_t n = 0;
+    ppgkd_read_op(r, &o);
+    r += o.bytes;
+    ppgkd_read_tensor(v->tensors, o.in0, 1, &in);
+    ppgkd_read_tensor(v->tensors, o.out, 1, &out);
+    if (o.type == PPGKD_OPT_CONV1D) {
+      ppgkd_conv1d_params p;
+      p.stride = (int32_t)o.stride, p.padding = (int32_t)o.padding;
+      p.dilation = (int32_t)o.dilation, p.relu = (int32_t)o.activation;
+      n = ppgkd_conv1d_s8_scratch_bytes(&p, (int32_t)in.dim[0], (int32_t)out.dim[0],
+                                        (int32_t)o.taps, (int32_t)(out.dim[1] * out.dim[2]));
+    } else if (o.type == PPGKD_OPT_ADD) {
+      n = ppgkd_add_s8_scratch_bytes((int64_t)ppgkd_elems(&out));
+    }
+    if (n > need) need = n;
+  }
+  return need;
+}
+
+/* The arena an application must give: the plan rounded up to 8, then the scratch. 0 when that
+ * does not fit 32 bits (the caller reports PPGKD_ERR_SIZE_OVERFLOW). */
+static uint64_t arena_needed(const view* v, uint32_t* scratch_offset, uint32_t* scratch_size) {
+  const uint64_t at = ((uint64_t)v->arena_size + 7u) / 8u * 8u;
+  const uint64_t scratch = scratch_needed(v);
+  *scratch_offset = scratch ? (uint32_t)at : 0;
+  *scratch_size = (uint32_t)scratch;
+  if (!scratch) return v->arena_size;
+  return at + scratch > UINT32_MAX ? 0 : at + scratch;
+}
+
 /* Lifetime of an arena tensor in op indices: written at *def (-1: the graph input), last read at
  * *last (num_ops: the graph output, read after the last op). Returns 0 for a tensor no op
  * touches. */
@@ -440,9 +481,14 @@ ppgkd_status ppgkd_arena_required(const uint8_t* blob, size_t len, size_t* bytes
   view v;
   ppgkd_model m;
   ppgkd_status s;
+  uint64_t need;
+  uint32_t off, size;
   if (!bytes) return PPGKD_ERR_ARG;
   if ((s = validate(blob, len, &v, &m)) != PPGKD_OK) return s;
-  *bytes = v.arena_size;
+  if ((need = arena_needed(&v, &off, &size)) == 0 && v.arena_size != 0) {
+    return PPGKD_ERR_SIZE_OVERFLOW;
+  }
+  *bytes = (size_t)need;
   return PPGKD_OK;
 }
 
@@ -451,12 +497,16 @@ ppgkd_status ppgkd_init(ppgkd_model* model, const uint8_t* blob, size_t len, uin
   view v;
   ppgkd_model m;
   ppgkd_status s;
+  uint64_t need;
   if (!model) return PPGKD_ERR_ARG;
   model->ready = 0;
   if (!arena) return PPGKD_ERR_ARG;
   if ((uintptr_t)arena % PPGKD_ALIGN != 0) return PPGKD_ERR_ALIGN;
   if ((s = validate(blob, len, &v, &m)) != PPGKD_OK) return s;
-  if (arena_len < v.arena_size) return PPGKD_ERR_ARENA_SMALL;
+  if ((need = arena_needed(&v, &m.scratch_offset, &m.scratch_size)) == 0 && v.arena_size != 0) {
+    return PPGKD_ERR_SIZE_OVERFLOW;
+  }
+  if ((uint64_t)arena_len < need) return PPGKD_ERR_ARENA_SMALL;
   m.blob = blob, m.ops = v.ops, m.tensors = v.tensors, m.data = v.data, m.arena = arena;
   m.ready = 1;
   *model = m;

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../src/ops/simd.h" /* internal: which fast kernels this build compiles */
 #include "blob_builder.h"
 #include "micro_test.h"
 #include "ppgkd_edge.h"
@@ -344,10 +345,70 @@ static void test_arena_plan_bounds(void) {
          (unsigned)total);
 }
 
+/* The kernels' scratch is part of the arena an int8 model requires. A model whose second
+ * convolution (64 -> 8 channels, K = 7, padding 3, L = 24) wants the DSP direct kernel's
+ * scratch, computed by hand from its layout (conv1d_s8_fast.c: the channel pair's weights as
+ * int16 pairs, 8 bytes x C_in x ceil(K / 2) = 8 x 64 x 4 = 2048; the sums of a block of
+ * tb = min(128, (2048 / 64 - 2 x 4) / 1 + 1 = 25, L_out = 24) = 24 positions of two channels,
+ * 8 x 24 = 192; the input rows, C_in rows of (24 - 1) x 1 + 2 x 4 = 31 int16 rounded to 32:
+ * 2 x 64 x 32 = 4096; + 4 to align the doublewords) = 6340 bytes, more than the first
+ * convolution's (2 -> 64, K = 3: 8 x 2 x 2 + 8 x 24 + 2 x 2 x 28 + 4 = 340) and with no add.
+ * ppgkd_arena_required is the activations' plan (header) rounded up to 8 plus exactly that; one
+ * byte less is refused with PPGKD_ERR_ARENA_SMALL; at exactly that size a run writes nothing
+ * past the arena (canary bytes after it), and the DSP build uses the scratch (its bytes change)
+ * while the portable and AVX2 builds do not touch it. */
+static float w_s1[64 * 2 * 3], w_s2[8 * 64 * 7], w_sfc[K * 8];
+static uint8_t scratch_arena[16384] __attribute__((aligned(8)));
+
+static void test_arena_includes_kernel_scratch(void) {
+  const bb_qparams q = bb_qparams_from_range(-4.0f, 4.0f);
+  const uint32_t expected_scratch = 6340;
+  ppgkd_model m;
+  float x[C * L], logits[K];
+  size_t len = 0, need = 0, i;
+  uint32_t t, plan, changed = 0, canary_ok = 1;
+  test_rng_seed(77);
+  fill(w_s1, 64 * 2 * 3, 0.5f), fill(w_s2, 8 * 64 * 7, 0.1f), fill(w_sfc, K * 8, 0.5f);
+  bb_init(&builder, 1, data_buf, sizeof data_buf);
+  t = bb_input(&builder, C, L, q);
+  t = bb_conv1d(&builder, t, 64, 3, 1, 1, 1, 1, w_s1, 0, q);
+  t = bb_conv1d(&builder, t, 8, 7, 1, 3, 1, 1, w_s2, 0, q);
+  t = bb_avg_pool1d(&builder, t, L, 1, q);
+  t = bb_dense(&builder, t, K, 0, w_sfc, 0, q);
+  EXPECT_TRUE(bb_finish(&builder, t, K, blob, sizeof blob, &len) == 0);
+  plan = bb_get_word(blob, 4 * PPGKD_H_ARENA_SIZE);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_arena_required(blob, len, &need));
+  EXPECT_EQ_INT((plan + 7) / 8 * 8 + expected_scratch, need);
+  EXPECT_TRUE(need + 64 <= sizeof scratch_arena);
+  EXPECT_STATUS(PPGKD_ERR_ARENA_SMALL, ppgkd_init(&m, blob, len, scratch_arena, need - 1));
+  EXPECT_STATUS(PPGKD_ERR_ARENA_SMALL, ppgkd_init(&m, blob, len, scratch_arena, plan));
+  memset(scratch_arena, 0xA5, sizeof scratch_arena);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_init(&m, blob, len, scratch_arena, need));
+  make_window(x, 3);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_run_logits(&m, x, logits, K));
+  for (i = need; i < sizeof scratch_arena; ++i) canary_ok &= scratch_arena[i] == 0xA5;
+  for (i = (plan + 7) / 8 * 8; i < need; ++i) changed += scratch_arena[i] != 0xA5;
+  EXPECT_TRUE(canary_ok);
+#ifdef PPGKD_FAST_DSP
+  EXPECT_TRUE(changed > 0);
+#else
+  EXPECT_EQ_INT(0, changed);
+#endif
+  /* an f32 model reserves no scratch: the required arena is the plan */
+  resnet_init();
+  len = resnet_blob(0, 0);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_arena_required(blob, len, &need));
+  EXPECT_EQ_INT(bb_get_word(blob, 4 * PPGKD_H_ARENA_SIZE), need);
+  printf("  int8 arena %u = plan %u + scratch %u (scratch bytes written by this build: %u)\n",
+         (unsigned)((plan + 7) / 8 * 8 + expected_scratch), (unsigned)plan,
+         (unsigned)expected_scratch, (unsigned)changed);
+}
+
 void run_graph_tests(void) {
   RUN_TEST(test_resnet_f32_matches_naive);
   RUN_TEST(test_mlp_f32_matches_naive);
   RUN_TEST(test_resnet_s8_close_to_f32);
   RUN_TEST(test_mlp_s8_close_to_f32);
   RUN_TEST(test_arena_plan_bounds);
+  RUN_TEST(test_arena_includes_kernel_scratch);
 }

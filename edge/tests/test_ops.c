@@ -18,7 +18,10 @@
 #include "ppgkd_edge_ops.h"
 #include "tests.h"
 
-static const ppgkd_context ctx = {0, 0};
+/* The kernels' scratch, as the graph passes the arena's: enough for any DSP kernel shape
+ * (ppgkd_conv1d_s8_scratch_bytes is at most 4 kB + 4 kB + 1 kB + 4 bytes). */
+static uint64_t scratch_buf[10 * 1024 / 8];
+static const ppgkd_context ctx = {scratch_buf, sizeof scratch_buf};
 
 static ppgkd_dims dims(int32_t n, int32_t c, int32_t l) {
   ppgkd_dims d;
@@ -603,6 +606,7 @@ static void test_conv1d_s8_matches_reference(void) {
     di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
     dout = dims(1, c_out, l_out);
     memset(rt_y8, 0x55, sizeof rt_y8);
+    EXPECT_TRUE(ppgkd_conv1d_s8_scratch_bytes(&p, c_in, c_out, kk, l_out) <= ctx.size);
     EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, rt_x8, &dw, rt_w8, &db,
                                             with_bias ? rt_b8 : 0, &dout, rt_y8));
     ref_conv1d_s8(&p, &act, &q, c_in, l_in, rt_x8, c_out, kk, rt_w8, with_bias ? rt_b8 : 0, l_out,
@@ -638,6 +642,7 @@ static int8_t rt_big_shift[RT_BIG_C_OUT];
 static void test_conv1d_s8_large_matches_reference(void) {
   static const int32_t ks[3] = {3, 5, 7};
   int n, i, mismatches = 0, blocked = 0, wide = 0;
+  size_t need;
   test_rng_seed(15);
   for (n = 0; n < RT_BIG_CASES; ++n) {
     ppgkd_conv1d_params p;
@@ -674,8 +679,17 @@ static void test_conv1d_s8_large_matches_reference(void) {
     di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
     dout = dims(1, c_out, l_out);
     memset(rt_big_y, 0x55, sizeof rt_big_y);
-    EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, rt_big_x, &dw, rt_big_w, &db,
-                                            rt_big_b, &dout, rt_big_y));
+    need = ppgkd_conv1d_s8_scratch_bytes(&p, c_in, c_out, kk, l_out);
+    EXPECT_TRUE(need > 0 && need <= ctx.size); /* so the DSP kernels take every case */
+    {
+      /* A buffer 4 bytes off the 8-byte alignment: with `need` bytes the DSP kernel aligns it
+       * (every third case), with one byte less it declines and the portable loops run (every
+       * third case after it); the same bits either way. */
+      const ppgkd_context off4 = {(uint8_t*)scratch_buf + 4, n % 3 == 1 ? need - 1 : need};
+      EXPECT_STATUS(PPGKD_OK,
+                    ppgkd_conv1d_s8(n % 3 == 0 ? &ctx : &off4, &p, &act, &q, &di, rt_big_x, &dw,
+                                    rt_big_w, &db, rt_big_b, &dout, rt_big_y));
+    }
     ref_conv1d_s8(&p, &act, &q, c_in, l_in, rt_big_x, c_out, kk, rt_big_w, rt_big_b, l_out,
                   rt_big_r);
     if (memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0 && ++mismatches <= 3) {
@@ -686,6 +700,33 @@ static void test_conv1d_s8_large_matches_reference(void) {
   }
   EXPECT_EQ_INT(0, mismatches);
   EXPECT_TRUE(blocked > 20 && wide > 5);
+}
+
+/* The DSP kernels' scratch for five shapes, computed by hand from the layouts documented in
+ * conv1d_s8_fast.c (+ 4 bytes to align doublewords):
+ *   direct, C_in 4, K 3, stride 1, L_out 200: kp = 2 tap pairs, tb = min(128, (2048 / 4 - 4) + 1)
+ *     = 128 positions, rows of 127 + 4 = 131 -> 132 int16: 8*4*2 + 8*128 + 2*4*132 = 2144;
+ *   pointwise, C_in 8, K 1, L_out 100: 4 channel pairs, tb = min(128, 2048 / 8, 100) = 100:
+ *     8*4 + 8*100 + 2*100*8 = 2432;
+ *   im2col (dilation 2), C_in 10, K 3, C_out 40: chunks of all 10 channels (30 taps), blocks of
+ *     32 channels: 8*30 + 4*32 + 16*32 + 4*30 = 1000;
+ *   wide direct -> im2col, C_in 200, K 7 (200 x 4 pairs > 512), C_out 8: chunks of 24 channels
+ *     (168 taps): 8*168 + 4*8 + 16*8 + 4*168 = 2176;
+ *   K 49 (> 192 / 4 taps per chunk): no DSP kernel, 0. */
+static void test_conv1d_s8_scratch_bytes(void) {
+  ppgkd_conv1d_params p;
+  p.stride = 1, p.padding = 1, p.dilation = 1, p.relu = 0;
+  EXPECT_EQ_INT(2144 + 4, ppgkd_conv1d_s8_scratch_bytes(&p, 4, 6, 3, 200));
+  p.padding = 0;
+  EXPECT_EQ_INT(2432 + 4, ppgkd_conv1d_s8_scratch_bytes(&p, 8, 16, 1, 100));
+  p.dilation = 2;
+  EXPECT_EQ_INT(1000 + 4, ppgkd_conv1d_s8_scratch_bytes(&p, 10, 40, 3, 50));
+  p.dilation = 1, p.padding = 3;
+  EXPECT_EQ_INT(2176 + 4, ppgkd_conv1d_s8_scratch_bytes(&p, 200, 8, 7, 50));
+  EXPECT_EQ_INT(0, ppgkd_conv1d_s8_scratch_bytes(&p, 2, 8, 49, 50));
+  EXPECT_EQ_INT(0, ppgkd_conv1d_s8_scratch_bytes(0, 2, 8, 3, 50));
+  EXPECT_EQ_INT(2048, ppgkd_add_s8_scratch_bytes(64));
+  EXPECT_EQ_INT(0, ppgkd_add_s8_scratch_bytes(63));
 }
 
 static void test_dense_matches_reference(void) {
@@ -999,6 +1040,7 @@ void run_op_tests(void) {
   RUN_TEST(test_conv1d_f32_matches_reference);
   RUN_TEST(test_conv1d_s8_matches_reference);
   RUN_TEST(test_conv1d_s8_large_matches_reference);
+  RUN_TEST(test_conv1d_s8_scratch_bytes);
   RUN_TEST(test_dense_matches_reference);
   RUN_TEST(test_rq_value_matches_requantize);
   RUN_TEST(test_add_s8_matches_reference);

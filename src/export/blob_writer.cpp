@@ -247,7 +247,18 @@ std::string write_blob(const EdgeGraph& g, const QuantizedGraph* q, int decode_r
   st.tensor_table_bytes = static_cast<int64_t>(tensors.size());
   st.table_pad_bytes = data_at - tables;
   st.crc_bytes = PPGKD_CRC_BYTES;
-  st.arena_bytes = plan.size;
+  // What the runtime requires: the plan (header) plus the kernels' scratch for int8 layers
+  // (ppgkd_arena_required reserves it after the activations); model_data.h's define is this.
+  {
+    std::vector<uint32_t> aligned((out.size() + 3) / 4);
+    std::memcpy(aligned.data(), out.data(), out.size());
+    size_t need = 0;
+    // A blob the runtime rejects (its own check reports why) keeps the plan's size.
+    st.arena_bytes = ppgkd_arena_required(reinterpret_cast<const uint8_t*>(aligned.data()),
+                                          out.size(), &need) == PPGKD_OK
+                         ? static_cast<int64_t>(need)
+                         : plan.size;
+  }
   st.arena_lower_bound = arena_lower_bound(bytes, life);
   st.num_ops = static_cast<int64_t>(g.ops.size());
   st.num_tensors = n_act;

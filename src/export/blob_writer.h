@@ -16,7 +16,7 @@ namespace ppgkd {
 
 struct BlobStats {
   int64_t blob_bytes = 0;
-  int64_t arena_bytes = 0;        // planned peak
+  int64_t arena_bytes = 0;        // arena the runtime requires: planned peak + kernel scratch
   int64_t arena_lower_bound = 0;  // largest set of simultaneously live activations
   int64_t weight_bytes = 0;       // weight and bias constants, each with its padding to 4
   int64_t quant_bytes = 0;        // requantisation constants (int8), each with its padding

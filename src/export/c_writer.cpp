@@ -35,7 +35,7 @@ std::string model_data_header(const std::string& blob, int64_t arena_bytes,
       "#define {0}_DATA_H\n\n"
       "#include <stdint.h>\n{4}\n"
       "#define {0}_BYTES {2}u       /* blob length, pass to ppgkd_init */\n"
-      "#define {0}_ARENA_BYTES {3}u /* activation arena the planned graph needs */\n\n"
+      "#define {0}_ARENA_BYTES {3}u /* arena ppgkd_init needs: activations + kernel scratch */\n\n"
       "/* 4-byte aligned: the runtime reads weights in place. */\n"
       "extern const uint8_t {1}_data[{0}_BYTES];\n\n"
       "{5}"

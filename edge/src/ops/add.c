@@ -7,6 +7,11 @@
  * costly as 70 elements without tables) when the tensor has at least 2 * ADD_TABLE_MIN
  * elements. */
 #define ADD_TABLE_MIN 32
+#define ADD_TABLE_BYTES (2 * 256 * sizeof(int32_t)) /* both tables, in the context's scratch */
+
+size_t ppgkd_add_s8_scratch_bytes(int64_t n) {
+  return n >= 2 * ADD_TABLE_MIN ? ADD_TABLE_BYTES : 0;
+}
 
 static int same_dims(const ppgkd_dims* a, const ppgkd_dims* b) {
   return a && b && a->n == b->n && a->c == b->c && a->l == b->l;
@@ -58,8 +63,8 @@ ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
                           const ppgkd_dims* a_dims, const int8_t* a, const ppgkd_dims* b_dims,
                           const int8_t* b, const ppgkd_dims* out_dims, int8_t* out) {
   int64_t i, n;
-  (void)ctx;
-  (void)p; /* the fused ReLU is act->act_min */
+  (void)ctx; /* scratch: the fast builds' tables */
+  (void)p;   /* the fused ReLU is act->act_min */
   if (!a || !b || !out || !act || !q) return PPGKD_ERR_ARG;
   if (q->left_shift < 0 || q->left_shift > PPGKD_ADD_MAX_LEFT_SHIFT) return PPGKD_ERR_ARG;
   if (!same_dims(a_dims, b_dims) || !same_dims(a_dims, out_dims)) return PPGKD_ERR_SHAPE;
@@ -75,11 +80,14 @@ ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
     const ppgkd_rq ro = ppgkd_rq_prepare(q->q_out.multiplier, q->q_out.shift);
     const ppgkd_s8_act ac = *act; /* a copy the int8 stores cannot alias */
     const int32_t a_zp = q->a_zp, b_zp = q->b_zp, scale = (int32_t)1 << q->left_shift;
-    if (n >= 2 * ADD_TABLE_MIN) {
+    if (n >= 2 * ADD_TABLE_MIN && ctx && ctx->buf && (uintptr_t)ctx->buf % 4 == 0 &&
+        ctx->size >= ADD_TABLE_BYTES) {
       /* An int8 input has 256 values: its rescaled value ppgkd_rq_value((x - zp) * 2^shift)
        * comes from a table of them, built once (the same function of the same int32, so the
-       * same bits), and each element costs two loads, one add and the output requantisation. */
-      int32_t ta[256], tb[256];
+       * same bits), and each element costs two loads, one add and the output requantisation.
+       * The tables live in the context's scratch (the arena), not on the stack. */
+      int32_t* const ta = (int32_t*)ctx->buf;
+      int32_t* const tb = ta + 256;
       fill_table(ta, a_zp, scale, &ra);
       fill_table(tb, b_zp, scale, &rb);
       if (ra.form != 0 && rb.form != 0 && ro.form == 1) {

@@ -402,13 +402,14 @@ ppgkd_status ppgkd_conv1d_s8(const ppgkd_context* ctx, const ppgkd_conv1d_params
                              const int8_t* w, const ppgkd_dims* bias_dims, const int32_t* bias,
                              const ppgkd_dims* out_dims, int8_t* out) {
   int32_t co, t, j;
-  (void)ctx;
+  (void)ctx; /* scratch: the DSP kernels' */
   if (!in || !w || !out || !act || !q || !q->multiplier || !q->shift) return PPGKD_ERR_ARG;
   if (!conv_dims_ok(p, in_dims, w_dims, bias_dims, out_dims, bias != 0)) return PPGKD_ERR_SHAPE;
 #if defined(PPGKD_FAST_DSP) || defined(PPGKD_FAST_AVX2)
-  /* The DSP or AVX2 kernel (conv1d_s8_fast.c) when it takes this shape; bit-identical. */
+  /* The DSP or AVX2 kernel (conv1d_s8_fast.c) when it takes this shape (the DSP kernel only with
+   * ppgkd_conv1d_s8_scratch_bytes of ctx scratch); bit-identical. */
   if (ppgkd_conv1d_s8_fast(p, act, q, in_dims->c, in_dims->l, in, w_dims->n, w_dims->l, w, bias,
-                           out_dims->l, out)) {
+                           out_dims->l, out, ctx ? ctx->buf : 0, ctx ? ctx->size : 0)) {
     return PPGKD_OK;
   }
 #endif

@@ -1,7 +1,8 @@
 /* conv1d_s8_fast.c — int8 conv1d on the Arm DSP extension or x86-64 AVX2 (simd.h says which
  * build compiles which; a portable build compiles nothing here). Arguments as ppgkd_conv1d_s8
  * (conv1d.c), already checked there; it calls ppgkd_conv1d_s8_fast first and runs its portable
- * kernel only when this returns 0 (a layer too large for the stack scratch below).
+ * kernel only when this returns 0 (a shape no DSP kernel takes, or too little scratch: the DSP
+ * kernels work in the context's scratch, which the loader reserves in the arena, see below).
  *
  * Both paths give exactly the portable kernel's int8 outputs. The int32 sums are exact in any
  * order and never leave the int32 range (the argument at the top of conv1d.c holds for every
@@ -11,7 +12,7 @@
  * padded tap becomes an input equal to the zero point, which then adds exactly nothing.
  *
  * Both are im2col: for a group of four output positions, the taps of each (C_in * K bytes,
- * input channel major as the weights are exported) are copied into a column on the stack once,
+ * input channel major as the weights are exported) are copied into a column in scratch once,
  * then every output channel's weights (read in their exported layout) are multiplied against
  * the four columns, so each weight is loaded and unpacked once per four outputs, and each input
  * unpacked once per group for all channels. Requantisation is per output with its per-channel
@@ -23,6 +24,91 @@
  *   AVX2: columns sign-extended to int16; 16 weights sign-extended once, one _mm256_madd_epi16
  *        per position; four sums reduced and requantised together. */
 #include "simd.h"
+
+/* ---------------------------------------------------------------- the DSP kernels' scratch
+ *
+ * Which DSP kernel takes a shape and the scratch it needs, in every build: the loader reserves
+ * it in the arena (ppgkd_conv1d_s8_scratch_bytes), so the number an application sizes its arena
+ * by is the same on the host and on the Cortex-M4, and the kernels keep nothing on the stack but
+ * their locals. Limits: */
+#define DSP_CHUNK_TAPS 192 /* im2col: taps (whole input channels) per chunk */
+#define DSP_CO_BLOCK 32    /* im2col: output channels per block */
+#define DIRECT_X_MAX 2048  /* direct: int16 input rows per block (4 kB) */
+#define DIRECT_W_MAX 512   /* direct: a channel pair's int16 weight pairs (doublewords, 4 kB) */
+#define DIRECT_T_MAX 128   /* direct: positions per block (the sums of two channels, 1 kB) */
+
+enum { DSP_NONE = 0, DSP_DIRECT, DSP_POINTWISE, DSP_IM2COL };
+
+/* kind DSP_NONE: the portable kernel (no scratch). Scratch layouts, each part a multiple of 8
+ * bytes or last, in this order:
+ *   direct     ws uint64[c_in * kp], acc int32[2 * tb], xs int16[c_in * row]
+ *   pointwise  ws uint64[cp],        acc int32[2 * tb], xs int16[tb * 2 * cp]
+ *   im2col     pairs uint32[2 * rows * K], init int32[nb], acc int32[4 * nb],
+ *              lin int8[4 * rows * K] */
+typedef struct {
+  int32_t kind;
+  int32_t tb, row;  /* direct and pointwise: positions per block; direct: int16 per row */
+  int32_t g, cp;    /* pointwise: pairs per tile row, channel pairs (padded) */
+  int32_t rows, nb; /* im2col: input channels per chunk, output channels per block */
+  size_t bytes;     /* scratch bytes */
+} dsp_plan;
+
+static dsp_plan plan_dsp(const ppgkd_conv1d_params* p, int32_t c_in, int32_t c_out, int32_t kk,
+                         int32_t l_out) {
+  dsp_plan pl;
+  memset(&pl, 0, sizeof pl);
+  if (kk == 1) {
+    /* pointwise: pairs across input channels, rows of g <= 4 pairs */
+    const int32_t cp0 = (c_in + 1) / 2;
+    const int32_t g = cp0 < 4 ? cp0 : 4;
+    const int32_t cp = (cp0 + g - 1) / g * g;
+    if (cp <= DIRECT_W_MAX && 2 * cp <= DIRECT_X_MAX / 2) {
+      int32_t tb = DIRECT_X_MAX / (2 * cp);
+      if (tb > DIRECT_T_MAX) tb = DIRECT_T_MAX;
+      if (tb > l_out) tb = l_out;
+      pl.kind = DSP_POINTWISE, pl.g = g, pl.cp = cp, pl.tb = tb;
+      pl.bytes = 8 * (size_t)cp + 4 * 2 * (size_t)tb + 2 * (size_t)tb * 2 * (size_t)cp;
+      return pl;
+    }
+  } else if (p->dilation == 1 && (kk + 1) / 2 <= 4 &&
+             (int64_t)c_in * ((kk + 1) / 2) <= DIRECT_W_MAX) {
+    /* direct: positions per block such that c_in rows of (tb - 1) * s + 2 kp int16 (even)
+     * fit DIRECT_X_MAX */
+    const int32_t kp = (kk + 1) / 2, s = p->stride;
+    int64_t tb64 = ((int64_t)(DIRECT_X_MAX / c_in / 2 * 2) - 2 * kp) / s + 1;
+    if (tb64 >= 2) {
+      int32_t tb, span;
+      if (tb64 > DIRECT_T_MAX) tb64 = DIRECT_T_MAX;
+      tb = tb64 > l_out ? l_out : (int32_t)tb64;
+      span = (tb - 1) * s + 2 * kp;
+      pl.kind = DSP_DIRECT, pl.tb = tb, pl.row = (span + 1) / 2 * 2;
+      pl.bytes =
+          8 * (size_t)c_in * (size_t)kp + 4 * 2 * (size_t)tb + 2 * (size_t)c_in * (size_t)pl.row;
+      return pl;
+    }
+  }
+  {
+    /* im2col: chunks of whole input channels; none when K > DSP_CHUNK_TAPS / 4 */
+    int32_t rows = DSP_CHUNK_TAPS / 4 / kk * 4;
+    if (rows == 0) return pl;
+    if (rows > c_in) rows = c_in;
+    pl.kind = DSP_IM2COL, pl.rows = rows, pl.nb = c_out < DSP_CO_BLOCK ? c_out : DSP_CO_BLOCK;
+    pl.bytes = 4 * 2 * (size_t)rows * (size_t)kk + 4 * (size_t)pl.nb + 4 * 4 * (size_t)pl.nb +
+               4 * (size_t)rows * (size_t)kk;
+  }
+  return pl;
+}
+
+size_t ppgkd_conv1d_s8_scratch_bytes(const ppgkd_conv1d_params* p, int32_t c_in, int32_t c_out,
+                                     int32_t k, int32_t l_out) {
+  dsp_plan pl;
+  if (!p || c_in < 1 || c_out < 1 || k < 1 || l_out < 1 || p->stride < 1 || p->dilation < 1) {
+    return 0;
+  }
+  pl = plan_dsp(p, c_in, c_out, k, l_out);
+  /* + 4: the kernel aligns its doublewords to 8 bytes in a 4-byte aligned buffer */
+  return pl.kind == DSP_NONE ? 0 : pl.bytes + 4;
+}
 
 #if defined(PPGKD_FAST_DSP) || defined(PPGKD_FAST_AVX2)
 
@@ -109,11 +195,9 @@ static void im2col(const ppgkd_conv1d_params* p, const int8_t* in, int32_t rows,
 
 #ifdef PPGKD_FAST_DSP
 
-/* Scratch on the stack (C99 variable-length arrays sized to the layer, at most about 3 kB):
+/* im2col scratch (dsp_plan's layout, sized to the layer, at most about 3 kB):
  * the columns of four output positions over a chunk of at most DSP_CHUNK_TAPS taps (whole input
  * channels), and the sums of at most DSP_CO_BLOCK output channels at those positions. */
-#define DSP_CHUNK_TAPS 192
-#define DSP_CO_BLOCK 32
 
 /* Sum of one output channel's C_in * K weights (|sum| <= 127 * C_in * K). */
 static int32_t weight_sum(const int8_t* w, int64_t n) {
@@ -164,12 +248,9 @@ static void dot_1x4(const uint32_t* pairs, const int8_t* lin, const int8_t* w, i
  * one doubleword of weights, two words of input and four SMLADs (8 MACs). The widening costs
  * about C_in x span per block and 2 C_in K per channel pair, shared by every position and
  * channel, which is what the small layers of r1-r3 could not amortise over im2col's per-position
- * columns. Scratch on the stack, sized to the layer: at most DIRECT_X_MAX int16 (input rows, 4 kB),
- * DIRECT_W_MAX doublewords (one channel pair's weights, 4 kB: C_in <= 128 at K = 7) and the
+ * columns. Scratch (dsp_plan's layout) sized to the layer: at most DIRECT_X_MAX int16 (input rows,
+ * 4 kB), DIRECT_W_MAX doublewords (one channel pair's weights, 4 kB: C_in <= 128 at K = 7) and the
  * sums of DIRECT_T_MAX positions; layers that do not fit take the im2col kernel below. */
-#define DIRECT_X_MAX 2048
-#define DIRECT_W_MAX 512
-#define DIRECT_T_MAX 128 /* positions per block: the sums of two channels, 1 kB */
 
 static inline uint32_t read_pair(const int16_t* p) {
   uint32_t v;
@@ -366,23 +447,16 @@ static void widen_rows(const int8_t* in, int32_t c_in, int32_t l_in, int64_t sta
  * weights to (w[2c], w[2c + 1]) pairs (an odd C_in completed with a zero weight and a zero
  * input). The tile is direct_pair_k<g> with those words as rows of g <= 4 pairs (the channel
  * pairs padded with zero pairs to a multiple of g). */
-static int conv_pointwise(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
-                          const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
-                          const int8_t* in, int32_t c_out, const int8_t* w, const int32_t* bias,
-                          int32_t l_out, int8_t* out) {
-  const int32_t cp0 = (c_in + 1) / 2;       /* channel pairs */
-  const int32_t g = cp0 < 4 ? cp0 : 4;      /* pairs per tile row (direct_pair_k<g>) */
-  const int32_t cp = (cp0 + g - 1) / g * g; /* padded with zero pairs to rows of g */
-  int32_t tb;
-  if (cp > DIRECT_W_MAX || 2 * cp > DIRECT_X_MAX / 2) return 0;
-  tb = DIRECT_X_MAX / (2 * cp);
-  if (tb > DIRECT_T_MAX) tb = DIRECT_T_MAX;
-  if (tb > l_out) tb = l_out;
+static void conv_pointwise(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                           const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                           const int8_t* in, int32_t c_out, const int8_t* w, const int32_t* bias,
+                           int32_t l_out, int8_t* out, const dsp_plan* pl, void* scratch) {
+  const int32_t g = pl->g, cp = pl->cp, tb = pl->tb;
   {
     const int32_t zp = act->in_zp;
-    int16_t xs[tb * 2 * cp]; /* C99 VLAs, sized to the layer */
-    uint64_t ws[cp];
-    int32_t acc[2 * tb];
+    uint64_t* const ws = (uint64_t*)scratch; /* dsp_plan's layout */
+    int32_t* const acc = (int32_t*)(void*)(ws + cp);
+    int16_t* const xs = (int16_t*)(void*)(acc + 2 * tb);
     int32_t t0, co, t, c;
     for (t0 = 0; t0 < l_out; t0 += tb) {
       const int32_t m = l_out - t0 < tb ? l_out - t0 : tb; /* positions in this block */
@@ -422,29 +496,18 @@ static int conv_pointwise(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
       }
     }
   }
-  return 1;
 }
 
-static int conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
-                       const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
-                       const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
-                       const int32_t* bias, int32_t l_out, int8_t* out) {
-  const int32_t kp = (kk + 1) / 2, s = p->stride;
-  int64_t tb64;
-  int32_t tb;
-  if (kk == 1) return conv_pointwise(p, act, q, c_in, l_in, in, c_out, w, bias, l_out, out);
-  if (p->dilation != 1 || kp > 4) return 0;
-  if ((int64_t)c_in * kp > DIRECT_W_MAX) return 0;
-  /* positions per block: c_in rows of (tb - 1) * s + 2 kp int16 each (even) within DIRECT_X_MAX */
-  tb64 = ((int64_t)(DIRECT_X_MAX / c_in / 2 * 2) - 2 * kp) / s + 1;
-  if (tb64 < 2) return 0;
-  if (tb64 > DIRECT_T_MAX) tb64 = DIRECT_T_MAX;
-  tb = tb64 > l_out ? l_out : (int32_t)tb64;
+static void conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                        const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                        const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                        const int32_t* bias, int32_t l_out, int8_t* out, const dsp_plan* pl,
+                        void* scratch) {
+  const int32_t kp = (kk + 1) / 2, s = p->stride, tb = pl->tb, row = pl->row;
   {
-    const int32_t span = (tb - 1) * s + 2 * kp, row = (span + 1) / 2 * 2;
-    int16_t xs[c_in * row]; /* C99 VLAs, sized to the layer */
-    uint64_t ws[c_in * kp];
-    int32_t acc[2 * tb];
+    uint64_t* const ws = (uint64_t*)scratch; /* dsp_plan's layout */
+    int32_t* const acc = (int32_t*)(void*)(ws + (int64_t)c_in * kp);
+    int16_t* const xs = (int16_t*)(void*)(acc + 2 * tb);
     int32_t t0, co;
     for (t0 = 0; t0 < l_out; t0 += tb) {
       const int32_t m = l_out - t0 < tb ? l_out - t0 : tb; /* positions in this block */
@@ -470,7 +533,6 @@ static int conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
       }
     }
   }
-  return 1;
 }
 
 /* ---------------------------------------------------------------- im2col kernel
@@ -480,22 +542,21 @@ static int conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
  * (at most DSP_CHUNK_TAPS taps, a multiple of 4 but for the last chunk): the four columns of the
  * chunk (im2col), unpacked once, then every channel of the block against them (dot_1x4). Each
  * sum starts at bias - zp * sum w. Every output position, borders included. */
-int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
-                         const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
-                         const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
-                         const int32_t* bias, int32_t l_out, int8_t* out) {
-  const int64_t n = (int64_t)c_in * kk;       /* weights per output channel */
-  int32_t rows = DSP_CHUNK_TAPS / 4 / kk * 4; /* input channels per chunk */
-  if (conv_direct(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out)) return 1;
-  if (rows == 0) return 0; /* K > DSP_CHUNK_TAPS / 4 */
-  if (rows > c_in) rows = c_in;
+static void conv_im2col(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                        const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                        const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                        const int32_t* bias, int32_t l_out, int8_t* out, const dsp_plan* pl,
+                        void* scratch) {
+  const int64_t n = (int64_t)c_in * kk; /* weights per output channel */
+  const int32_t rows = pl->rows;        /* input channels per chunk */
   {
-    const int32_t max_taps = rows * kk, nb = c_out < DSP_CO_BLOCK ? c_out : DSP_CO_BLOCK;
+    const int32_t max_taps = rows * kk, nb = pl->nb;
     const int8_t zp = (int8_t)act->in_zp;
-    const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
-    int8_t lin[4 * max_taps];    /* C99 VLAs, sized to the layer */
-    uint32_t pairs[2 * max_taps];
-    int32_t init[nb], acc[4 * nb];
+    const ppgkd_s8_act a = *act;                /* a copy the int8 stores cannot alias */
+    uint32_t* const pairs = (uint32_t*)scratch; /* dsp_plan's layout */
+    int32_t* const init = (int32_t*)(void*)(pairs + 2 * max_taps);
+    int32_t* const acc = init + nb;
+    int8_t* const lin = (int8_t*)(void*)(acc + 4 * nb);
     int32_t co0, t, ci0, i, j;
     for (co0 = 0; co0 < c_out; co0 += nb) {
       const int32_t cb = c_out - co0 < nb ? c_out - co0 : nb;
@@ -537,6 +598,26 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         }
       }
     }
+  }
+}
+
+int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                         const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                         const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                         const int32_t* bias, int32_t l_out, int8_t* out, void* scratch,
+                         size_t scratch_size) {
+  const dsp_plan pl = plan_dsp(p, c_in, c_out, kk, l_out);
+  const size_t pad = (size_t)((8u - (uintptr_t)scratch % 8u) % 8u); /* to 8 bytes */
+  if (pl.kind == DSP_NONE || !scratch || scratch_size < pad || scratch_size - pad < pl.bytes) {
+    return 0;
+  }
+  scratch = (uint8_t*)scratch + pad;
+  if (pl.kind == DSP_DIRECT) {
+    conv_direct(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out, &pl, scratch);
+  } else if (pl.kind == DSP_POINTWISE) {
+    conv_pointwise(p, act, q, c_in, l_in, in, c_out, w, bias, l_out, out, &pl, scratch);
+  } else {
+    conv_im2col(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out, &pl, scratch);
   }
   return 1;
 }
@@ -648,8 +729,10 @@ static int32_t widen(const int8_t* src, int32_t n, int32_t stride16, int16_t* ds
 int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                          const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
                          const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
-                         const int32_t* bias, int32_t l_out, int8_t* out) {
+                         const int32_t* bias, int32_t l_out, int8_t* out, void* scratch,
+                         size_t scratch_size) {
   const int64_t n64 = (int64_t)c_in * kk;
+  (void)scratch, (void)scratch_size;
   if (n64 > AVX2_MAX_TAPS || c_out > AVX2_MAX_C_OUT) return 0;
   {
     const int32_t n = (int32_t)n64, stride16 = (n + 15) / 16 * 16;

@@ -196,12 +196,15 @@ static inline int32_t ppgkd_ssat8(int32_t v) {
  */
 
 /* int8 conv1d, every output, when the fast path takes the shape (returns 1; 0: the caller's
- * portable kernel does it all). Arguments as ppgkd_conv1d_s8's, already checked there.
- * conv1d_s8_fast.c, in fast builds only. */
+ * portable kernel does it all). Arguments as ppgkd_conv1d_s8's, already checked there; scratch
+ * (scratch_size bytes, the context's buffer): the DSP kernels' working memory, at least
+ * ppgkd_conv1d_s8_scratch_bytes for the shape or the DSP kernel declines (the AVX2 kernel keeps
+ * its scratch on the host's stack). conv1d_s8_fast.c, in fast builds only. */
 int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                          const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
                          const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
-                         const int32_t* bias, int32_t l_out, int8_t* out);
+                         const int32_t* bias, int32_t l_out, int8_t* out, void* scratch,
+                         size_t scratch_size);
 
 /* The AVX2 int8 dense keeps x - zp as int16 on the stack: inputs of up to this many elements. */
 #define PPGKD_AVX2_DENSE_MAX_N 65536
