@@ -204,7 +204,9 @@ train_rung() { # rung -> model dir on stdout
 
 export_rung() { # rung quant model_dir -> export dir on stdout
   local r="$1" q="$2" model="$3" dir="$out/export/$1-$2"
-  if [ ! -f "$dir/export.json" ] || [ ! -f "$dir/model_data.c" ]; then
+  # An export older than the binary is stale (its blob or arena size may differ): redo it.
+  if [ ! -f "$dir/export.json" ] || [ ! -f "$dir/model_data.c" ] ||
+    [ "$ppgkd" -nt "$dir/export.json" ]; then
     log "$r $q: exporting"
     local calib=()
     if [ "$q" = int8 ]; then calib=(--calib-data synthetic --cache "$out/cache"); fi

@@ -25,7 +25,8 @@ for t in arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm "${CC:-cc}"; do
   command -v "$t" >/dev/null || skip "$t not found"
 done
 
-# --force: re-measure with the current runtime (models and exports in OUT_DIR are reused).
+# --force: re-measure with the current runtime (models in OUT_DIR are reused; exports older than
+# PPGKD are redone).
 "$repo/bench/m4_ladder.sh" --rungs "r1 m1" --quants "f32 int8" --windows 3 --force \
   "$ppgkd" "$out" >"$out.log" 2>&1 || { tail -30 "$out.log"; echo "m4_ladder.sh failed"; exit 1; }
 
