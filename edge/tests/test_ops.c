@@ -572,9 +572,34 @@ static void test_conv1d_f32_matches_reference(void) {
   check_coverage(&cov);
 }
 
+/* One random int8 convolution case's operands, drawn in a fixed order: zero points (one case in
+ * eight symmetric), ReLU through act_min, act_max below 127 in one case in eight when
+ * `low_max`, then the input, weights, bias and per-channel requantisation (one case in four
+ * per tensor: one entry for every channel). */
+static void rand_s8_conv_case(const ppgkd_conv1d_params* p, int32_t c_in, int32_t l_in,
+                              int32_t c_out, int32_t kk, int low_max, rt_scale* sc,
+                              ppgkd_s8_act* act, ppgkd_per_channel_quant* q, int8_t* x, int8_t* w,
+                              int32_t* b, uint16_t* mult, int8_t* shift) {
+  int i;
+  *sc = rand_scale(c_in * kk);
+  act->in_zp = rand_int(0, 7) == 0 ? 0 : rand_int(-128, 127);
+  act->out_zp = sc->unit ? rand_int(-20, 20) : rand_int(-128, 127);
+  act->act_min = p->relu ? act->out_zp : -128;
+  act->act_max = low_max && rand_int(0, 7) == 0 ? rand_int(act->act_min, 127) : 127;
+  for (i = 0; i < c_in * l_in; ++i) x[i] = rand_x8(sc, act->in_zp);
+  for (i = 0; i < c_out * c_in * kk; ++i) w[i] = rand_w8(sc);
+  for (i = 0; i < c_out; ++i) {
+    b[i] = rand_b32(sc);
+    mult[i] = (uint16_t)rand_int((sc->mult_lo + 32767) >> PPGKD_RQ_MULT_SHIFT, 65535);
+    shift[i] = (int8_t)sc->shift;
+  }
+  q->multiplier = mult, q->shift = shift;
+  q->per_tensor = rand_int(0, 3) == 0;
+}
+
 static void test_conv1d_s8_matches_reference(void) {
   rt_coverage cov;
-  int n, i, mismatches = 0;
+  int n, mismatches = 0;
   memset(&cov, 0, sizeof cov);
   test_rng_seed(12);
   for (n = 0; n < RT_CASES; ++n) {
@@ -588,21 +613,8 @@ static void test_conv1d_s8_matches_reference(void) {
     l_out = rand_conv_shape(&p, &c_in, &c_out, &l_in, &kk);
     note_coverage(&cov, &p, c_out, l_in, kk, l_out);
     with_bias = rand_int(0, 3) != 0;
-    sc = rand_scale(c_in * kk);
-    /* nonzero zero points (one case in eight symmetric), ReLU through act_min */
-    act.in_zp = rand_int(0, 7) == 0 ? 0 : rand_int(-128, 127);
-    act.out_zp = sc.unit ? rand_int(-20, 20) : rand_int(-128, 127);
-    act.act_min = p.relu ? act.out_zp : -128;
-    act.act_max = 127;
-    for (i = 0; i < c_in * l_in; ++i) rt_x8[i] = rand_x8(&sc, act.in_zp);
-    for (i = 0; i < c_out * c_in * kk; ++i) rt_w8[i] = rand_w8(&sc);
-    for (i = 0; i < c_out; ++i) {
-      rt_b8[i] = rand_b32(&sc);
-      rt_mult[i] = (uint16_t)rand_int((sc.mult_lo + 32767) >> PPGKD_RQ_MULT_SHIFT, 65535);
-      rt_shift[i] = (int8_t)sc.shift;
-    }
-    q.multiplier = rt_mult, q.shift = rt_shift;
-    q.per_tensor = rand_int(0, 3) == 0; /* one entry for every channel */
+    rand_s8_conv_case(&p, c_in, l_in, c_out, kk, 0, &sc, &act, &q, rt_x8, rt_w8, rt_b8, rt_mult,
+                      rt_shift);
     di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
     dout = dims(1, c_out, l_out);
     memset(rt_y8, 0x55, sizeof rt_y8);
@@ -641,7 +653,7 @@ static int8_t rt_big_shift[RT_BIG_C_OUT];
 
 static void test_conv1d_s8_large_matches_reference(void) {
   static const int32_t ks[3] = {3, 5, 7};
-  int n, i, mismatches = 0, blocked = 0, wide = 0;
+  int n, mismatches = 0, blocked = 0, wide = 0;
   size_t need;
   test_rng_seed(15);
   for (n = 0; n < RT_BIG_CASES; ++n) {
@@ -662,20 +674,8 @@ static void test_conv1d_s8_large_matches_reference(void) {
     } while (l_out < 1);
     if ((int64_t)c_in * l_in > 2048) ++blocked;
     if (c_in * ((kk + 1) / 2) > 512) ++wide;
-    sc = rand_scale(c_in * kk);
-    act.in_zp = rand_int(0, 7) == 0 ? 0 : rand_int(-128, 127);
-    act.out_zp = sc.unit ? rand_int(-20, 20) : rand_int(-128, 127);
-    act.act_min = p.relu ? act.out_zp : -128;
-    act.act_max = rand_int(0, 7) == 0 ? rand_int(act.act_min, 127) : 127; /* allowed below 127 */
-    for (i = 0; i < c_in * l_in; ++i) rt_big_x[i] = rand_x8(&sc, act.in_zp);
-    for (i = 0; i < c_out * c_in * kk; ++i) rt_big_w[i] = rand_w8(&sc);
-    for (i = 0; i < c_out; ++i) {
-      rt_big_b[i] = rand_b32(&sc);
-      rt_big_mult[i] = (uint16_t)rand_int((sc.mult_lo + 32767) >> PPGKD_RQ_MULT_SHIFT, 65535);
-      rt_big_shift[i] = (int8_t)sc.shift;
-    }
-    q.multiplier = rt_big_mult, q.shift = rt_big_shift;
-    q.per_tensor = rand_int(0, 3) == 0;
+    rand_s8_conv_case(&p, c_in, l_in, c_out, kk, 1, &sc, &act, &q, rt_big_x, rt_big_w, rt_big_b,
+                      rt_big_mult, rt_big_shift);
     di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
     dout = dims(1, c_out, l_out);
     memset(rt_big_y, 0x55, sizeof rt_big_y);
