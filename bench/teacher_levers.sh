@@ -11,11 +11,12 @@
 # usage: bench/teacher_levers.sh PPGKD_BINARY OUT_DIR [DATA_ROOT] [MODEL] [EPOCHS] [SEEDS]
 #   defaults: ../shared/data, r6, 20 epochs, seeds "1 2"
 #   LEVERS="name:flags;..." overrides the list of trained configurations; JOBS=2 runs two at a
-#   time. Decode-only levers are rows "models|tag:eval flags" appended to the table's arguments,
-#   e.g. DECODE="baseline|acc:--acc-aware".
+#   time; FOLDS="1 2" (1 = the BAMI-2 pool, 2 = leave-dataset-out on SPC 2015) picks the sides.
+#   Decode-only levers are rows "models|tag:eval flags" appended to the table's arguments, e.g.
+#   DECODE="baseline|acc:--acc-aware".
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
-  sed -n 2,14p "$0" | sed 's/^# \{0,1\}//'
+  sed -n 2,15p "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 ppgkd=$1 out=$2 data=${3:-../shared/data} model=${4:-r6} epochs=${5:-20} seeds=${6:-"1 2"}
@@ -40,7 +41,7 @@ train() {
 "$ppgkd" data summary --data "$data" >"$out/data_summary.txt"
 queue=()
 IFS=';' read -ra entries <<<"$levers"
-for fold in 1 2; do
+for fold in ${FOLDS:-1 2}; do
   for entry in "${entries[@]}"; do
     for seed in $seeds; do queue+=("${entry%%:*}|$fold|$seed|${entry#*:}"); done
   done

@@ -47,7 +47,9 @@ def main():
                "LDO offline", "CV window", "CV online", "CV offline"]
     rows = []
     for r in rungs:
-        model = json.load(open(f"{out}/scale-{r}/fold1-seed1/model.json"))
+        trained = sorted(d for d in os.listdir(f"{out}/scale-{r}")
+                         if os.path.exists(f"{out}/scale-{r}/{d}/model.json"))
+        model = json.load(open(f"{out}/scale-{r}/{trained[0]}/model.json"))
         values = [first_number(c) if c not in ("–", "") else None for c in levers.get(r, [])]
         values += [None] * (6 - len(values))
         cv = [None] * 3
