@@ -91,6 +91,14 @@ static inline ppgkd_quant ppgkd_channel_quant(const ppgkd_per_channel_quant* q, 
  * shift: PPGKD_SHIFT_MIN..PPGKD_SHIFT_MAX (outside that range the result is 0). */
 int32_t ppgkd_requantize(int32_t val, int32_t multiplier, int32_t shift);
 
+/* The model input quantised: out[i] = clamp(round(x[i] / scale + zero_point), -128, 127), the
+ * division and the addition in float, the clamp to -128..127 in float before the rounding
+ * (halves away from zero: v + 0.5 or v - 0.5 in float, then truncated). PPGKD_ERR_INPUT when some
+ * x[i] is NaN or infinite (out may then be partly written); scale > 0 and finite. One pass, the
+ * clamp and the finiteness check on a rare branch (see requantize.c). */
+ppgkd_status ppgkd_quantize_input_s8(const float* x, uint32_t n, float scale, int32_t zero_point,
+                                     int8_t* out);
+
 /* Accumulator bound. An int8 dot product over n_terms = C_in * K (conv1d) or N (dense) terms
  * sums w * (x - zp_in) with |w| <= 127 (symmetric weights exclude -128) and
  * |x - zp_in| <= 255 (x and zp_in both in -128..127), so

@@ -157,20 +157,15 @@ static ppgkd_status forward(ppgkd_model* m, const float* window, ppgkd_tensor_re
   rec = m->ops;
   ppgkd_read_tensor(m->tensors, m->input, is_int8(m), &in);
   n = ppgkd_elems(&in);
-  for (i = 0; i < n; ++i) {
-    if (!(window[i] - window[i] == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinity */
-  }
   if (!is_int8(m)) {
     float* x = (float*)tensor_ptr(m, &in);
-    for (i = 0; i < n; ++i) x[i] = window[i];
-  } else {
-    int8_t* x = (int8_t*)tensor_ptr(m, &in);
     for (i = 0; i < n; ++i) {
-      /* Clamp in float before converting: converting an out-of-range float is undefined. */
-      float v = window[i] / in.scale + (float)in.zero_point;
-      v = v < -128.0f ? -128.0f : v > 127.0f ? 127.0f : v;
-      x[i] = (int8_t)(int32_t)(v >= 0.0f ? v + 0.5f : v - 0.5f); /* round half away from 0 */
+      if (!(window[i] - window[i] == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinity */
     }
+    for (i = 0; i < n; ++i) x[i] = window[i];
+  } else if ((s = ppgkd_quantize_input_s8(window, n, in.scale, in.zero_point,
+                                          (int8_t*)tensor_ptr(m, &in))) != PPGKD_OK) {
+    return s; /* NaN or infinity */
   }
   for (i = 0; i < m->num_ops; ++i) {
     if ((s = run_op(m, rec, &at)) != PPGKD_OK) return s;

@@ -7,6 +7,7 @@
  * every build of the kernels: portable, Arm DSP (on the M4 under qemu, and on the host over the
  * portable emulation of SXTB16/SMLAD, -DPPGKD_EMULATE_DSP) and AVX2, so each fast path is
  * checked against the plain loops. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -850,6 +851,79 @@ static void test_add_s8_matches_reference(void) {
   EXPECT_EQ_INT(0, mismatches);
 }
 
+/* The input quantisation as graph.c wrote it before ppgkd_quantize_input_s8 (the
+ * specification in ppgkd_edge_ops.h, written out plainly): clamp in float, then round halves
+ * away from zero. */
+static int8_t ref_quantize_input(float x, float scale, int32_t zp) {
+  float v = x / scale + (float)zp;
+  v = v < -128.0f ? -128.0f : v > 127.0f ? 127.0f : v;
+  return (int8_t)(int32_t)(v >= 0.0f ? v + 0.5f : v - 0.5f);
+}
+
+/* ppgkd_quantize_input_s8 against the reference on every value where it could differ: for each
+ * scale and zero point, the inputs whose v = x / scale + zp lands on or next to a half (k + 0.5,
+ * k = -140..140, where the rounding and the clamp decide) and on the integers, each with its
+ * float neighbours, then random values from 1e-30 to 1e30 of both signs, +-0, the extremes, and
+ * a scale so small that a finite x overflows to an infinite v. NaN and infinities give
+ * PPGKD_ERR_INPUT. */
+static void test_quantize_input_matches_reference(void) {
+  static const float scales[6] = {0.0173f, 0.1f, 0.3333333f, 1.0f, 7.5f, 1e-30f};
+  static const int32_t zps[5] = {-128, -5, 0, 37, 127};
+  static float xs[2048];
+  static int8_t out[2048];
+  int si, zi, k, d, i, mismatches = 0;
+  test_rng_seed(16);
+  for (si = 0; si < 6; ++si) {
+    for (zi = 0; zi < 5; ++zi) {
+      const float scale = scales[si];
+      const int32_t zp = zps[zi];
+      int n = 0;
+      for (k = -140; k <= 140 && n + 12 <= 2048; ++k) {
+        for (d = 0; d < 2; ++d) {
+          /* x with x / scale + zp near k + 0.5 (d = 0) or k (d = 1), and its neighbours */
+          const float x0 = ((float)k + (d == 0 ? 0.5f : 0.0f) - (float)zp) * scale;
+          xs[n++] = x0;
+          xs[n++] = nextafterf(x0, INFINITY), xs[n++] = nextafterf(x0, -INFINITY);
+          xs[n++] = nextafterf(nextafterf(x0, INFINITY), INFINITY);
+          xs[n++] = nextafterf(nextafterf(x0, -INFINITY), -INFINITY);
+        }
+      }
+      while (n < 2048 - 8) {
+        const float mag =
+            powf(10.0f, (float)rand_int(-30, 30)) * (float)rand_int(1, 1000) / 1000.0f;
+        xs[n++] = rand_int(0, 1) ? mag : -mag;
+      }
+      xs[n++] = 0.0f, xs[n++] = -0.0f, xs[n++] = FLT_MAX, xs[n++] = -FLT_MAX;
+      xs[n++] = FLT_MIN, xs[n++] = -FLT_MIN, xs[n++] = 1e-45f, xs[n++] = -1e-45f;
+      EXPECT_STATUS(PPGKD_OK, ppgkd_quantize_input_s8(xs, (uint32_t)n, scale, zp, out));
+      for (i = 0; i < n; ++i) {
+        if (out[i] != ref_quantize_input(xs[i], scale, zp)) {
+          if (++mismatches <= 3) {
+            MT_FAIL("scale %g zp %d x %.9g: %d, reference %d", (double)scale, (int)zp,
+                    (double)xs[i], (int)out[i], (int)ref_quantize_input(xs[i], scale, zp));
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+  {
+    float bad[3] = {1.0f, 2.0f, 3.0f};
+    bad[1] = NAN;
+    EXPECT_STATUS(PPGKD_ERR_INPUT, ppgkd_quantize_input_s8(bad, 3, 0.1f, 0, out));
+    bad[1] = INFINITY;
+    EXPECT_STATUS(PPGKD_ERR_INPUT, ppgkd_quantize_input_s8(bad, 3, 0.1f, 0, out));
+    bad[1] = -INFINITY;
+    EXPECT_STATUS(PPGKD_ERR_INPUT, ppgkd_quantize_input_s8(bad, 3, 1e-30f, 0, out));
+    bad[1] = 2.0f;
+    EXPECT_STATUS(PPGKD_OK, ppgkd_quantize_input_s8(bad, 3, 0.1f, 0, out));
+    EXPECT_EQ_INT(10, out[0]);
+    EXPECT_EQ_INT(20, out[1]);
+    EXPECT_EQ_INT(30, out[2]);
+    EXPECT_STATUS(PPGKD_ERR_ARG, ppgkd_quantize_input_s8(0, 3, 0.1f, 0, out));
+  }
+}
+
 static void test_conv1d_negative_zero_bias_in_padding(void) {
   /* K = 1, padding 1: the first and last outputs read only padding, so they are the bias
    * exactly, -0.0 included (adding w * 0 would give +0.0). The middle output is -0.0 + w * x. */
@@ -1044,6 +1118,7 @@ void run_op_tests(void) {
   RUN_TEST(test_dense_matches_reference);
   RUN_TEST(test_rq_value_matches_requantize);
   RUN_TEST(test_add_s8_matches_reference);
+  RUN_TEST(test_quantize_input_matches_reference);
   RUN_TEST(test_conv1d_negative_zero_bias_in_padding);
   RUN_TEST(test_decode_hand_posterior);
   RUN_TEST(test_decode_window_clamped_at_edge);

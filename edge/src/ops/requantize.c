@@ -1,5 +1,7 @@
 /* requantize.c — fixed-point requantisation shared by every int8 kernel, and the int32
- * accumulator bound the loader and the exporter check per layer. Not a kernel itself. */
+ * accumulator bound the loader and the exporter check per layer, and the quantisation of the
+ * model input (ppgkd_quantize_input_s8). Not a kernel itself. */
+#include <math.h>
 #include <stdint.h>
 
 #include "ppgkd_edge_ops.h"
@@ -29,4 +31,34 @@ int ppgkd_s8_accumulator_fits(uint32_t n_terms, uint32_t max_abs_bias) {
    * which cannot overflow: 2^32 * 32385 + 2^32 < 2^48. */
   uint64_t bound = (uint64_t)max_abs_bias + (uint64_t)n_terms * 127u * 255u;
   return bound <= (uint64_t)INT32_MAX;
+}
+
+/* The specification (ppgkd_edge_ops.h) clamps v = x / scale + zp to -128..127 and then rounds:
+ *   r = v >= 0 ? v + 0.5 : v - 0.5 (float), out = (int32_t)r (truncation).
+ * This computes r from the unclamped v and takes the truncation only when -128 < r < 128, i.e.
+ * when v is within (-127.5, 127.5): there the clamp changes nothing, so r and out are the
+ * specification's. Otherwise (|r| >= 128, an infinity, or NaN, for which both comparisons are
+ * false) the rare branch checks x[i] and gives -128 for r < 0, else 127, which is what the
+ * clamp gives: r >= 128 means v >= 127.5 (v + 0.5 is exact below 128: both on the grid of
+ * 2^-17), so the clamped 127 rounds to 127; r <= -128 means v <= -127.5, and the clamped v in
+ * [-128, -127.5] rounds to -128 - 0.5 .. -128, truncated -128. An x[i] that is finite with an
+ * infinite v (x / scale overflowing) is clamped the same way. Per element the division, one
+ * add, the rounding add, an absolute value and one compare, the conversion and the store;
+ * fabsf is one instruction (VABS) wherever the compiler has it as a builtin (GCC, clang). */
+ppgkd_status ppgkd_quantize_input_s8(const float* x, uint32_t n, float scale, int32_t zero_point,
+                                     int8_t* out) {
+  const float zp = (float)zero_point;
+  uint32_t i;
+  if (!x || !out) return PPGKD_ERR_ARG;
+  for (i = 0; i < n; ++i) {
+    const float v = x[i] / scale + zp;
+    const float r = v >= 0.0f ? v + 0.5f : v - 0.5f;
+    if (fabsf(r) < 128.0f) {
+      out[i] = (int8_t)(int32_t)r;
+    } else {
+      if (!(x[i] - x[i] == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinity */
+      out[i] = (int8_t)(r < 0.0f ? -128 : 127);
+    }
+  }
+  return PPGKD_OK;
 }
