@@ -56,6 +56,36 @@ static void fill_table(int32_t* t, int32_t zp, int32_t scale, const ppgkd_rq* r)
     for (v = -128; v < 128; ++v) t[v + 128] = ppgkd_rq_value((v - zp) * scale, r);
   }
 }
+
+#if defined(__GNUC__)
+#define ADD_NOINLINE __attribute__((noinline))
+#else
+#define ADD_NOINLINE
+#endif
+
+/* The tables' loop for the common case, everything in registers: out[i] = ppgkd_rq_out of
+ * ta[a[i]] + tb[b[i]] (ta, tb at their entry for 0, so indexed by the int8 value itself) for an
+ * output requantisation of the high-word form with rshift >= 1 (half = 2^(rshift + 31), a
+ * multiple of 2^32: the product's high word plus 2^(rshift - 1), no 64-bit add) and
+ * act_max = 127 (the upper clamp is a saturation to int8: SSAT on the DSP). */
+static ADD_NOINLINE void add_tables_hi(const int8_t* a, const int8_t* b, int32_t n,
+                                       const int32_t* ta, const int32_t* tb, const ppgkd_rq* ro,
+                                       const ppgkd_s8_act* act, int8_t* out) {
+  const int32_t mult = ro->mult, rshift = ro->rshift, round = (int32_t)1 << (ro->rshift - 1);
+  const int32_t zp = act->out_zp, lo = act->act_min;
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    const int32_t sum = ta[a[i]] + tb[b[i]];
+    const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)sum * mult) >> 32));
+#ifdef PPGKD_FAST_DSP
+    const int32_t y = ppgkd_ssat8(ppgkd_floor_shr(high + round, rshift) + zp);
+#else
+    int32_t y = ppgkd_floor_shr(high + round, rshift) + zp;
+    y = y > 127 ? 127 : y;
+#endif
+    out[i] = (int8_t)(y < lo ? lo : y); /* lo >= -128 */
+  }
+}
 #endif
 
 ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
@@ -95,28 +125,21 @@ ppgkd_status ppgkd_add_s8(const ppgkd_context* ctx, const ppgkd_add_params* p,
          * 1/2, shift 0): each rescaled value is at most |x - zp| * 2^20 < 2^28 in magnitude, so
          * their sum fits int32; the output requantisation is of the high-word form:
          * ppgkd_rq_out_hi with its constants in locals (registers, not reloads) */
-        const int64_t half = ro.half;
-        const int32_t mult = ro.mult, rshift = ro.rshift, zp = ac.out_zp;
-        const int32_t lo = ac.act_min, hi = ac.act_max;
-        if (rshift >= 1) {
-          /* half = 2^(rshift + 31), a multiple of 2^32: the product's high word plus
-           * 2^(rshift - 1), without the 64-bit add */
-          const int32_t round = (int32_t)1 << (rshift - 1);
+        if (ro.rshift >= 1 && ac.act_max == 127 && n <= INT32_MAX) {
+          add_tables_hi(a, b, (int32_t)n, ta + 128, tb + 128, &ro, &ac, out);
+          return PPGKD_OK;
+        }
+        {
+          const int64_t half = ro.half;
+          const int32_t mult = ro.mult, rshift = ro.rshift, zp = ac.out_zp;
+          const int32_t lo = ac.act_min, hi = ac.act_max;
           for (i = 0; i < n; ++i) {
             const int32_t sum = ta[a[i] + 128] + tb[b[i] + 128];
-            const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)sum * mult) >> 32));
-            int32_t y = ppgkd_floor_shr(high + round, rshift) + zp;
+            const uint64_t p64 = (uint64_t)((int64_t)sum * mult + half);
+            int32_t y = ppgkd_floor_shr(ppgkd_s32_bits((uint32_t)(p64 >> 32)), rshift) + zp;
             y = y < lo ? lo : y;
             out[i] = (int8_t)(y > hi ? hi : y);
           }
-          return PPGKD_OK;
-        }
-        for (i = 0; i < n; ++i) {
-          const int32_t sum = ta[a[i] + 128] + tb[b[i] + 128];
-          const uint64_t p64 = (uint64_t)((int64_t)sum * mult + half);
-          int32_t y = ppgkd_floor_shr(ppgkd_s32_bits((uint32_t)(p64 >> 32)), rshift) + zp;
-          y = y < lo ? lo : y;
-          out[i] = (int8_t)(y > hi ? hi : y);
         }
         return PPGKD_OK;
       }
