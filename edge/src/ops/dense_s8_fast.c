@@ -12,6 +12,10 @@
 
 #ifdef PPGKD_FAST_DSP
 
+/* Inputs of up to 4 * DENSE_SMALL_WORDS features (a multiple of 4) are unpacked once onto the
+ * stack (8 bytes per 4 features). */
+#define DENSE_SMALL_WORDS 8
+
 /* Output m of the layer: ppgkd_rq_out with the per-tensor constants prepared once (rq_t), or
  * channel m's prepared here; the high-word form without the branch on the form. */
 static inline int8_t dense_out(int32_t acc, const ppgkd_per_channel_quant* q, const ppgkd_rq* rq_t,
@@ -20,6 +24,60 @@ static inline int8_t dense_out(int32_t acc, const ppgkd_per_channel_quant* q, co
   const ppgkd_rq* rq = rq_t;
   if (!q->per_tensor) rq_c = ppgkd_rq_prepare_channel(q, m), rq = &rq_c;
   return rq->form == 1 ? ppgkd_rq_out_hi(acc, rq, a) : ppgkd_rq_out(acc, rq, a);
+}
+
+/* ppgkd_rq_out_hi for rshift >= 1 (half = 2^(rshift + 31), a multiple of 2^32: the product's
+ * high word plus round = 2^(rshift - 1), no 64-bit add) and act_max = 127 (SSAT). */
+static inline int8_t rq_hi(int32_t acc, int32_t mult, int32_t round, int32_t rshift, int32_t zp,
+                           int32_t lo) {
+  const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)acc * mult) >> 32));
+  const int32_t v = ppgkd_ssat8(ppgkd_floor_shr(high + round, rshift) + zp);
+  return (int8_t)(v < lo ? lo : v); /* lo >= -128 */
+}
+
+#if defined(__GNUC__)
+#define DENSE_NOINLINE __attribute__((noinline))
+#else
+#define DENSE_NOINLINE
+#endif
+
+/* A per-tensor requantisation of the form rq_hi takes, for the small-input loops. */
+typedef struct {
+  int32_t mult, round, rshift, zp, lo;
+} small_rq;
+
+/* out[m] for every row of a layer with `words` words of four inputs, unpacked minus the zero
+ * point in xp (even lanes xp[2k], odd lanes xp[2k + 1]); kept out of line so the row loop has
+ * the registers to itself. */
+static DENSE_NOINLINE void dense_small(const uint32_t* xp, int32_t words, const int8_t* w,
+                                       const int32_t* bias, int32_t m_out, const small_rq* c,
+                                       int8_t* out) {
+  const int32_t mult = c->mult, round = c->round, rshift = c->rshift, zp = c->zp, lo = c->lo;
+  int32_t m, k;
+  for (m = 0; m < m_out; ++m, w += 4 * words) {
+    int32_t a0 = bias ? bias[m] : 0;
+    for (k = 0; k < words; ++k) {
+      const uint32_t v = ppgkd_read_s8x4(w + 4 * k);
+      a0 = ppgkd_smlad(ppgkd_sxtb16(v), xp[2 * k], a0);
+      a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), xp[2 * k + 1], a0);
+    }
+    out[m] = rq_hi(a0, mult, round, rshift, zp, lo);
+  }
+}
+
+/* dense_small for four inputs (xe, xo: their unpacked even and odd lanes). */
+static DENSE_NOINLINE void dense_small4(uint32_t xe, uint32_t xo, const int8_t* w,
+                                        const int32_t* bias, int32_t m_out, const small_rq* c,
+                                        int8_t* out) {
+  const int32_t mult = c->mult, round = c->round, rshift = c->rshift, zp = c->zp, lo = c->lo;
+  int32_t m;
+  for (m = 0; m < m_out; ++m, w += 4) {
+    const uint32_t v = ppgkd_read_s8x4(w);
+    int32_t a0 = bias ? bias[m] : 0;
+    a0 = ppgkd_smlad(ppgkd_sxtb16(v), xe, a0);
+    a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), xo, a0);
+    out[m] = rq_hi(a0, mult, round, rshift, zp, lo);
+  }
 }
 
 void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
@@ -31,7 +89,31 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
   const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
   /* a per-tensor layer (the logits head) prepares its one requantisation once */
   const ppgkd_rq rq_t = ppgkd_rq_prepare_channel(q, 0);
+  /* ... and when it is of the high-word form with rshift >= 1 and act_max = 127 (every trained
+   * head), requantises with the constants in locals (rq_hi) */
+  const int hi_t = q->per_tensor && rq_t.form == 1 && rq_t.rshift >= 1 && a.act_max == 127;
+  const int32_t mult = rq_t.mult, rshift = rq_t.rshift, zp_out = a.out_zp, lo = a.act_min;
+  const int32_t round = hi_t ? (int32_t)1 << (rq_t.rshift - 1) : 0;
   int32_t m = 0, n, r;
+  if (hi_t && n_in % 4 == 0 && n_in <= 4 * DENSE_SMALL_WORDS) {
+    /* a small input (the heads: 4-32 features): unpacked minus the zero point once, then one
+     * row at a time (dense_small) */
+    uint32_t xp[2 * DENSE_SMALL_WORDS];
+    small_rq c;
+    int32_t k;
+    for (k = 0; k < n_in / 4; ++k) {
+      const uint32_t x4 = ppgkd_read_s8x4(in + 4 * k);
+      xp[2 * k] = ppgkd_ssub16(ppgkd_sxtb16(x4), zp2);
+      xp[2 * k + 1] = ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2);
+    }
+    c.mult = mult, c.round = round, c.rshift = rshift, c.zp = zp_out, c.lo = lo;
+    if (n_in == 4) {
+      dense_small4(xp[0], xp[1], w, bias, m_out, &c, out);
+    } else {
+      dense_small(xp, n_in / 4, w, bias, m_out, &c, out);
+    }
+    return;
+  }
   for (; m + 4 <= m_out; m += 4) {
     const int8_t* w0 = w + (int64_t)m * n_in;
     const int8_t* w1 = w0 + n_in;
@@ -56,7 +138,12 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
       const int32_t xv = (int32_t)in[n] - zp;
       a0 += w0[n] * xv, a1 += w1[n] * xv, a2 += w2[n] * xv, a3 += w3[n] * xv;
     }
-    {
+    if (hi_t) {
+      out[m] = rq_hi(a0, mult, round, rshift, zp_out, lo);
+      out[m + 1] = rq_hi(a1, mult, round, rshift, zp_out, lo);
+      out[m + 2] = rq_hi(a2, mult, round, rshift, zp_out, lo);
+      out[m + 3] = rq_hi(a3, mult, round, rshift, zp_out, lo);
+    } else {
       const int32_t acc[4] = {a0, a1, a2, a3};
       for (r = 0; r < 4; ++r) out[m + r] = dense_out(acc[r], q, &rq_t, m + r, &a);
     }
@@ -70,7 +157,7 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
       a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2), a0);
     }
     for (; n < n_in; ++n) a0 += w0[n] * ((int32_t)in[n] - zp);
-    out[m] = dense_out(a0, q, &rq_t, m, &a);
+    out[m] = hi_t ? rq_hi(a0, mult, round, rshift, zp_out, lo) : dense_out(a0, q, &rq_t, m, &a);
   }
 }
 
