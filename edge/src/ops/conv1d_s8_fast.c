@@ -389,6 +389,80 @@ DIRECT_TILE(direct_pair_k3, 3, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2);, 
 DIRECT_TILE(direct_pair_k4, 4, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2); DIRECT_PAIR(3);
             , DIRECT_PAIR1(0); DIRECT_PAIR1(1); DIRECT_PAIR1(2); DIRECT_PAIR1(3);)
 
+/* One channel (the low words of ws: an odd last channel) x two positions: tap pair j. */
+#define DIRECT_LONE(j)                                                         \
+  do {                                                                         \
+    const uint32_t wa = (uint32_t)ws[j];                                       \
+    const uint32_t v0 = read_pair(x0 + 2 * (j)), v1 = read_pair(x1 + 2 * (j)); \
+    a0 = ppgkd_smlad(wa, v0, a0), a1 = ppgkd_smlad(wa, v1, a1);                \
+  } while (0)
+#define DIRECT_LONE1(j)                                             \
+  do {                                                              \
+    a0 = ppgkd_smlad((uint32_t)ws[j], read_pair(x0 + 2 * (j)), a0); \
+  } while (0)
+
+/* direct_pair_k<KP> for channel a alone (an odd C_out's last channel, which the pair tiles
+ * would compute twice): half the SMLADs and weight loads of a pair. */
+#define DIRECT_TILE_LONE(name, KP, BODY, BODY1)                   \
+  static DIRECT_NOINLINE void name(const direct_job* jb) {        \
+    const int32_t row = jb->row, s = jb->stride, m = jb->m;       \
+    const uint64_t* const ws0 = jb->ws;                           \
+    const int16_t* const xs = jb->xs;                             \
+    int32_t* const acc_a = jb->acc_a;                             \
+    const uint64_t* const w_end = ws0 + (KP) * (int64_t)jb->c_in; \
+    int32_t t;                                                    \
+    for (t = 0; t + 1 < m; t += 2) {                              \
+      const uint64_t* ws = ws0;                                   \
+      const int16_t* x0 = xs + t * s;                             \
+      const int16_t* x1 = x0 + s;                                 \
+      int32_t a0 = jb->init_a, a1 = a0;                           \
+      for (; ws < w_end; ws += (KP), x0 += row, x1 += row) {      \
+        BODY                                                      \
+      }                                                           \
+      acc_a[t] = a0, acc_a[t + 1] = a1;                           \
+    }                                                             \
+    if (t < m) {                                                  \
+      const uint64_t* ws = ws0;                                   \
+      const int16_t* x0 = xs + t * s;                             \
+      int32_t a0 = jb->init_a;                                    \
+      for (; ws < w_end; ws += (KP), x0 += row) {                 \
+        BODY1                                                     \
+      }                                                           \
+      acc_a[t] = a0;                                              \
+    }                                                             \
+  }
+
+DIRECT_TILE_LONE(direct_lone_k1, 1, DIRECT_LONE(0);, DIRECT_LONE1(0);)
+DIRECT_TILE_LONE(direct_lone_k2, 2, DIRECT_LONE(0); DIRECT_LONE(1);, DIRECT_LONE1(0);
+                 DIRECT_LONE1(1);)
+DIRECT_TILE_LONE(direct_lone_k3, 3, DIRECT_LONE(0); DIRECT_LONE(1); DIRECT_LONE(2);
+                 , DIRECT_LONE1(0); DIRECT_LONE1(1); DIRECT_LONE1(2);)
+DIRECT_TILE_LONE(direct_lone_k4, 4, DIRECT_LONE(0); DIRECT_LONE(1); DIRECT_LONE(2); DIRECT_LONE(3);
+                 , DIRECT_LONE1(0); DIRECT_LONE1(1); DIRECT_LONE1(2); DIRECT_LONE1(3);)
+
+/* The tile of KP tap pairs (or channel-pair rows) for channels co and cb (cb == co: alone). */
+static void run_tile(const direct_job* jb, int32_t kp, int lone) {
+  if (lone) {
+    if (kp == 1) {
+      direct_lone_k1(jb);
+    } else if (kp == 2) {
+      direct_lone_k2(jb);
+    } else if (kp == 3) {
+      direct_lone_k3(jb);
+    } else {
+      direct_lone_k4(jb);
+    }
+  } else if (kp == 1) {
+    direct_pair_k1(jb);
+  } else if (kp == 2) {
+    direct_pair_k2(jb);
+  } else if (kp == 3) {
+    direct_pair_k3(jb);
+  } else {
+    direct_pair_k4(jb);
+  }
+}
+
 /* The int16 pair (lo, hi) as one word, lo in the low halfword. */
 static inline uint32_t pack_pair(int32_t lo, int32_t hi) {
   return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
@@ -433,9 +507,20 @@ static void widen_rows(const int8_t* in, int32_t c_in, int32_t l_in, int64_t sta
   const int32_t lo = lo64 > span ? span : (int32_t)lo64;
   const int32_t hi = hi64 < lo ? lo : hi64 > span ? span : (int32_t)hi64;
   int32_t ci, i;
+  const uint32_t zp2 = pack_pair(zp, zp);
   for (ci = 0; ci < c_in; ++ci, xs += row) {
     const int8_t* x = in + (int64_t)ci * l_in + start;
     for (i = 0; i < lo; ++i) xs[i] = 0;
+    for (; i + 4 <= hi; i += 4) {
+      /* four at a time: SXTB16 gives (x0, x2) and (x1, x3), SSUB16 the zero point off each
+       * lane (exact: -255..255), two halfword packs put them in order */
+      const uint32_t v = ppgkd_read_s8x4(x + i);
+      const uint32_t e = ppgkd_ssub16(ppgkd_sxtb16(v), zp2);
+      const uint32_t o = ppgkd_ssub16(ppgkd_sxtb16_ror8(v), zp2);
+      const uint32_t p01 = (e & 0xFFFFu) | (o << 16), p23 = (o & 0xFFFF0000u) | (e >> 16);
+      memcpy(xs + i, &p01, sizeof p01);
+      memcpy(xs + i + 2, &p23, sizeof p23);
+    }
     for (; i < hi; ++i) xs[i] = (int16_t)(x[i] - zp);
     for (; i < span; ++i) xs[i] = 0;
   }
@@ -483,15 +568,7 @@ static void conv_pointwise(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act
         jb.ws = ws, jb.xs = xs, jb.row = 2 * g, jb.c_in = cp / g, jb.stride = 2 * cp, jb.m = m;
         jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
         jb.acc_a = acc, jb.acc_b = acc + tb;
-        if (g == 1) {
-          direct_pair_k1(&jb);
-        } else if (g == 2) {
-          direct_pair_k2(&jb);
-        } else if (g == 3) {
-          direct_pair_k3(&jb);
-        } else {
-          direct_pair_k4(&jb);
-        }
+        run_tile(&jb, g, cb == co);
         store_pair(&jb, q, act, co, cb, out + t0, l_out);
       }
     }
@@ -520,15 +597,7 @@ static void conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         jb.ws = ws, jb.xs = xs, jb.row = row, jb.c_in = c_in, jb.stride = s, jb.m = m;
         jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
         jb.acc_a = acc, jb.acc_b = acc + tb;
-        if (kp == 1) {
-          direct_pair_k1(&jb);
-        } else if (kp == 2) {
-          direct_pair_k2(&jb);
-        } else if (kp == 3) {
-          direct_pair_k3(&jb);
-        } else {
-          direct_pair_k4(&jb);
-        }
+        run_tile(&jb, kp, cb == co);
         store_pair(&jb, q, act, co, cb, out + t0, l_out);
       }
     }
