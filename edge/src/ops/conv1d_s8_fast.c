@@ -286,6 +286,17 @@ static DIRECT_NOINLINE void requantize_row(const int32_t* acc, int32_t m, const 
     const int32_t round = (int32_t)1 << (rq->rshift - 1);
     const int32_t mult = rq->mult, rshift = rq->rshift, zp = act->out_zp;
     const int32_t lo = act->act_min, hi = act->act_max;
+    if (hi == 127 && rshift <= 22) {
+      /* the zero point folded into the rounding term (adding zp * 2^rshift before the floor
+       * shift adds exactly zp after it; |high| <= 2^30, 2^21 + 128 * 2^22 < 2^30: no overflow)
+       * and SMMLA forming high + that term in one instruction */
+      const int32_t bias = round + zp * ((int32_t)1 << rshift);
+      for (t = 0; t < m; ++t) {
+        const int32_t v = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
+        y[t] = (int8_t)(v < lo ? lo : v); /* lo >= -128 */
+      }
+      return;
+    }
     if (hi == 127) { /* the graph's (act_max is always 127): SSAT, then the lower bound */
       for (t = 0; t < m; ++t) {
         const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)acc[t] * mult) >> 32));

@@ -3,7 +3,8 @@
  *
  *   PPGKD_FAST_DSP   int8 conv1d/dense on the Arm DSP extension (SXTB16 unpacks two int8 lanes
  *                    of a word to two int16 lanes, SMLAD adds both 16 x 16 products of two such
- *                    words to an int32 accumulator: two MACs per instruction). On when the
+ *                    words to an int32 accumulator: two MACs per instruction; SMMLA adds a
+ *                    product's high word to a value, the requantisation's first step). On when the
  *                    compiler targets it (__ARM_FEATURE_DSP: -mcpu=cortex-m4, -m7, -m33, ...),
  *                    or on any host with -DPPGKD_EMULATE_DSP, which compiles the very same kernel
  *                    code over the portable C emulation below (how the host tests check it).
@@ -154,6 +155,12 @@ static inline uint32_t ppgkd_ssub16(uint32_t a, uint32_t b) {
 static inline int32_t ppgkd_ssat8(int32_t v) {
   return __ssat(v, 8);
 }
+/* the high word of a * b plus acc, wrapping: ((acc << 32) + a * b) >> 32 (SMMLA) */
+static inline int32_t ppgkd_smmla(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
 
 #else /* the portable emulation: the same results, lane by lane */
 
@@ -186,6 +193,10 @@ static inline uint32_t ppgkd_ssub16(uint32_t a, uint32_t b) {
 }
 static inline int32_t ppgkd_ssat8(int32_t v) {
   return v < -128 ? -128 : v > 127 ? 127 : v;
+}
+static inline int32_t ppgkd_smmla(int32_t a, int32_t b, int32_t acc) {
+  const uint32_t high = (uint32_t)((uint64_t)((int64_t)a * b) >> 32);
+  return ppgkd_s32_bits(high + (uint32_t)acc);
 }
 
 #endif /* __ARM_FEATURE_DSP */
