@@ -714,6 +714,54 @@ static void test_conv1d_s8_large_matches_reference(void) {
  *   wide direct -> im2col, C_in 200, K 7 (200 x 4 pairs > 512), C_out 8: chunks of 24 channels
  *     (168 taps): 8*168 + 4*8 + 16*8 + 4*168 = 2176;
  *   K 49 (> 192 / 4 taps per chunk): no DSP kernel, 0. */
+/* Every shape of the DSP kernels' channel-pair path (conv1d_s8_fast.c: dilation 1, K = 3, 5, 7,
+ * 1-8 input channels, so each unrolled dot product of 6, 10, 14, 21 and 28 words and the looped
+ * one), with one, two and three output channels (a lone last channel), stride 1 and 2, padding
+ * K / 2 or random, rows shorter than a 4-position widening step, and 200 positions (two blocks),
+ * against the reference loops; in every build (the portable one checks itself). */
+static void test_conv1d_s8_small_channels_matches_reference(void) {
+  static const int32_t ks[3] = {3, 5, 7}, ls[3] = {3, 9, 200};
+  int32_t c_in, ki, s, c_out, li, cases = 0, mismatches = 0;
+  test_rng_seed(17);
+  for (c_in = 1; c_in <= 8; ++c_in) {
+    for (ki = 0; ki < 3; ++ki) {
+      for (s = 1; s <= 2; ++s) {
+        for (c_out = 1; c_out <= 3; ++c_out) {
+          for (li = 0; li < 3; ++li) {
+            const int32_t kk = ks[ki], l_in = ls[li];
+            ppgkd_conv1d_params p;
+            ppgkd_s8_act act;
+            ppgkd_per_channel_quant q;
+            rt_scale sc;
+            ppgkd_dims di, dw, db, dout;
+            int32_t l_out;
+            p.stride = s, p.dilation = 1, p.relu = rand_int(0, 1);
+            p.padding = rand_int(0, 1) ? kk / 2 : rand_int(0, kk);
+            l_out = ppgkd_conv1d_out_length(l_in, kk, &p);
+            if (l_out < 1) continue;
+            ++cases;
+            rand_s8_conv_case(&p, c_in, l_in, c_out, kk, 1, &sc, &act, &q, rt_big_x, rt_big_w,
+                              rt_big_b, rt_big_mult, rt_big_shift);
+            di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
+            dout = dims(1, c_out, l_out);
+            memset(rt_big_y, 0x55, sizeof rt_big_y);
+            EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, rt_big_x, &dw,
+                                                    rt_big_w, &db, rt_big_b, &dout, rt_big_y));
+            ref_conv1d_s8(&p, &act, &q, c_in, l_in, rt_big_x, c_out, kk, rt_big_w, rt_big_b, l_out,
+                          rt_big_r);
+            if (memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0 && ++mismatches <= 3) {
+              MT_FAIL("C_in %ld C_out %ld L_in %ld K %ld stride %ld pad %ld", (long)c_in,
+                      (long)c_out, (long)l_in, (long)kk, (long)s, (long)p.padding);
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+  EXPECT_TRUE(cases > 400);
+}
+
 static void test_conv1d_s8_scratch_bytes(void) {
   ppgkd_conv1d_params p;
   p.stride = 1, p.padding = 1, p.dilation = 1, p.relu = 0;
@@ -866,11 +914,12 @@ static int8_t ref_quantize_input(float x, float scale, int32_t zp) {
  * float neighbours, then random values from 1e-30 to 1e30 of both signs, +-0, the extremes, and
  * a scale so small that a finite x overflows to an infinite v. NaN and infinities give
  * PPGKD_ERR_INPUT. */
+#define QI_N 4096 /* values per scale and zero point */
 static void test_quantize_input_matches_reference(void) {
   static const float scales[6] = {0.0173f, 0.1f, 0.3333333f, 1.0f, 7.5f, 1e-30f};
   static const int32_t zps[5] = {-128, -5, 0, 37, 127};
-  static float xs[2048];
-  static int8_t out[2048];
+  static float xs[QI_N];
+  static int8_t out[QI_N];
   int si, zi, k, d, i, mismatches = 0;
   test_rng_seed(16);
   for (si = 0; si < 6; ++si) {
@@ -878,7 +927,7 @@ static void test_quantize_input_matches_reference(void) {
       const float scale = scales[si];
       const int32_t zp = zps[zi];
       int n = 0;
-      for (k = -140; k <= 140 && n + 12 <= 2048; ++k) {
+      for (k = -140; k <= 140; ++k) { /* 2810 values */
         for (d = 0; d < 2; ++d) {
           /* x with x / scale + zp near k + 0.5 (d = 0) or k (d = 1), and its neighbours */
           const float x0 = ((float)k + (d == 0 ? 0.5f : 0.0f) - (float)zp) * scale;
@@ -888,7 +937,7 @@ static void test_quantize_input_matches_reference(void) {
           xs[n++] = nextafterf(nextafterf(x0, -INFINITY), -INFINITY);
         }
       }
-      while (n < 2048 - 8) {
+      while (n < QI_N - 8) {
         const float mag =
             powf(10.0f, (float)rand_int(-30, 30)) * (float)rand_int(1, 1000) / 1000.0f;
         xs[n++] = rand_int(0, 1) ? mag : -mag;
@@ -1114,6 +1163,7 @@ void run_op_tests(void) {
   RUN_TEST(test_conv1d_f32_matches_reference);
   RUN_TEST(test_conv1d_s8_matches_reference);
   RUN_TEST(test_conv1d_s8_large_matches_reference);
+  RUN_TEST(test_conv1d_s8_small_channels_matches_reference);
   RUN_TEST(test_conv1d_s8_scratch_bytes);
   RUN_TEST(test_dense_matches_reference);
   RUN_TEST(test_rq_value_matches_requantize);

@@ -36,6 +36,7 @@
 #define DIRECT_X_MAX 2048  /* direct: int16 input rows per block (4 kB) */
 #define DIRECT_W_MAX 512   /* direct: a channel pair's int16 weight pairs (doublewords, 4 kB) */
 #define DIRECT_T_MAX 128   /* direct: positions per block (the sums of two channels, 1 kB) */
+#define CHAN_MAX_C_IN 8    /* direct plans of up to this many input channels pair channels */
 
 enum { DSP_NONE = 0, DSP_DIRECT, DSP_POINTWISE, DSP_IM2COL };
 
@@ -615,6 +616,316 @@ static void conv_direct(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
   }
 }
 
+/* ---------------------------------------------------------------- channel-pair kernel
+ *
+ * The direct kernel pairs taps, so a layer of few input channels and an odd K (r1: 3-4
+ * channels, K = 3) pays for a padded tap per row and per-row loop overhead on rows of two tap
+ * pairs. This one pairs input channels instead: the block's input is widened to words
+ * (x[2c, p] - zp, x[2c + 1, p] - zp) stored position after position (cp = ceil(C_in / 2) words
+ * per position; an odd C_in's last word completed with 0), and the weights to doublewords
+ * ((w_a[2c, k], w_a[2c + 1, k]), (w_b[2c, k], w_b[2c + 1, k])) in the same (k, c) order. The
+ * receptive field of output position t is then the K * cp contiguous words from position
+ * t * stride, so one output pair x channel pair is a single dot product of K * cp words: per
+ * word one doubleword of weights, two words of input (the two positions stride * cp words
+ * apart) and four SMLADs, no padded tap (an even C_in has no padding at all) and no row loop.
+ * Padding positions are zero words. Used when the layout fits the scratch the direct plan
+ * reserves (dsp_plan: the number of positions per block is chosen here to fit it), so the
+ * scratch size of a layer does not change. */
+
+/* One channel pair (ws) x two positions (x0, x0 + off words) over n words; acc_a/acc_b[t]. */
+typedef struct {
+  const uint64_t* ws;
+  const uint32_t* xs; /* the block's widened input, cp words per position */
+  int32_t n, step, m; /* words per dot product, words between positions, positions */
+  int32_t init_a, init_b;
+  int32_t *acc_a, *acc_b;
+} chan_job;
+
+static DIRECT_NOINLINE void chan_pair(const chan_job* jb) {
+  const uint64_t* const ws0 = jb->ws;
+  const uint64_t* const w_end = ws0 + jb->n;
+  const int32_t step = jb->step, m = jb->m;
+  int32_t t;
+  for (t = 0; t + 1 < m; t += 2) {
+    const uint64_t* ws = ws0;
+    const uint32_t* x0 = jb->xs + (int64_t)t * step;
+    int32_t a0 = jb->init_a, a1 = a0, b0 = jb->init_b, b1 = b0;
+    for (; ws < w_end; ++ws, ++x0) {
+      const uint64_t wab = *ws;
+      const uint32_t wa = (uint32_t)wab, wb = (uint32_t)(wab >> 32);
+      const uint32_t v0 = x0[0], v1 = x0[step];
+      a0 = ppgkd_smlad(wa, v0, a0), a1 = ppgkd_smlad(wa, v1, a1);
+      b0 = ppgkd_smlad(wb, v0, b0), b1 = ppgkd_smlad(wb, v1, b1);
+    }
+    jb->acc_a[t] = a0, jb->acc_a[t + 1] = a1, jb->acc_b[t] = b0, jb->acc_b[t + 1] = b1;
+  }
+  if (t < m) {
+    const uint64_t* ws = ws0;
+    const uint32_t* x0 = jb->xs + (int64_t)t * step;
+    int32_t a0 = jb->init_a, b0 = jb->init_b;
+    for (; ws < w_end; ++ws, ++x0) {
+      const uint64_t wab = *ws;
+      a0 = ppgkd_smlad((uint32_t)wab, *x0, a0), b0 = ppgkd_smlad((uint32_t)(wab >> 32), *x0, b0);
+    }
+    jb->acc_a[t] = a0, jb->acc_b[t] = b0;
+  }
+}
+
+/* Keeps the compiler from hoisting the weight loads out of the position loop (it would then
+ * spill them all to the stack and reload them, slower than loading them where they are used). */
+#if defined(__GNUC__)
+#define CHAN_OPAQUE(p) __asm__("" : "+r"(p))
+#else
+#define CHAN_OPAQUE(p) (void)0
+#endif
+
+/* chan_pair with the dot product's N words unrolled (every offset an immediate): the common
+ * K * cp of 6 (K = 3, 3-4 channels), 10 (K = 5) and 14 (K = 7). */
+#define CHAN_W(i)                                                  \
+  do {                                                             \
+    const uint64_t wab = ws[i];                                    \
+    const uint32_t wa = (uint32_t)wab, wb = (uint32_t)(wab >> 32); \
+    const uint32_t v0 = x0[i], v1 = x1[i];                         \
+    a0 = ppgkd_smlad(wa, v0, a0), a1 = ppgkd_smlad(wa, v1, a1);    \
+    b0 = ppgkd_smlad(wb, v0, b0), b1 = ppgkd_smlad(wb, v1, b1);    \
+  } while (0)
+#define CHAN_W1(i)                                      \
+  do {                                                  \
+    const uint64_t wab = ws[i];                         \
+    a0 = ppgkd_smlad((uint32_t)wab, x0[i], a0);         \
+    b0 = ppgkd_smlad((uint32_t)(wab >> 32), x0[i], b0); \
+  } while (0)
+#define CHAN_W6(W) \
+  W(0);            \
+  W(1);            \
+  W(2);            \
+  W(3);            \
+  W(4);            \
+  W(5)
+#define CHAN_W10(W) \
+  CHAN_W6(W);       \
+  W(6);             \
+  W(7);             \
+  W(8);             \
+  W(9)
+#define CHAN_W14(W) \
+  CHAN_W10(W);      \
+  W(10);            \
+  W(11);            \
+  W(12);            \
+  W(13)
+#define CHAN_TILE(name, BODY, BODY1, OPAQUE)                           \
+  static DIRECT_NOINLINE void name(const chan_job* jb) {               \
+    const uint64_t* ws = jb->ws;                                       \
+    const int32_t step = jb->step, m = jb->m;                          \
+    int32_t* pa = jb->acc_a;                                           \
+    int32_t* pb = jb->acc_b;                                           \
+    const uint32_t* x0 = jb->xs;                                       \
+    int32_t t;                                                         \
+    for (t = 0; t + 1 < m; t += 2, x0 += 2 * step, pa += 2, pb += 2) { \
+      const uint32_t* const x1 = x0 + step;                            \
+      int32_t a0 = jb->init_a, a1 = a0, b0 = jb->init_b, b1 = b0;      \
+      OPAQUE;                                                          \
+      BODY;                                                            \
+      pa[0] = a0, pa[1] = a1, pb[0] = b0, pb[1] = b1;                  \
+    }                                                                  \
+    if (t < m) {                                                       \
+      int32_t a0 = jb->init_a, b0 = jb->init_b;                        \
+      BODY1;                                                           \
+      pa[0] = a0, pb[0] = b0;                                          \
+    }                                                                  \
+  }
+#define CHAN_W21(W) \
+  CHAN_W14(W);      \
+  W(14);            \
+  W(15);            \
+  W(16);            \
+  W(17);            \
+  W(18);            \
+  W(19);            \
+  W(20)
+#define CHAN_W28(W) \
+  CHAN_W21(W);      \
+  W(21);            \
+  W(22);            \
+  W(23);            \
+  W(24);            \
+  W(25);            \
+  W(26);            \
+  W(27)
+#define CHAN_L(i)                                                     \
+  do {                                                                \
+    const uint32_t wa = (uint32_t)ws[i];                              \
+    a0 = ppgkd_smlad(wa, x0[i], a0), a1 = ppgkd_smlad(wa, x1[i], a1); \
+  } while (0)
+#define CHAN_L1(i) a0 = ppgkd_smlad((uint32_t)ws[i], x0[i], a0)
+/* chan_lone with the N words unrolled */
+#define CHAN_TILE_LONE(name, BODY, BODY1)                     \
+  static DIRECT_NOINLINE void name(const chan_job* jb) {      \
+    const uint64_t* ws = jb->ws;                              \
+    const int32_t step = jb->step, m = jb->m;                 \
+    int32_t* pa = jb->acc_a;                                  \
+    const uint32_t* x0 = jb->xs;                              \
+    int32_t t;                                                \
+    for (t = 0; t + 1 < m; t += 2, x0 += 2 * step, pa += 2) { \
+      const uint32_t* const x1 = x0 + step;                   \
+      int32_t a0 = jb->init_a, a1 = a0;                       \
+      BODY;                                                   \
+      pa[0] = a0, pa[1] = a1;                                 \
+    }                                                         \
+    if (t < m) {                                              \
+      int32_t a0 = jb->init_a;                                \
+      BODY1;                                                  \
+      pa[0] = a0;                                             \
+    }                                                         \
+  }
+CHAN_TILE_LONE(chan_lone6, CHAN_W6(CHAN_L), CHAN_W6(CHAN_L1))
+CHAN_TILE_LONE(chan_lone14, CHAN_W14(CHAN_L), CHAN_W14(CHAN_L1))
+CHAN_TILE(chan_pair6, CHAN_W6(CHAN_W), CHAN_W6(CHAN_W1), (void)0)
+CHAN_TILE(chan_pair10, CHAN_W10(CHAN_W), CHAN_W10(CHAN_W1), CHAN_OPAQUE(ws))
+CHAN_TILE(chan_pair14, CHAN_W14(CHAN_W), CHAN_W14(CHAN_W1), CHAN_OPAQUE(ws))
+CHAN_TILE(chan_pair21, CHAN_W21(CHAN_W), CHAN_W21(CHAN_W1), CHAN_OPAQUE(ws))
+CHAN_TILE(chan_pair28, CHAN_W28(CHAN_W), CHAN_W28(CHAN_W1), CHAN_OPAQUE(ws))
+
+/* chan_pair for channel a alone (the low words of ws). */
+static DIRECT_NOINLINE void chan_lone(const chan_job* jb) {
+  const uint64_t* const ws0 = jb->ws;
+  const uint64_t* const w_end = ws0 + jb->n;
+  const int32_t step = jb->step, m = jb->m;
+  int32_t t;
+  for (t = 0; t + 1 < m; t += 2) {
+    const uint64_t* ws = ws0;
+    const uint32_t* x0 = jb->xs + (int64_t)t * step;
+    int32_t a0 = jb->init_a, a1 = a0;
+    for (; ws < w_end; ++ws, ++x0) {
+      const uint32_t wa = (uint32_t)*ws;
+      a0 = ppgkd_smlad(wa, x0[0], a0), a1 = ppgkd_smlad(wa, x0[step], a1);
+    }
+    jb->acc_a[t] = a0, jb->acc_a[t + 1] = a1;
+  }
+  if (t < m) {
+    const uint64_t* ws = ws0;
+    const uint32_t* x0 = jb->xs + (int64_t)t * step;
+    int32_t a0 = jb->init_a;
+    for (; ws < w_end; ++ws, ++x0) a0 = ppgkd_smlad((uint32_t)*ws, *x0, a0);
+    jb->acc_a[t] = a0;
+  }
+}
+
+/* Positions per block of the channel-pair layout in `bytes` of scratch (0: it does not fit
+ * two): weights 8 K cp, sums 8 per position, input 4 cp per position of the span
+ * (tb - 1) * stride + K. */
+static int32_t chan_positions(size_t bytes, int32_t c_in, int32_t kk, int32_t s, int32_t l_out) {
+  const int64_t cp = (c_in + 1) / 2;
+  const int64_t fixed = 8 * (int64_t)kk * cp + 4 * cp * (kk - s);
+  int64_t tb;
+  if ((int64_t)bytes <= fixed) return 0;
+  tb = ((int64_t)bytes - fixed) / (8 + 4 * cp * s);
+  if (tb > DIRECT_T_MAX) tb = DIRECT_T_MAX;
+  if (tb > l_out) tb = l_out;
+  return tb >= 2 || (tb == 1 && l_out == 1) ? (int32_t)tb : 0;
+}
+
+/* Channel a's (wa) and b's (wb) C_in x K weights as doublewords in (k, channel pair) order. */
+static void chan_weights(const int8_t* wa, const int8_t* wb, int32_t c_in, int32_t kk,
+                         uint64_t* ws) {
+  const int32_t cp = (c_in + 1) / 2;
+  int32_t k, c;
+  for (k = 0; k < kk; ++k) {
+    for (c = 0; c < cp; ++c, ++ws) {
+      const int32_t c0 = 2 * c, c1 = 2 * c + 1;
+      const int32_t a1 = c1 < c_in ? wa[c1 * kk + k] : 0, b1 = c1 < c_in ? wb[c1 * kk + k] : 0;
+      *ws = (uint64_t)pack_pair(wa[c0 * kk + k], a1) | (uint64_t)pack_pair(wb[c0 * kk + k], b1)
+                                                           << 32;
+    }
+  }
+}
+
+/* Words (x[2c, p] - zp, x[2c + 1, p] - zp) for p = start .. start + span - 1, cp per position,
+ * zero outside 0 .. l_in - 1 and for an odd C_in's missing channel. */
+static void chan_input(const int8_t* in, int32_t c_in, int32_t l_in, int64_t start, int32_t span,
+                       int32_t zp, uint32_t* xs) {
+  const int32_t cp = (c_in + 1) / 2;
+  const int64_t lo64 = start < 0 ? -start : 0, hi64 = l_in - start;
+  const int32_t lo = lo64 > span ? span : (int32_t)lo64;
+  const int32_t hi = hi64 < lo ? lo : hi64 > span ? span : (int32_t)hi64;
+  const uint32_t zp2 = pack_pair(zp, zp);
+  int32_t c, i;
+  for (c = 0; c < cp; ++c) {
+    const int8_t* xa = in + (int64_t)(2 * c) * l_in + start;
+    uint32_t* d = xs + c;
+    for (i = 0; i < lo; ++i) d[(int64_t)i * cp] = 0;
+    if (2 * c + 1 < c_in) {
+      const int8_t* xb = xa + l_in;
+      uint32_t* dd = d + (int64_t)i * cp;
+      for (; i + 4 <= hi; i += 4, dd += 4 * cp) {
+        /* four positions of both rows: SXTB16 splits each row's word into (x0, x2) and
+         * (x1, x3), SSUB16 takes the zero point off, halfword packs pair the rows */
+        const uint32_t va = ppgkd_read_s8x4(xa + i), vb = ppgkd_read_s8x4(xb + i);
+        const uint32_t ea = ppgkd_ssub16(ppgkd_sxtb16(va), zp2);
+        const uint32_t oa = ppgkd_ssub16(ppgkd_sxtb16_ror8(va), zp2);
+        const uint32_t eb = ppgkd_ssub16(ppgkd_sxtb16(vb), zp2);
+        const uint32_t ob = ppgkd_ssub16(ppgkd_sxtb16_ror8(vb), zp2);
+        dd[0] = (ea & 0xFFFFu) | (eb << 16);
+        dd[cp] = (oa & 0xFFFFu) | (ob << 16);
+        dd[2 * cp] = (ea >> 16) | (eb & 0xFFFF0000u);
+        dd[3 * cp] = (oa >> 16) | (ob & 0xFFFF0000u);
+      }
+      for (; i < hi; ++i) d[(int64_t)i * cp] = ppgkd_ssub16(pack_pair(xa[i], xb[i]), zp2);
+    } else {
+      for (; i < hi; ++i) d[(int64_t)i * cp] = pack_pair(xa[i] - zp, 0);
+    }
+    for (; i < span; ++i) d[(int64_t)i * cp] = 0;
+  }
+}
+
+static void conv_chan(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                      const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
+                      const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
+                      const int32_t* bias, int32_t l_out, int8_t* out, int32_t tb, void* scratch) {
+  const int32_t cp = (c_in + 1) / 2, s = p->stride;
+  uint64_t* const ws = (uint64_t*)scratch;
+  int32_t* const acc = (int32_t*)(void*)(ws + (int64_t)kk * cp);
+  uint32_t* const xs = (uint32_t*)(void*)(acc + 2 * tb);
+  int32_t t0, co;
+  for (t0 = 0; t0 < l_out; t0 += tb) {
+    const int32_t m = l_out - t0 < tb ? l_out - t0 : tb; /* positions in this block */
+    chan_input(in, c_in, l_in, (int64_t)t0 * s - p->padding, (m - 1) * s + kk, act->in_zp, xs);
+    for (co = 0; co < c_out; co += 2) {
+      const int32_t cb = co + 1 < c_out ? co + 1 : co; /* an odd last channel alone */
+      chan_job jb;
+      direct_job dj;
+      chan_weights(w + (int64_t)co * c_in * kk, w + (int64_t)cb * c_in * kk, c_in, kk, ws);
+      jb.ws = ws, jb.xs = xs, jb.n = kk * cp, jb.step = s * cp, jb.m = m;
+      jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
+      jb.acc_a = acc, jb.acc_b = acc + tb;
+      if (cb == co) {
+        if (jb.n == 6) {
+          chan_lone6(&jb);
+        } else if (jb.n == 14) {
+          chan_lone14(&jb);
+        } else {
+          chan_lone(&jb);
+        }
+      } else if (jb.n == 6) {
+        chan_pair6(&jb);
+      } else if (jb.n == 10) {
+        chan_pair10(&jb);
+      } else if (jb.n == 14) {
+        chan_pair14(&jb);
+      } else if (jb.n == 21) {
+        chan_pair21(&jb);
+      } else if (jb.n == 28) {
+        chan_pair28(&jb);
+      } else {
+        chan_pair(&jb);
+      }
+      dj.acc_a = acc, dj.acc_b = acc + tb, dj.m = m;
+      store_pair(&dj, q, act, co, cb, out + t0, l_out);
+    }
+  }
+}
+
 /* ---------------------------------------------------------------- im2col kernel
  *
  * Loops: blocks of up to DSP_CO_BLOCK output channels; in each, groups of four output positions
@@ -693,7 +1004,13 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
   }
   scratch = (uint8_t*)scratch + pad;
   if (pl.kind == DSP_DIRECT) {
-    conv_direct(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out, &pl, scratch);
+    const int32_t tb =
+        c_in <= CHAN_MAX_C_IN ? chan_positions(pl.bytes, c_in, kk, p->stride, l_out) : 0;
+    if (tb > 0) {
+      conv_chan(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out, tb, scratch);
+    } else {
+      conv_direct(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out, &pl, scratch);
+    }
   } else if (pl.kind == DSP_POINTWISE) {
     conv_pointwise(p, act, q, c_in, l_in, in, c_out, w, bias, l_out, out, &pl, scratch);
   } else {
