@@ -714,17 +714,18 @@ static void test_conv1d_s8_large_matches_reference(void) {
  *   wide direct -> im2col, C_in 200, K 7 (200 x 4 pairs > 512), C_out 8: chunks of 24 channels
  *     (168 taps): 8*168 + 4*8 + 16*8 + 4*168 = 2176;
  *   K 49 (> 192 / 4 taps per chunk): no DSP kernel, 0. */
-/* Every shape of the DSP kernels' channel-pair path (conv1d_s8_fast.c: dilation 1, K = 3, 5, 7,
- * 1-8 input channels, so each unrolled dot product of 6, 10, 14, 21 and 28 words and the looped
- * one), with one, two and three output channels (a lone last channel), stride 1 and 2, padding
- * K / 2 or random, rows shorter than a 4-position widening step, and 200 positions (two blocks),
- * against the reference loops; in every build (the portable one checks itself). */
+/* Every shape of the DSP kernels' channel-pair path (conv1d_s8_fast.c: dilation 1, K = 1, 3, 5,
+ * 7, 1-8 input channels, so each unrolled dot product of 2, 3, 4, 6, 10, 14, 21 and 28 words and
+ * the looped one; K = 1 at 7-8 channels the pointwise kernel), with one, two and three output
+ * channels (a lone last channel), stride 1 and 2, padding K / 2 or random, rows shorter than a
+ * 4-position widening step, and 200 positions (two blocks), against the reference loops; in every
+ * build (the portable one checks itself). */
 static void test_conv1d_s8_small_channels_matches_reference(void) {
-  static const int32_t ks[3] = {3, 5, 7}, ls[3] = {3, 9, 200};
+  static const int32_t ks[4] = {1, 3, 5, 7}, ls[3] = {3, 9, 200};
   int32_t c_in, ki, s, c_out, li, cases = 0, mismatches = 0;
   test_rng_seed(17);
   for (c_in = 1; c_in <= 8; ++c_in) {
-    for (ki = 0; ki < 3; ++ki) {
+    for (ki = 0; ki < 4; ++ki) {
       for (s = 1; s <= 2; ++s) {
         for (c_out = 1; c_out <= 3; ++c_out) {
           for (li = 0; li < 3; ++li) {

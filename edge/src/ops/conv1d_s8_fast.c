@@ -37,6 +37,7 @@
 #define DIRECT_W_MAX 512   /* direct: a channel pair's int16 weight pairs (doublewords, 4 kB) */
 #define DIRECT_T_MAX 128   /* direct: positions per block (the sums of two channels, 1 kB) */
 #define CHAN_MAX_C_IN 8    /* direct plans of up to this many input channels pair channels */
+#define CHAN_MAX_C_IN_K1 6 /* and pointwise (K = 1) plans of up to this many */
 
 enum { DSP_NONE = 0, DSP_DIRECT, DSP_POINTWISE, DSP_IM2COL };
 
@@ -695,6 +696,15 @@ static DIRECT_NOINLINE void chan_pair(const chan_job* jb) {
     a0 = ppgkd_smlad((uint32_t)wab, x0[i], a0);         \
     b0 = ppgkd_smlad((uint32_t)(wab >> 32), x0[i], b0); \
   } while (0)
+#define CHAN_W2(W) \
+  W(0);            \
+  W(1)
+#define CHAN_W3(W) \
+  CHAN_W2(W);      \
+  W(2)
+#define CHAN_W4(W) \
+  CHAN_W3(W);      \
+  W(3)
 #define CHAN_W6(W) \
   W(0);            \
   W(1);            \
@@ -779,8 +789,12 @@ static DIRECT_NOINLINE void chan_pair(const chan_job* jb) {
       pa[0] = a0;                                             \
     }                                                         \
   }
+CHAN_TILE_LONE(chan_lone2, CHAN_W2(CHAN_L), CHAN_W2(CHAN_L1))
 CHAN_TILE_LONE(chan_lone6, CHAN_W6(CHAN_L), CHAN_W6(CHAN_L1))
 CHAN_TILE_LONE(chan_lone14, CHAN_W14(CHAN_L), CHAN_W14(CHAN_L1))
+CHAN_TILE(chan_pair2, CHAN_W2(CHAN_W), CHAN_W2(CHAN_W1), (void)0)
+CHAN_TILE(chan_pair3, CHAN_W3(CHAN_W), CHAN_W3(CHAN_W1), (void)0)
+CHAN_TILE(chan_pair4, CHAN_W4(CHAN_W), CHAN_W4(CHAN_W1), (void)0)
 CHAN_TILE(chan_pair6, CHAN_W6(CHAN_W), CHAN_W6(CHAN_W1), (void)0)
 CHAN_TILE(chan_pair10, CHAN_W10(CHAN_W), CHAN_W10(CHAN_W1), CHAN_OPAQUE(ws))
 CHAN_TILE(chan_pair14, CHAN_W14(CHAN_W), CHAN_W14(CHAN_W1), CHAN_OPAQUE(ws))
@@ -900,13 +914,21 @@ static void conv_chan(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
       jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
       jb.acc_a = acc, jb.acc_b = acc + tb;
       if (cb == co) {
-        if (jb.n == 6) {
+        if (jb.n == 2) {
+          chan_lone2(&jb);
+        } else if (jb.n == 6) {
           chan_lone6(&jb);
         } else if (jb.n == 14) {
           chan_lone14(&jb);
         } else {
           chan_lone(&jb);
         }
+      } else if (jb.n == 2) {
+        chan_pair2(&jb);
+      } else if (jb.n == 3) {
+        chan_pair3(&jb);
+      } else if (jb.n == 4) {
+        chan_pair4(&jb);
       } else if (jb.n == 6) {
         chan_pair6(&jb);
       } else if (jb.n == 10) {
@@ -1012,7 +1034,14 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
       conv_direct(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out, &pl, scratch);
     }
   } else if (pl.kind == DSP_POINTWISE) {
-    conv_pointwise(p, act, q, c_in, l_in, in, c_out, w, bias, l_out, out, &pl, scratch);
+    /* (at 7-8 channels the pointwise kernel's rows of four pairs are as fast) */
+    const int32_t tb =
+        c_in <= CHAN_MAX_C_IN_K1 ? chan_positions(pl.bytes, c_in, kk, p->stride, l_out) : 0;
+    if (tb > 0) {
+      conv_chan(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out, tb, scratch);
+    } else {
+      conv_pointwise(p, act, q, c_in, l_in, in, c_out, w, bias, l_out, out, &pl, scratch);
+    }
   } else {
     conv_im2col(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out, &pl, scratch);
   }
