@@ -74,6 +74,20 @@ static ADD_NOINLINE void add_tables_hi(const int8_t* a, const int8_t* b, int32_t
   const int32_t mult = ro->mult, rshift = ro->rshift, round = (int32_t)1 << (ro->rshift - 1);
   const int32_t zp = act->out_zp, lo = act->act_min;
   int32_t i;
+#ifdef PPGKD_FAST_DSP
+  if (rshift <= 22) {
+    /* the zero point folded into the rounding term (adding zp * 2^rshift before the floor shift
+     * adds exactly zp after it; |high| <= 2^30 and 2^21 + 128 * 2^22 < 2^30: no overflow), and
+     * SMMLA forming high + that term in one instruction */
+    const int32_t bias = round + zp * ((int32_t)1 << rshift);
+    for (i = 0; i < n; ++i) {
+      const int32_t y =
+          ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(ta[a[i]] + tb[b[i]], mult, bias), rshift));
+      out[i] = (int8_t)(y < lo ? lo : y); /* lo >= -128 */
+    }
+    return;
+  }
+#endif
   for (i = 0; i < n; ++i) {
     const int32_t sum = ta[a[i]] + tb[b[i]];
     const int32_t high = ppgkd_s32_bits((uint32_t)((uint64_t)((int64_t)sum * mult) >> 32));
