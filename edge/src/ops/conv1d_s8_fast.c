@@ -266,6 +266,14 @@ static inline uint32_t read_pair(const int16_t* p) {
 #else
 #define DIRECT_NOINLINE
 #endif
+/* The channel-pair tiles also without GCC's scheduling before register allocation, which
+ * interleaves the unrolled words' loads so far ahead that it runs out of registers and reloads
+ * inputs and spills weights (about 20 % slower on the M4). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CHAN_TILE_ATTR __attribute__((noinline, optimize("no-schedule-insns")))
+#else
+#define CHAN_TILE_ATTR DIRECT_NOINLINE
+#endif
 
 /* Tap pair j of two channels (wa, wb: ws[2j], ws[2j + 1]) at two positions (x0, x1). */
 #define DIRECT_PAIR(j)                                                         \
@@ -341,9 +349,9 @@ typedef struct {
 
 /* The block's sums of channels co and cb (cb = co for an odd last channel: stored once)
  * requantised into rows co and cb of out (out at the block's first position). */
-static void store_pair(const direct_job* jb, const ppgkd_per_channel_quant* q,
-                       const ppgkd_s8_act* act, int32_t co, int32_t cb, int8_t* out,
-                       int32_t l_out) {
+static DIRECT_NOINLINE void store_pair(const direct_job* jb, const ppgkd_per_channel_quant* q,
+                                       const ppgkd_s8_act* act, int32_t co, int32_t cb, int8_t* out,
+                                       int32_t l_out) {
   const ppgkd_rq rq_a = ppgkd_rq_prepare_channel(q, co);
   requantize_row(jb->acc_a, jb->m, &rq_a, act, out + (int64_t)co * l_out);
   if (cb != co) {
@@ -366,7 +374,7 @@ static void store_pair(const direct_job* jb, const ppgkd_per_channel_quant* q,
   } while (0)
 
 #define DIRECT_TILE(name, KP, BODY, BODY1)                                \
-  static DIRECT_NOINLINE void name(const direct_job* jb) {                \
+  static CHAN_TILE_ATTR void name(const direct_job* jb) {                 \
     const int32_t row = jb->row, s = jb->stride, m = jb->m;               \
     const uint64_t* const ws0 = jb->ws;                                   \
     const int16_t* const xs = jb->xs;                                     \
@@ -417,7 +425,7 @@ DIRECT_TILE(direct_pair_k4, 4, DIRECT_PAIR(0); DIRECT_PAIR(1); DIRECT_PAIR(2); D
 /* direct_pair_k<KP> for channel a alone (an odd C_out's last channel, which the pair tiles
  * would compute twice): half the SMLADs and weight loads of a pair. */
 #define DIRECT_TILE_LONE(name, KP, BODY, BODY1)                   \
-  static DIRECT_NOINLINE void name(const direct_job* jb) {        \
+  static CHAN_TILE_ATTR void name(const direct_job* jb) {         \
     const int32_t row = jb->row, s = jb->stride, m = jb->m;       \
     const uint64_t* const ws0 = jb->ws;                           \
     const int16_t* const xs = jb->xs;                             \
@@ -725,7 +733,7 @@ static DIRECT_NOINLINE void chan_pair(const chan_job* jb) {
   W(12);            \
   W(13)
 #define CHAN_TILE(name, BODY, BODY1, OPAQUE)                           \
-  static DIRECT_NOINLINE void name(const chan_job* jb) {               \
+  static CHAN_TILE_ATTR void name(const chan_job* jb) {                \
     const uint64_t* ws = jb->ws;                                       \
     const int32_t step = jb->step, m = jb->m;                          \
     int32_t* pa = jb->acc_a;                                           \
@@ -771,7 +779,7 @@ static DIRECT_NOINLINE void chan_pair(const chan_job* jb) {
 #define CHAN_L1(i) a0 = ppgkd_smlad((uint32_t)ws[i], x0[i], a0)
 /* chan_lone with the N words unrolled */
 #define CHAN_TILE_LONE(name, BODY, BODY1)                     \
-  static DIRECT_NOINLINE void name(const chan_job* jb) {      \
+  static CHAN_TILE_ATTR void name(const chan_job* jb) {       \
     const uint64_t* ws = jb->ws;                              \
     const int32_t step = jb->step, m = jb->m;                 \
     int32_t* pa = jb->acc_a;                                  \
@@ -841,8 +849,8 @@ static int32_t chan_positions(size_t bytes, int32_t c_in, int32_t kk, int32_t s,
 }
 
 /* Channel a's (wa) and b's (wb) C_in x K weights as doublewords in (k, channel pair) order. */
-static void chan_weights(const int8_t* wa, const int8_t* wb, int32_t c_in, int32_t kk,
-                         uint64_t* ws) {
+static DIRECT_NOINLINE void chan_weights(const int8_t* wa, const int8_t* wb, int32_t c_in,
+                                         int32_t kk, uint64_t* ws) {
   const int32_t cp = (c_in + 1) / 2;
   int32_t k, c;
   for (k = 0; k < kk; ++k) {
@@ -857,8 +865,8 @@ static void chan_weights(const int8_t* wa, const int8_t* wb, int32_t c_in, int32
 
 /* Words (x[2c, p] - zp, x[2c + 1, p] - zp) for p = start .. start + span - 1, cp per position,
  * zero outside 0 .. l_in - 1 and for an odd C_in's missing channel. */
-static void chan_input(const int8_t* in, int32_t c_in, int32_t l_in, int64_t start, int32_t span,
-                       int32_t zp, uint32_t* xs) {
+static DIRECT_NOINLINE void chan_input(const int8_t* in, int32_t c_in, int32_t l_in, int64_t start,
+                                       int32_t span, int32_t zp, uint32_t* xs) {
   const int32_t cp = (c_in + 1) / 2;
   const int64_t lo64 = start < 0 ? -start : 0, hi64 = l_in - start;
   const int32_t lo = lo64 > span ? span : (int32_t)lo64;

@@ -16,15 +16,11 @@
  * stack (8 bytes per 4 features). */
 #define DENSE_SMALL_WORDS 8
 
-/* Output m of the layer: ppgkd_rq_out with the per-tensor constants prepared once (rq_t), or
- * channel m's prepared here; the high-word form without the branch on the form. */
-static inline int8_t dense_out(int32_t acc, const ppgkd_per_channel_quant* q, const ppgkd_rq* rq_t,
-                               int32_t m, const ppgkd_s8_act* a) {
-  ppgkd_rq rq_c;
-  const ppgkd_rq* rq = rq_t;
-  if (!q->per_tensor) rq_c = ppgkd_rq_prepare_channel(q, m), rq = &rq_c;
-  return rq->form == 1 ? ppgkd_rq_out_hi(acc, rq, a) : ppgkd_rq_out(acc, rq, a);
-}
+#if defined(__GNUC__)
+#define DENSE_NOINLINE __attribute__((noinline))
+#else
+#define DENSE_NOINLINE
+#endif
 
 /* ppgkd_rq_out_hi for rshift >= 1 (half = 2^(rshift + 31), a multiple of 2^32: the product's
  * high word plus round = 2^(rshift - 1), no 64-bit add) and act_max = 127 (SSAT). */
@@ -35,20 +31,13 @@ static inline int8_t rq_hi(int32_t acc, int32_t mult, int32_t round, int32_t rsh
   return (int8_t)(v < lo ? lo : v); /* lo >= -128 */
 }
 
-#if defined(__GNUC__)
-#define DENSE_NOINLINE __attribute__((noinline))
-#else
-#define DENSE_NOINLINE
-#endif
-
 /* A per-tensor requantisation of the form rq_hi takes, for the small-input loops. */
 typedef struct {
   int32_t mult, round, rshift, zp, lo;
 } small_rq;
 
 /* out[m] for every row of a layer with `words` words of four inputs, unpacked minus the zero
- * point in xp (even lanes xp[2k], odd lanes xp[2k + 1]); kept out of line so the row loop has
- * the registers to itself. */
+ * point in xp (even lanes xp[2k], odd lanes xp[2k + 1]). */
 static DENSE_NOINLINE void dense_small(const uint32_t* xp, int32_t words, const int8_t* w,
                                        const int32_t* bias, int32_t m_out, const small_rq* c,
                                        int8_t* out) {
@@ -80,6 +69,49 @@ static DENSE_NOINLINE void dense_small4(uint32_t xe, uint32_t xo, const int8_t* 
   }
 }
 
+/* A per-tensor layer of the high-word form (rshift >= 1, act_max = 127: every trained head)
+ * with a small input (4-32 features, a multiple of 4): the input unpacked minus the zero point
+ * once, then one row at a time, each output requantised with the constants in registers
+ * (dense_small4, dense_small). Returns 0 (nothing written) for any other layer. Out of line, so
+ * the general kernel below keeps its registers. */
+static DENSE_NOINLINE int dense_head(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q,
+                                     int32_t n_in, const int8_t* in, int32_t m_out, const int8_t* w,
+                                     const int32_t* bias, int8_t* out) {
+  const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, 0);
+  const int32_t zp = act->in_zp;
+  const uint32_t zp2 = ((uint32_t)zp & 0xFFFFu) | (((uint32_t)zp & 0xFFFFu) << 16);
+  uint32_t xp[2 * DENSE_SMALL_WORDS];
+  small_rq c;
+  int32_t k;
+  if (!q->per_tensor || rq.form != 1 || rq.rshift < 1 || act->act_max != 127 || n_in % 4 != 0 ||
+      n_in > 4 * DENSE_SMALL_WORDS) {
+    return 0;
+  }
+  for (k = 0; k < n_in / 4; ++k) {
+    const uint32_t x4 = ppgkd_read_s8x4(in + 4 * k);
+    xp[2 * k] = ppgkd_ssub16(ppgkd_sxtb16(x4), zp2);
+    xp[2 * k + 1] = ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2);
+  }
+  c.mult = rq.mult, c.round = (int32_t)1 << (rq.rshift - 1), c.rshift = rq.rshift;
+  c.zp = act->out_zp, c.lo = act->act_min;
+  if (n_in == 4) {
+    dense_small4(xp[0], xp[1], w, bias, m_out, &c, out);
+  } else {
+    dense_small(xp, n_in / 4, w, bias, m_out, &c, out);
+  }
+  return 1;
+}
+
+/* Output m of the layer: ppgkd_rq_out with the per-tensor constants prepared once (rq_t), or
+ * channel m's prepared here; the high-word form without the branch on the form. */
+static inline int8_t dense_out(int32_t acc, const ppgkd_per_channel_quant* q, const ppgkd_rq* rq_t,
+                               int32_t m, const ppgkd_s8_act* a) {
+  ppgkd_rq rq_c;
+  const ppgkd_rq* rq = rq_t;
+  if (!q->per_tensor) rq_c = ppgkd_rq_prepare_channel(q, m), rq = &rq_c;
+  return rq->form == 1 ? ppgkd_rq_out_hi(acc, rq, a) : ppgkd_rq_out(acc, rq, a);
+}
+
 void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
                          const int8_t* in, int32_t m_out, const int8_t* w, const int32_t* bias,
                          int8_t* out) {
@@ -89,31 +121,8 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
   const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
   /* a per-tensor layer (the logits head) prepares its one requantisation once */
   const ppgkd_rq rq_t = ppgkd_rq_prepare_channel(q, 0);
-  /* ... and when it is of the high-word form with rshift >= 1 and act_max = 127 (every trained
-   * head), requantises with the constants in locals (rq_hi) */
-  const int hi_t = q->per_tensor && rq_t.form == 1 && rq_t.rshift >= 1 && a.act_max == 127;
-  const int32_t mult = rq_t.mult, rshift = rq_t.rshift, zp_out = a.out_zp, lo = a.act_min;
-  const int32_t round = hi_t ? (int32_t)1 << (rq_t.rshift - 1) : 0;
   int32_t m = 0, n, r;
-  if (hi_t && n_in % 4 == 0 && n_in <= 4 * DENSE_SMALL_WORDS) {
-    /* a small input (the heads: 4-32 features): unpacked minus the zero point once, then one
-     * row at a time (dense_small) */
-    uint32_t xp[2 * DENSE_SMALL_WORDS];
-    small_rq c;
-    int32_t k;
-    for (k = 0; k < n_in / 4; ++k) {
-      const uint32_t x4 = ppgkd_read_s8x4(in + 4 * k);
-      xp[2 * k] = ppgkd_ssub16(ppgkd_sxtb16(x4), zp2);
-      xp[2 * k + 1] = ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2);
-    }
-    c.mult = mult, c.round = round, c.rshift = rshift, c.zp = zp_out, c.lo = lo;
-    if (n_in == 4) {
-      dense_small4(xp[0], xp[1], w, bias, m_out, &c, out);
-    } else {
-      dense_small(xp, n_in / 4, w, bias, m_out, &c, out);
-    }
-    return;
-  }
+  if (n_in <= 4 * DENSE_SMALL_WORDS && dense_head(act, q, n_in, in, m_out, w, bias, out)) return;
   for (; m + 4 <= m_out; m += 4) {
     const int8_t* w0 = w + (int64_t)m * n_in;
     const int8_t* w1 = w0 + n_in;
@@ -138,12 +147,7 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
       const int32_t xv = (int32_t)in[n] - zp;
       a0 += w0[n] * xv, a1 += w1[n] * xv, a2 += w2[n] * xv, a3 += w3[n] * xv;
     }
-    if (hi_t) {
-      out[m] = rq_hi(a0, mult, round, rshift, zp_out, lo);
-      out[m + 1] = rq_hi(a1, mult, round, rshift, zp_out, lo);
-      out[m + 2] = rq_hi(a2, mult, round, rshift, zp_out, lo);
-      out[m + 3] = rq_hi(a3, mult, round, rshift, zp_out, lo);
-    } else {
+    {
       const int32_t acc[4] = {a0, a1, a2, a3};
       for (r = 0; r < 4; ++r) out[m + r] = dense_out(acc[r], q, &rq_t, m + r, &a);
     }
@@ -157,7 +161,7 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
       a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), ppgkd_ssub16(ppgkd_sxtb16_ror8(x4), zp2), a0);
     }
     for (; n < n_in; ++n) a0 += w0[n] * ((int32_t)in[n] - zp);
-    out[m] = hi_t ? rq_hi(a0, mult, round, rshift, zp_out, lo) : dense_out(a0, q, &rq_t, m, &a);
+    out[m] = dense_out(a0, q, &rq_t, m, &a);
   }
 }
 
