@@ -36,7 +36,7 @@
 #define DIRECT_X_MAX 2048  /* direct: int16 input rows per block (4 kB) */
 #define DIRECT_W_MAX 512   /* direct: a channel pair's int16 weight pairs (doublewords, 4 kB) */
 #define DIRECT_T_MAX 128   /* direct: positions per block (the sums of two channels, 1 kB) */
-#define CHAN_MAX_C_IN 8    /* direct plans of up to this many input channels pair channels */
+#define CHAN_MAX_C_IN 128  /* direct plans of up to this many input channels pair channels */
 #define CHAN_MAX_C_IN_K1 6 /* and pointwise (K = 1) plans of up to this many */
 
 enum { DSP_NONE = 0, DSP_DIRECT, DSP_POINTWISE, DSP_IM2COL };
@@ -771,6 +771,24 @@ static DIRECT_NOINLINE void chan_pair(const chan_job* jb) {
   W(25);            \
   W(26);            \
   W(27)
+#define CHAN_W35(W) \
+  CHAN_W28(W);      \
+  W(28);            \
+  W(29);            \
+  W(30);            \
+  W(31);            \
+  W(32);            \
+  W(33);            \
+  W(34)
+#define CHAN_W42(W) \
+  CHAN_W35(W);      \
+  W(35);            \
+  W(36);            \
+  W(37);            \
+  W(38);            \
+  W(39);            \
+  W(40);            \
+  W(41)
 #define CHAN_L(i)                                                     \
   do {                                                                \
     const uint32_t wa = (uint32_t)ws[i];                              \
@@ -800,6 +818,40 @@ static DIRECT_NOINLINE void chan_pair(const chan_job* jb) {
 CHAN_TILE_LONE(chan_lone2, CHAN_W2(CHAN_L), CHAN_W2(CHAN_L1))
 CHAN_TILE_LONE(chan_lone6, CHAN_W6(CHAN_L), CHAN_W6(CHAN_L1))
 CHAN_TILE_LONE(chan_lone14, CHAN_W14(CHAN_L), CHAN_W14(CHAN_L1))
+/* chan_pair for any multiple of 7 words (K = 7, more channels than the unrolled tiles take):
+ * seven words per iteration with immediate offsets. */
+#define CHAN_W7(W) \
+  CHAN_W6(W);      \
+  W(6)
+static CHAN_TILE_ATTR void chan_pair_x7(const chan_job* jb) {
+  const int32_t step = jb->step, m = jb->m, n = jb->n;
+  int32_t* pa = jb->acc_a;
+  int32_t* pb = jb->acc_b;
+  const uint32_t* xt = jb->xs;
+  int32_t t;
+  for (t = 0; t + 1 < m; t += 2, xt += 2 * step, pa += 2, pb += 2) {
+    const uint64_t* ws = jb->ws;
+    const uint64_t* const w_end = ws + n;
+    const uint32_t* x0 = xt;
+    const uint32_t* x1 = xt + step;
+    int32_t a0 = jb->init_a, a1 = a0, b0 = jb->init_b, b1 = b0;
+    for (; ws < w_end; ws += 7, x0 += 7, x1 += 7) {
+      CHAN_W7(CHAN_W);
+    }
+    pa[0] = a0, pa[1] = a1, pb[0] = b0, pb[1] = b1;
+  }
+  if (t < m) {
+    const uint64_t* ws = jb->ws;
+    const uint64_t* const w_end = ws + n;
+    const uint32_t* x0 = xt;
+    int32_t a0 = jb->init_a, b0 = jb->init_b;
+    for (; ws < w_end; ws += 7, x0 += 7) {
+      CHAN_W7(CHAN_W1);
+    }
+    pa[0] = a0, pb[0] = b0;
+  }
+}
+
 CHAN_TILE(chan_pair2, CHAN_W2(CHAN_W), CHAN_W2(CHAN_W1), (void)0)
 CHAN_TILE(chan_pair3, CHAN_W3(CHAN_W), CHAN_W3(CHAN_W1), (void)0)
 CHAN_TILE(chan_pair4, CHAN_W4(CHAN_W), CHAN_W4(CHAN_W1), (void)0)
@@ -808,6 +860,8 @@ CHAN_TILE(chan_pair10, CHAN_W10(CHAN_W), CHAN_W10(CHAN_W1), CHAN_OPAQUE(ws))
 CHAN_TILE(chan_pair14, CHAN_W14(CHAN_W), CHAN_W14(CHAN_W1), CHAN_OPAQUE(ws))
 CHAN_TILE(chan_pair21, CHAN_W21(CHAN_W), CHAN_W21(CHAN_W1), CHAN_OPAQUE(ws))
 CHAN_TILE(chan_pair28, CHAN_W28(CHAN_W), CHAN_W28(CHAN_W1), CHAN_OPAQUE(ws))
+CHAN_TILE(chan_pair35, CHAN_W35(CHAN_W), CHAN_W35(CHAN_W1), CHAN_OPAQUE(ws))
+CHAN_TILE(chan_pair42, CHAN_W42(CHAN_W), CHAN_W42(CHAN_W1), CHAN_OPAQUE(ws))
 
 /* chan_pair for channel a alone (the low words of ws). */
 static DIRECT_NOINLINE void chan_lone(const chan_job* jb) {
@@ -947,6 +1001,12 @@ static void conv_chan(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         chan_pair21(&jb);
       } else if (jb.n == 28) {
         chan_pair28(&jb);
+      } else if (jb.n == 35) {
+        chan_pair35(&jb);
+      } else if (jb.n == 42) {
+        chan_pair42(&jb);
+      } else if (jb.n % 7 == 0) {
+        chan_pair_x7(&jb);
       } else {
         chan_pair(&jb);
       }
