@@ -828,6 +828,51 @@ static void test_dense_matches_reference(void) {
 /* The fast kernels' requantisation (src/ops/simd.h: the per-channel form prepared once, the
  * high word of the 64-bit sum) against ppgkd_requantize, on extremes and random values, every
  * shift in range and some outside it. */
+/* The int8 dense of the small heads (dense_s8_fast.c: per-tensor, high-word requantisation,
+ * 4-32 inputs in whole words, unrolled for 4, 8 and 12) against the reference loops: every input
+ * size from 4 to 36 in steps of 4, per-tensor and per-channel, with and without bias and ReLU. */
+static void test_dense_s8_small_inputs_matches_reference(void) {
+  int n_in, n, i, head_cases = 0, mismatches = 0;
+  test_rng_seed(18);
+  for (n_in = 4; n_in <= 36; n_in += 4) {
+    for (n = 0; n < 12; ++n) {
+      const int32_t m_out = rand_int(1, RT_DENSE_M);
+      const int with_bias = rand_int(0, 3) != 0;
+      const rt_scale sc = rand_scale(n_in);
+      ppgkd_dense_params p;
+      ppgkd_s8_act act;
+      ppgkd_per_channel_quant q;
+      ppgkd_dims di, dw, db, dout;
+      p.relu = rand_int(0, 1);
+      act.in_zp = rand_int(-128, 127);
+      act.out_zp = sc.unit ? rand_int(-20, 20) : rand_int(-128, 127);
+      act.act_min = p.relu ? act.out_zp : -128, act.act_max = 127;
+      for (i = 0; i < n_in; ++i) rt_x8[i] = rand_x8(&sc, act.in_zp);
+      for (i = 0; i < m_out * n_in; ++i) rt_w8[i] = rand_w8(&sc);
+      for (i = 0; i < m_out; ++i) {
+        rt_b8[i] = rand_b32(&sc);
+        rt_mult[i] = (uint16_t)rand_int((sc.mult_lo + 32767) >> PPGKD_RQ_MULT_SHIFT, 65535);
+        rt_shift[i] = (int8_t)sc.shift;
+      }
+      q.multiplier = rt_mult, q.shift = rt_shift;
+      q.per_tensor = n % 4 != 3;
+      head_cases += q.per_tensor && sc.shift <= -2 && n_in <= 32;
+      di = dims(1, n_in, 1), dw = dims(m_out, n_in, 1), db = dims(m_out, 1, 1);
+      dout = dims(1, m_out, 1);
+      memset(rt_y8, 0x55, (size_t)m_out);
+      EXPECT_STATUS(PPGKD_OK, ppgkd_dense_s8(&ctx, &p, &act, &q, &di, rt_x8, &dw, rt_w8, &db,
+                                             with_bias ? rt_b8 : 0, &dout, rt_y8));
+      ref_dense_s8(&act, &q, n_in, rt_x8, m_out, rt_w8, with_bias ? rt_b8 : 0, rt_r8);
+      if (memcmp(rt_y8, rt_r8, (size_t)m_out) != 0 && ++mismatches <= 3) {
+        MT_FAIL("N %d M %ld per-tensor %d shift %ld", n_in, (long)m_out, q.per_tensor,
+                (long)sc.shift);
+      }
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+  EXPECT_TRUE(head_cases > 40);
+}
+
 static void test_rq_value_matches_requantize(void) {
   static const int32_t vals[6] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX};
   static const int32_t mults[5] = {0, 1, Q_HALF, INT32_MAX - 1, INT32_MAX};
@@ -1167,6 +1212,7 @@ void run_op_tests(void) {
   RUN_TEST(test_conv1d_s8_small_channels_matches_reference);
   RUN_TEST(test_conv1d_s8_scratch_bytes);
   RUN_TEST(test_dense_matches_reference);
+  RUN_TEST(test_dense_s8_small_inputs_matches_reference);
   RUN_TEST(test_rq_value_matches_requantize);
   RUN_TEST(test_add_s8_matches_reference);
   RUN_TEST(test_quantize_input_matches_reference);

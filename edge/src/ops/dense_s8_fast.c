@@ -46,9 +46,9 @@ typedef struct {
 
 /* out[m] for every row of a layer with `words` words of four inputs, unpacked minus the zero
  * point in xp (even lanes xp[2k], odd lanes xp[2k + 1]). */
-static DENSE_NOINLINE void dense_small(const uint32_t* xp, int32_t words, const int8_t* w,
-                                       const int32_t* bias, int32_t m_out, const small_rq* c,
-                                       int8_t* out) {
+static DENSE_NOINLINE DENSE_ATTR void dense_small(const uint32_t* xp, int32_t words,
+                                                  const int8_t* w, const int32_t* bias,
+                                                  int32_t m_out, const small_rq* c, int8_t* out) {
   const int32_t mult = c->mult, round = c->round, rshift = c->rshift, zp = c->zp, lo = c->lo;
   int32_t m, k;
   for (m = 0; m < m_out; ++m, w += 4 * words) {
@@ -62,25 +62,39 @@ static DENSE_NOINLINE void dense_small(const uint32_t* xp, int32_t words, const 
   }
 }
 
-/* dense_small for four inputs (xe, xo: their unpacked even and odd lanes). */
-static DENSE_NOINLINE void dense_small4(uint32_t xe, uint32_t xo, const int8_t* w,
-                                        const int32_t* bias, int32_t m_out, const small_rq* c,
-                                        int8_t* out) {
-  const int32_t mult = c->mult, round = c->round, rshift = c->rshift, zp = c->zp, lo = c->lo;
-  int32_t m;
-  for (m = 0; m < m_out; ++m, w += 4) {
-    const uint32_t v = ppgkd_read_s8x4(w);
-    int32_t a0 = bias ? bias[m] : 0;
-    a0 = ppgkd_smlad(ppgkd_sxtb16(v), xe, a0);
-    a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), xo, a0);
-    out[m] = rq_hi(a0, mult, round, rshift, zp, lo);
+/* dense_small for 1-3 words (the heads of 4, 8 and 12 features), the unpacked input in locals
+ * (registers); DENSE_WORD(k) adds word k's four products. */
+#define DENSE_WORD(k)                                  \
+  do {                                                 \
+    const uint32_t v = ppgkd_read_s8x4(w + 4 * (k));   \
+    a0 = ppgkd_smlad(ppgkd_sxtb16(v), xe##k, a0);      \
+    a0 = ppgkd_smlad(ppgkd_sxtb16_ror8(v), xo##k, a0); \
+  } while (0)
+#define DENSE_SMALL_N(name, WORDS, BODY)                                            \
+  static DENSE_NOINLINE DENSE_ATTR void name(const uint32_t* xp, const int8_t* w,   \
+                                             const int32_t* bias, int32_t m_out,    \
+                                             const small_rq* c, int8_t* out) {      \
+    const int32_t mult = c->mult, round = c->round, rshift = c->rshift, zp = c->zp; \
+    const int32_t lo = c->lo;                                                       \
+    const uint32_t xe0 = xp[0], xo0 = xp[1];                                        \
+    const uint32_t xe1 = (WORDS) > 1 ? xp[2] : 0, xo1 = (WORDS) > 1 ? xp[3] : 0;    \
+    const uint32_t xe2 = (WORDS) > 2 ? xp[4] : 0, xo2 = (WORDS) > 2 ? xp[5] : 0;    \
+    int32_t m;                                                                      \
+    (void)xe1, (void)xo1, (void)xe2, (void)xo2;                                     \
+    for (m = 0; m < m_out; ++m, w += 4 * (WORDS)) {                                 \
+      int32_t a0 = bias ? bias[m] : 0;                                              \
+      BODY;                                                                         \
+      out[m] = rq_hi(a0, mult, round, rshift, zp, lo);                              \
+    }                                                                               \
   }
-}
+DENSE_SMALL_N(dense_small1, 1, DENSE_WORD(0))
+DENSE_SMALL_N(dense_small2, 2, DENSE_WORD(0); DENSE_WORD(1))
+DENSE_SMALL_N(dense_small3, 3, DENSE_WORD(0); DENSE_WORD(1); DENSE_WORD(2))
 
 /* A per-tensor layer of the high-word form (rshift >= 1, act_max = 127: every trained head)
  * with a small input (4-32 features, a multiple of 4): the input unpacked minus the zero point
  * once, then one row at a time, each output requantised with the constants in registers
- * (dense_small4, dense_small). Returns 0 (nothing written) for any other layer. Out of line, so
+ * (dense_small, dense_small1-3). Returns 0 (nothing written) for any other layer. Out of line, so
  * the general kernel below keeps its registers. */
 static DENSE_NOINLINE int dense_head(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q,
                                      int32_t n_in, const int8_t* in, int32_t m_out, const int8_t* w,
@@ -103,7 +117,11 @@ static DENSE_NOINLINE int dense_head(const ppgkd_s8_act* act, const ppgkd_per_ch
   c.mult = rq.mult, c.round = (int32_t)1 << (rq.rshift - 1), c.rshift = rq.rshift;
   c.zp = act->out_zp, c.lo = act->act_min;
   if (n_in == 4) {
-    dense_small4(xp[0], xp[1], w, bias, m_out, &c, out);
+    dense_small1(xp, w, bias, m_out, &c, out);
+  } else if (n_in == 8) {
+    dense_small2(xp, w, bias, m_out, &c, out);
+  } else if (n_in == 12) {
+    dense_small3(xp, w, bias, m_out, &c, out);
   } else {
     dense_small(xp, n_in / 4, w, bias, m_out, &c, out);
   }
