@@ -42,6 +42,28 @@ static void fill_table(int32_t* t, int32_t zp, int32_t scale, const ppgkd_rq* r)
   const int64_t step = (int64_t)scale * r->mult;
   int64_t sum = (int64_t)((-128 - zp) * scale) * r->mult + r->half;
   int32_t v;
+#ifdef PPGKD_FAST_DSP
+  /* One multiply per entry instead of a 64-bit running sum, x = (v - zp) * scale (|x| <= 255 *
+   * 2^20 < 2^28): for rshift >= 1, half = 2^(rshift + 31) is 2^(rshift - 1) in the high word
+   * (SMMLA adds it exactly: |x * mult / 2^32| < 2^27); for rshift = 0 the value is
+   * x * mult / 2^32 rounded half up (SMMULR); for ts = 31 (form 2) it is
+   * floor((x * mult + 2^30) / 2^31) = floor((2x * mult + 2^31) / 2^32), SMMULR of 2x. */
+  if (r->form != 0) {
+    const int32_t mult = r->mult;
+    int32_t x = (-128 - zp) * scale;
+    if (r->form == 1 && r->rshift >= 1) {
+      const int32_t rshift = r->rshift, round = (int32_t)1 << (r->rshift - 1);
+      for (v = 0; v < 256; ++v, x += scale) {
+        t[v] = ppgkd_floor_shr(ppgkd_smmla(x, mult, round), rshift);
+      }
+    } else if (r->form == 1) {
+      for (v = 0; v < 256; ++v, x += scale) t[v] = ppgkd_smmulr(x, mult);
+    } else {
+      for (v = 0; v < 256; ++v, x += scale) t[v] = ppgkd_smmulr(2 * x, mult);
+    }
+    return;
+  }
+#endif
   if (r->form == 1) {
     const int32_t rshift = r->rshift;
     for (v = 0; v < 256; ++v, sum += step) {

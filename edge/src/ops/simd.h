@@ -161,6 +161,12 @@ static inline int32_t ppgkd_smmla(int32_t a, int32_t b, int32_t acc) {
   __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
   return r;
 }
+/* the high word of a * b + 2^31 (SMMLAR with a zero accumulator): a * b / 2^32 rounded */
+static inline int32_t ppgkd_smmulr(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
 
 #else /* the portable emulation: the same results, lane by lane */
 
@@ -197,6 +203,9 @@ static inline int32_t ppgkd_ssat8(int32_t v) {
 static inline int32_t ppgkd_smmla(int32_t a, int32_t b, int32_t acc) {
   const uint32_t high = (uint32_t)((uint64_t)((int64_t)a * b) >> 32);
   return ppgkd_s32_bits(high + (uint32_t)acc);
+}
+static inline int32_t ppgkd_smmulr(int32_t a, int32_t b) {
+  return ppgkd_s32_bits((uint32_t)(((uint64_t)((int64_t)a * b) + UINT64_C(0x80000000)) >> 32));
 }
 
 #endif /* __ARM_FEATURE_DSP */
