@@ -864,7 +864,7 @@ static void test_dense_s8_small_inputs_matches_reference(void) {
                                              with_bias ? rt_b8 : 0, &dout, rt_y8));
       ref_dense_s8(&act, &q, n_in, rt_x8, m_out, rt_w8, with_bias ? rt_b8 : 0, rt_r8);
       if (memcmp(rt_y8, rt_r8, (size_t)m_out) != 0 && ++mismatches <= 3) {
-        MT_FAIL("N %d M %ld per-tensor %d shift %ld", n_in, (long)m_out, q.per_tensor,
+        MT_FAIL("N %d M %ld per-tensor %d shift %ld", n_in, (long)m_out, (int)q.per_tensor,
                 (long)sc.shift);
       }
     }
