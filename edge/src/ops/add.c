@@ -102,10 +102,12 @@ static ADD_NOINLINE void add_tables_hi(const int8_t* a, const int8_t* b, int32_t
      * adds exactly zp after it; |high| <= 2^30 and 2^21 + 128 * 2^22 < 2^30: no overflow), and
      * SMMLA forming high + that term in one instruction */
     const int32_t bias = round + zp * ((int32_t)1 << rshift);
+    uint8_t* const ob = (uint8_t*)out; /* the low byte stored: no sign extension first */
     for (i = 0; i < n; ++i) {
-      const int32_t y =
+      int32_t y =
           ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(ta[a[i]] + tb[b[i]], mult, bias), rshift));
-      out[i] = (int8_t)(y < lo ? lo : y); /* lo >= -128 */
+      if (y < lo) y = lo;           /* lo >= -128 */
+      ob[i] = (uint8_t)(uint32_t)y; /* the int8 value's bits */
     }
     return;
   }

@@ -301,9 +301,11 @@ static DIRECT_NOINLINE void requantize_row(const int32_t* acc, int32_t m, const 
        * shift adds exactly zp after it; |high| <= 2^30, 2^21 + 128 * 2^22 < 2^30: no overflow)
        * and SMMLA forming high + that term in one instruction */
       const int32_t bias = round + zp * ((int32_t)1 << rshift);
+      uint8_t* const yb = (uint8_t*)y; /* the low byte stored: no sign extension first */
       for (t = 0; t < m; ++t) {
-        const int32_t v = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
-        y[t] = (int8_t)(v < lo ? lo : v); /* lo >= -128 */
+        int32_t v = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
+        if (v < lo) v = lo;           /* lo >= -128 */
+        yb[t] = (uint8_t)(uint32_t)v; /* the int8 value's bits */
       }
       return;
     }
