@@ -302,10 +302,18 @@ static DIRECT_NOINLINE void requantize_row(const int32_t* acc, int32_t m, const 
        * and SMMLA forming high + that term in one instruction */
       const int32_t bias = round + zp * ((int32_t)1 << rshift);
       uint8_t* const yb = (uint8_t*)y; /* the low byte stored: no sign extension first */
-      for (t = 0; t < m; ++t) {
+      for (t = 0; t + 2 <= m; t += 2) {
+        int32_t v0 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
+        int32_t v1 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t + 1], mult, bias), rshift));
+        if (v0 < lo) v0 = lo; /* lo >= -128 */
+        if (v1 < lo) v1 = lo;
+        yb[t] = (uint8_t)(uint32_t)v0; /* the int8 values' bits */
+        yb[t + 1] = (uint8_t)(uint32_t)v1;
+      }
+      if (t < m) {
         int32_t v = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
-        if (v < lo) v = lo;           /* lo >= -128 */
-        yb[t] = (uint8_t)(uint32_t)v; /* the int8 value's bits */
+        if (v < lo) v = lo;
+        yb[t] = (uint8_t)(uint32_t)v;
       }
       return;
     }
