@@ -917,12 +917,17 @@ static DIRECT_NOINLINE void chan_weights(const int8_t* wa, const int8_t* wb, int
                                          int32_t kk, uint64_t* ws) {
   const int32_t cp = (c_in + 1) / 2;
   int32_t k, c;
-  for (k = 0; k < kk; ++k) {
-    for (c = 0; c < cp; ++c, ++ws) {
-      const int32_t c0 = 2 * c, c1 = 2 * c + 1;
-      const int32_t a1 = c1 < c_in ? wa[c1 * kk + k] : 0, b1 = c1 < c_in ? wb[c1 * kk + k] : 0;
-      *ws = (uint64_t)pack_pair(wa[c0 * kk + k], a1) | (uint64_t)pack_pair(wb[c0 * kk + k], b1)
-                                                           << 32;
+  for (c = 0; c < cp; ++c, wa += 2 * kk, wb += 2 * kk) {
+    uint64_t* d = ws + c;
+    if (2 * c + 1 < c_in) {
+      const int8_t *a0 = wa, *a1 = wa + kk, *b0 = wb, *b1 = wb + kk;
+      for (k = 0; k < kk; ++k, d += cp) {
+        *d = (uint64_t)pack_pair(a0[k], a1[k]) | (uint64_t)pack_pair(b0[k], b1[k]) << 32;
+      }
+    } else { /* an odd C_in's last channel, paired with a zero weight */
+      for (k = 0; k < kk; ++k, d += cp) {
+        *d = (uint64_t)pack_pair(wa[k], 0) | (uint64_t)pack_pair(wb[k], 0) << 32;
+      }
     }
   }
 }
