@@ -504,8 +504,8 @@ static inline uint32_t pack_pair(int32_t lo, int32_t hi) {
 static inline void widen4(const int8_t* w, uint32_t* p0, uint32_t* p1) {
   const uint32_t v = ppgkd_read_s8x4(w);
   const uint32_t e = ppgkd_sxtb16(v), o = ppgkd_sxtb16_ror8(v);
-  *p0 = (e & 0xFFFFu) | (o << 16);
-  *p1 = (o & 0xFFFF0000u) | (e >> 16);
+  *p0 = ppgkd_pack_lo(e, o);
+  *p1 = ppgkd_pack_hi(e, o);
 }
 
 /* Channel a's (wa) and b's (wb) C_in x K weights as int16 pairs (w[2j], w[2j + 1]) per input
@@ -548,7 +548,7 @@ static void widen_rows(const int8_t* in, int32_t c_in, int32_t l_in, int64_t sta
       const uint32_t v = ppgkd_read_s8x4(x + i);
       const uint32_t e = ppgkd_ssub16(ppgkd_sxtb16(v), zp2);
       const uint32_t o = ppgkd_ssub16(ppgkd_sxtb16_ror8(v), zp2);
-      const uint32_t p01 = (e & 0xFFFFu) | (o << 16), p23 = (o & 0xFFFF0000u) | (e >> 16);
+      const uint32_t p01 = ppgkd_pack_lo(e, o), p23 = ppgkd_pack_hi(e, o);
       memcpy(xs + i, &p01, sizeof p01);
       memcpy(xs + i + 2, &p23, sizeof p23);
     }
@@ -957,10 +957,8 @@ static DIRECT_NOINLINE void chan_input(const int8_t* in, int32_t c_in, int32_t l
         const uint32_t oa = ppgkd_ssub16(ppgkd_sxtb16_ror8(va), zp2);
         const uint32_t eb = ppgkd_ssub16(ppgkd_sxtb16(vb), zp2);
         const uint32_t ob = ppgkd_ssub16(ppgkd_sxtb16_ror8(vb), zp2);
-        dd[0] = (ea & 0xFFFFu) | (eb << 16);
-        dd[cp] = (oa & 0xFFFFu) | (ob << 16);
-        dd[2 * cp] = (ea >> 16) | (eb & 0xFFFF0000u);
-        dd[3 * cp] = (oa >> 16) | (ob & 0xFFFF0000u);
+        dd[0] = ppgkd_pack_lo(ea, eb), dd[cp] = ppgkd_pack_lo(oa, ob);
+        dd[2 * cp] = ppgkd_pack_hi(ea, eb), dd[3 * cp] = ppgkd_pack_hi(oa, ob);
       }
       for (; i < hi; ++i) d[(int64_t)i * cp] = ppgkd_ssub16(pack_pair(xa[i], xb[i]), zp2);
     } else {

@@ -161,6 +161,18 @@ static inline int32_t ppgkd_smmla(int32_t a, int32_t b, int32_t acc) {
   __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
   return r;
 }
+/* the low halfword of a, the high halfword of b (PKHBT a, b, LSL #16 with b's low halfword) */
+static inline uint32_t ppgkd_pack_lo(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+/* a's high halfword in the low, b's high halfword in the high (PKHTB b, a, ASR #16) */
+static inline uint32_t ppgkd_pack_hi(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+  return r;
+}
 /* the high word of a * b + 2^31 (SMMLAR with a zero accumulator): a * b / 2^32 rounded */
 static inline int32_t ppgkd_smmulr(int32_t a, int32_t b) {
   int32_t r;
@@ -206,6 +218,12 @@ static inline int32_t ppgkd_smmla(int32_t a, int32_t b, int32_t acc) {
 }
 static inline int32_t ppgkd_smmulr(int32_t a, int32_t b) {
   return ppgkd_s32_bits((uint32_t)(((uint64_t)((int64_t)a * b) + UINT64_C(0x80000000)) >> 32));
+}
+static inline uint32_t ppgkd_pack_lo(uint32_t a, uint32_t b) {
+  return (a & 0xFFFFu) | (b << 16);
+}
+static inline uint32_t ppgkd_pack_hi(uint32_t a, uint32_t b) {
+  return (a >> 16) | (b & 0xFFFF0000u);
 }
 
 #endif /* __ARM_FEATURE_DSP */
