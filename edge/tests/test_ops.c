@@ -715,16 +715,16 @@ static void test_conv1d_s8_large_matches_reference(void) {
  *     (168 taps): 8*168 + 4*8 + 16*8 + 4*168 = 2176;
  *   K 49 (> 192 / 4 taps per chunk): no DSP kernel, 0. */
 /* Every shape of the DSP kernels' channel-pair path (conv1d_s8_fast.c: dilation 1, K = 1, 3, 5,
- * 7, 1-8 input channels, so each unrolled dot product of 2, 3, 4, 6, 10, 14, 21 and 28 words and
- * the looped one; K = 1 at 7-8 channels the pointwise kernel), with one, two and three output
- * channels (a lone last channel), stride 1 and 2, padding K / 2 or random, rows shorter than a
- * 4-position widening step, and 200 positions (two blocks), against the reference loops; in every
- * build (the portable one checks itself). */
+ * 7, 1-12 input channels, so each unrolled dot product of 2, 3, 4, 6, 10, 14, 21, 28, 35 and 42
+ * words, the seven-word loop and the looped one; K = 1 gathering strided positions), with one, two
+ * and three output channels (a lone last channel), stride 1 and 2, padding K / 2 or random, rows
+ * shorter than a 4-position widening step, and 200 positions (two blocks), against the reference
+ * loops; in every build (the portable one checks itself). */
 static void test_conv1d_s8_small_channels_matches_reference(void) {
   static const int32_t ks[4] = {1, 3, 5, 7}, ls[3] = {3, 9, 200};
   int32_t c_in, ki, s, c_out, li, cases = 0, mismatches = 0;
   test_rng_seed(17);
-  for (c_in = 1; c_in <= 8; ++c_in) {
+  for (c_in = 1; c_in <= 12; ++c_in) {
     for (ki = 0; ki < 4; ++ki) {
       for (s = 1; s <= 2; ++s) {
         for (c_out = 1; c_out <= 3; ++c_out) {
@@ -760,7 +760,7 @@ static void test_conv1d_s8_small_channels_matches_reference(void) {
     }
   }
   EXPECT_EQ_INT(0, mismatches);
-  EXPECT_TRUE(cases > 400);
+  EXPECT_TRUE(cases > 600);
 }
 
 static void test_conv1d_s8_scratch_bytes(void) {

@@ -31,13 +31,13 @@
  * it in the arena (ppgkd_conv1d_s8_scratch_bytes), so the number an application sizes its arena
  * by is the same on the host and on the Cortex-M4, and the kernels keep nothing on the stack but
  * their locals. Limits: */
-#define DSP_CHUNK_TAPS 192 /* im2col: taps (whole input channels) per chunk */
-#define DSP_CO_BLOCK 32    /* im2col: output channels per block */
-#define DIRECT_X_MAX 2048  /* direct: int16 input rows per block (4 kB) */
-#define DIRECT_W_MAX 512   /* direct: a channel pair's int16 weight pairs (doublewords, 4 kB) */
-#define DIRECT_T_MAX 128   /* direct: positions per block (the sums of two channels, 1 kB) */
-#define CHAN_MAX_C_IN 128  /* direct plans of up to this many input channels pair channels */
-#define CHAN_MAX_C_IN_K1 6 /* and pointwise (K = 1) plans of up to this many */
+#define DSP_CHUNK_TAPS 192  /* im2col: taps (whole input channels) per chunk */
+#define DSP_CO_BLOCK 32     /* im2col: output channels per block */
+#define DIRECT_X_MAX 2048   /* direct: int16 input rows per block (4 kB) */
+#define DIRECT_W_MAX 512    /* direct: a channel pair's int16 weight pairs (doublewords, 4 kB) */
+#define DIRECT_T_MAX 128    /* direct: positions per block (the sums of two channels, 1 kB) */
+#define CHAN_MAX_C_IN 128   /* direct plans of up to this many input channels pair channels */
+#define CHAN_MAX_C_IN_K1 12 /* and pointwise (K = 1) plans of up to this many */
 
 enum { DSP_NONE = 0, DSP_DIRECT, DSP_POINTWISE, DSP_IM2COL };
 
@@ -903,10 +903,12 @@ static DIRECT_NOINLINE void chan_lone(const chan_job* jb) {
  * (tb - 1) * stride + K. */
 static int32_t chan_positions(size_t bytes, int32_t c_in, int32_t kk, int32_t s, int32_t l_out) {
   const int64_t cp = (c_in + 1) / 2;
-  const int64_t fixed = 8 * (int64_t)kk * cp + 4 * cp * (kk - s);
+  /* K = 1 gathers only the positions it reads (chan_gather): span tb */
+  const int64_t span_step = kk == 1 ? 1 : s;
+  const int64_t fixed = 8 * (int64_t)kk * cp + 4 * cp * (kk - span_step);
   int64_t tb;
   if ((int64_t)bytes <= fixed) return 0;
-  tb = ((int64_t)bytes - fixed) / (8 + 4 * cp * s);
+  tb = ((int64_t)bytes - fixed) / (8 + 4 * cp * span_step);
   if (tb > DIRECT_T_MAX) tb = DIRECT_T_MAX;
   if (tb > l_out) tb = l_out;
   return tb >= 2 || (tb == 1 && l_out == 1) ? (int32_t)tb : 0;
@@ -968,6 +970,36 @@ static DIRECT_NOINLINE void chan_input(const int8_t* in, int32_t c_in, int32_t l
   }
 }
 
+/* chan_input for K = 1: only the m positions the outputs read, start + t * s (the shortcut
+ * convolutions have stride 2: half the input). For stride 2, SXTB16 of a row's word gives its
+ * bytes 0 and 2, the two positions needed, so two outputs' words per pair of word loads. */
+static DIRECT_NOINLINE void chan_gather(const int8_t* in, int32_t c_in, int32_t l_in, int64_t start,
+                                        int32_t m, int32_t s, int32_t zp, uint32_t* xs) {
+  const int32_t cp = (c_in + 1) / 2;
+  const uint32_t zp2 = pack_pair(zp, zp);
+  int32_t c, t;
+  for (c = 0; c < cp; ++c) {
+    const int8_t* xa = in + (int64_t)(2 * c) * l_in;
+    const int8_t* xb = 2 * c + 1 < c_in ? xa + l_in : 0;
+    uint32_t* d = xs + c;
+    for (t = 0; t < m; ++t, d += cp) {
+      const int64_t pos = start + (int64_t)t * s;
+      if (s == 2 && xb && pos >= 0 && pos + 4 <= l_in && t + 1 < m) {
+        const uint32_t ea = ppgkd_ssub16(ppgkd_sxtb16(ppgkd_read_s8x4(xa + pos)), zp2);
+        const uint32_t eb = ppgkd_ssub16(ppgkd_sxtb16(ppgkd_read_s8x4(xb + pos)), zp2);
+        d[0] = ppgkd_pack_lo(ea, eb), d[cp] = ppgkd_pack_hi(ea, eb);
+        ++t, d += cp;
+      } else if (pos < 0 || pos >= l_in) {
+        *d = 0;
+      } else if (xb) {
+        *d = ppgkd_ssub16(pack_pair(xa[pos], xb[pos]), zp2);
+      } else {
+        *d = pack_pair(xa[pos] - zp, 0);
+      }
+    }
+  }
+}
+
 static void conv_chan(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                       const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in,
                       const int8_t* in, int32_t c_out, int32_t kk, const int8_t* w,
@@ -979,13 +1011,17 @@ static void conv_chan(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
   int32_t t0, co;
   for (t0 = 0; t0 < l_out; t0 += tb) {
     const int32_t m = l_out - t0 < tb ? l_out - t0 : tb; /* positions in this block */
-    chan_input(in, c_in, l_in, (int64_t)t0 * s - p->padding, (m - 1) * s + kk, act->in_zp, xs);
+    if (kk == 1) {
+      chan_gather(in, c_in, l_in, (int64_t)t0 * s - p->padding, m, s, act->in_zp, xs);
+    } else {
+      chan_input(in, c_in, l_in, (int64_t)t0 * s - p->padding, (m - 1) * s + kk, act->in_zp, xs);
+    }
     for (co = 0; co < c_out; co += 2) {
       const int32_t cb = co + 1 < c_out ? co + 1 : co; /* an odd last channel alone */
       chan_job jb;
       direct_job dj;
       chan_weights(w + (int64_t)co * c_in * kk, w + (int64_t)cb * c_in * kk, c_in, kk, ws);
-      jb.ws = ws, jb.xs = xs, jb.n = kk * cp, jb.step = s * cp, jb.m = m;
+      jb.ws = ws, jb.xs = xs, jb.n = kk * cp, jb.step = (kk == 1 ? 1 : s) * cp, jb.m = m;
       jb.init_a = bias ? bias[co] : 0, jb.init_b = bias ? bias[cb] : 0;
       jb.acc_a = acc, jb.acc_b = acc + tb;
       if (cb == co) {
