@@ -348,6 +348,39 @@ static DIRECT_NOINLINE void requantize_row(const int32_t* acc, int32_t m, const 
   for (t = 0; t < m; ++t) y[t] = ppgkd_rq_out(acc[t], rq, act);
 }
 
+/* requantize_row's common case read straight from the channel's constants, without preparing
+ * them (ppgkd_rq_prepare): shift -23..-2 (the high-word form with 1 <= rshift = -1 - shift <= 22)
+ * and act_max = 127, every layer of a trained model; returns 0 (nothing written) otherwise. The
+ * same arithmetic as requantize_row's first loop. */
+static DIRECT_NOINLINE int requantize_row_hi(const int32_t* acc, int32_t m,
+                                             const ppgkd_per_channel_quant* q, int32_t c,
+                                             const ppgkd_s8_act* act, int8_t* y) {
+  const int32_t i = q->per_tensor ? 0 : c;
+  const int32_t shift = q->shift[i];
+  if (shift > -2 || shift < -23 || act->act_max != 127) return 0;
+  {
+    const int32_t mult = (int32_t)((uint32_t)q->multiplier[i] << PPGKD_RQ_MULT_SHIFT);
+    const int32_t rshift = -1 - shift, lo = act->act_min;
+    const int32_t bias = ((int32_t)1 << (rshift - 1)) + act->out_zp * ((int32_t)1 << rshift);
+    uint8_t* const yb = (uint8_t*)y; /* the low byte stored: no sign extension first */
+    int32_t t;
+    for (t = 0; t + 2 <= m; t += 2) {
+      int32_t v0 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
+      int32_t v1 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t + 1], mult, bias), rshift));
+      if (v0 < lo) v0 = lo; /* lo >= -128 */
+      if (v1 < lo) v1 = lo;
+      yb[t] = (uint8_t)(uint32_t)v0; /* the int8 values' bits */
+      yb[t + 1] = (uint8_t)(uint32_t)v1;
+    }
+    if (t < m) {
+      int32_t v = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
+      if (v < lo) v = lo;
+      yb[t] = (uint8_t)(uint32_t)v;
+    }
+  }
+  return 1;
+}
+
 /* One channel pair over one block of output positions: everything the tile loop needs. */
 typedef struct {
   const uint64_t* ws;           /* the pair's weights (widen_weights) */
@@ -362,9 +395,11 @@ typedef struct {
 static DIRECT_NOINLINE void store_pair(const direct_job* jb, const ppgkd_per_channel_quant* q,
                                        const ppgkd_s8_act* act, int32_t co, int32_t cb, int8_t* out,
                                        int32_t l_out) {
-  const ppgkd_rq rq_a = ppgkd_rq_prepare_channel(q, co);
-  requantize_row(jb->acc_a, jb->m, &rq_a, act, out + (int64_t)co * l_out);
-  if (cb != co) {
+  if (!requantize_row_hi(jb->acc_a, jb->m, q, co, act, out + (int64_t)co * l_out)) {
+    const ppgkd_rq rq_a = ppgkd_rq_prepare_channel(q, co);
+    requantize_row(jb->acc_a, jb->m, &rq_a, act, out + (int64_t)co * l_out);
+  }
+  if (cb != co && !requantize_row_hi(jb->acc_b, jb->m, q, cb, act, out + (int64_t)cb * l_out)) {
     const ppgkd_rq rq_b = ppgkd_rq_prepare_channel(q, cb);
     requantize_row(jb->acc_b, jb->m, &rq_b, act, out + (int64_t)cb * l_out);
   }
