@@ -363,14 +363,24 @@ static DIRECT_NOINLINE int requantize_row_hi(const int32_t* acc, int32_t m,
     const int32_t rshift = -1 - shift, lo = act->act_min;
     const int32_t bias = ((int32_t)1 << (rshift - 1)) + act->out_zp * ((int32_t)1 << rshift);
     uint8_t* const yb = (uint8_t*)y; /* the low byte stored: no sign extension first */
-    int32_t t;
-    for (t = 0; t + 2 <= m; t += 2) {
-      int32_t v0 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
-      int32_t v1 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t + 1], mult, bias), rshift));
-      if (v0 < lo) v0 = lo; /* lo >= -128 */
-      if (v1 < lo) v1 = lo;
-      yb[t] = (uint8_t)(uint32_t)v0; /* the int8 values' bits */
-      yb[t + 1] = (uint8_t)(uint32_t)v1;
+    int32_t t = 0;
+    if (lo <= -128) { /* no ReLU (a block's second convolution, the shortcuts): SSAT is the clamp */
+      for (; t + 2 <= m; t += 2) {
+        const int32_t v0 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
+        const int32_t v1 =
+            ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t + 1], mult, bias), rshift));
+        yb[t] = (uint8_t)(uint32_t)v0; /* the int8 values' bits */
+        yb[t + 1] = (uint8_t)(uint32_t)v1;
+      }
+    } else {
+      for (; t + 2 <= m; t += 2) {
+        int32_t v0 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
+        int32_t v1 = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t + 1], mult, bias), rshift));
+        if (v0 < lo) v0 = lo; /* lo >= -128 */
+        if (v1 < lo) v1 = lo;
+        yb[t] = (uint8_t)(uint32_t)v0;
+        yb[t + 1] = (uint8_t)(uint32_t)v1;
+      }
     }
     if (t < m) {
       int32_t v = ppgkd_ssat8(ppgkd_floor_shr(ppgkd_smmla(acc[t], mult, bias), rshift));
