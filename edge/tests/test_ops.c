@@ -763,6 +763,54 @@ static void test_conv1d_s8_small_channels_matches_reference(void) {
   EXPECT_TRUE(cases > 600);
 }
 
+/* The AVX2 kernel's row tiles (conv1d_s8_fast.c: four output channels x 16 or 8 positions, a
+ * short last tile, strides 1-3): C_out 1-9 and L_out around multiples of 8, against the reference
+ * loops, with the bytes after the output checked untouched. */
+static void test_conv1d_s8_tile_edges_matches_reference(void) {
+  static const int32_t ks[3] = {1, 3, 7}, cis[4] = {1, 2, 5, 12}, ls[6] = {1, 7, 8, 9, 17, 40};
+  int32_t ci, ki, s, c_out, li, cases = 0, mismatches = 0, clobbered = 0;
+  test_rng_seed(29);
+  for (ci = 0; ci < 4; ++ci) {
+    for (ki = 0; ki < 3; ++ki) {
+      for (s = 1; s <= 3; ++s) {
+        for (c_out = 1; c_out <= 9; ++c_out) {
+          for (li = 0; li < 6; ++li) {
+            const int32_t c_in = cis[ci], kk = ks[ki], l_in = ls[li];
+            ppgkd_conv1d_params p;
+            ppgkd_s8_act act;
+            ppgkd_per_channel_quant q;
+            rt_scale sc;
+            ppgkd_dims di, dw, db, dout;
+            int32_t l_out, j;
+            p.stride = s, p.dilation = 1, p.relu = rand_int(0, 1);
+            p.padding = rand_int(0, kk);
+            l_out = ppgkd_conv1d_out_length(l_in, kk, &p);
+            if (l_out < 1) continue;
+            ++cases;
+            rand_s8_conv_case(&p, c_in, l_in, c_out, kk, 1, &sc, &act, &q, rt_big_x, rt_big_w,
+                              rt_big_b, rt_big_mult, rt_big_shift);
+            di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
+            dout = dims(1, c_out, l_out);
+            memset(rt_big_y, 0x55, sizeof rt_big_y);
+            EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, rt_big_x, &dw,
+                                                    rt_big_w, &db, rt_big_b, &dout, rt_big_y));
+            ref_conv1d_s8(&p, &act, &q, c_in, l_in, rt_big_x, c_out, kk, rt_big_w, rt_big_b, l_out,
+                          rt_big_r);
+            if (memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0 && ++mismatches <= 3) {
+              MT_FAIL("C_in %ld C_out %ld L_in %ld K %ld stride %ld pad %ld", (long)c_in,
+                      (long)c_out, (long)l_in, (long)kk, (long)s, (long)p.padding);
+            }
+            for (j = c_out * l_out; j < c_out * l_out + 32; ++j) clobbered += rt_big_y[j] != 0x55;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ_INT(0, mismatches);
+  EXPECT_EQ_INT(0, clobbered);
+  EXPECT_TRUE(cases > 1000);
+}
+
 static void test_conv1d_s8_scratch_bytes(void) {
   ppgkd_conv1d_params p;
   p.stride = 1, p.padding = 1, p.dilation = 1, p.relu = 0;
@@ -1210,6 +1258,7 @@ void run_op_tests(void) {
   RUN_TEST(test_conv1d_s8_matches_reference);
   RUN_TEST(test_conv1d_s8_large_matches_reference);
   RUN_TEST(test_conv1d_s8_small_channels_matches_reference);
+  RUN_TEST(test_conv1d_s8_tile_edges_matches_reference);
   RUN_TEST(test_conv1d_s8_scratch_bytes);
   RUN_TEST(test_dense_matches_reference);
   RUN_TEST(test_dense_s8_small_inputs_matches_reference);

@@ -1310,6 +1310,215 @@ static int32_t widen(const int8_t* src, int32_t n, int32_t stride16, int16_t* ds
   return _mm_cvtsi128_si32(hsum4_epi32(sum, sum, sum, sum)) + tail;
 }
 
+/* ---- channel-pair rows: dilation-1 convolutions with the output positions in the lanes.
+ * The input is widened once per call to words (x[2c, p] - zp, x[2c + 1, p] - zp) (int16 halves;
+ * a padded position and an odd C_in's missing channel are 0, which adds nothing: exactly the
+ * reference's skipped tap), one row per channel pair and stride phase: row (c, ph) holds
+ * positions ph, ph + s, ph + 2s, ... - padding, so tap k of output positions t .. t + 7 is the
+ * eight contiguous words at index t + k / s of phase k % s. The weights are widened to words
+ * (w[co, 2c, k], w[co, 2c + 1, k]) in (pair, tap) order. A tile of four output channels x 16
+ * (or 8) positions is then, per (pair, tap), two loads of input, four broadcast weight words
+ * and eight _mm256_madd_epi16 (|w| <= 128, |x - zp| <= 255: pair sums exact in int32) into
+ * eight accumulators that start at the bias; no im2col, no padding of C_in * K to 16, no
+ * horizontal sums. The rows of eight sums are requantised eight at a time (store_row8). */
+
+/* Widened input and weights, in int32 words (stack; larger layers keep the im2col kernel). */
+#define AVX2_ROW_WORDS 16384
+#define AVX2_WPAIR_WORDS 16384
+
+static inline int32_t pair_word(int32_t lo, int32_t hi) {
+  return ppgkd_s32_bits(((uint32_t)lo & 0xFFFFu) | (((uint32_t)hi & 0xFFFFu) << 16));
+}
+
+/* rows[(c * s + ph) * rl + i] = the word of input position ph + i * s - padding of pair c. */
+static void pair_rows(const int8_t* in, int32_t c_in, int32_t l_in, int32_t zp, int32_t pad,
+                      int32_t s, int32_t rl, int32_t* rows) {
+  const int32_t npair = (c_in + 1) / 2;
+  const __m256i zp16 = _mm256_set1_epi16((int16_t)zp);
+  int32_t c, ph, i;
+  for (c = 0; c < npair; ++c) {
+    const int8_t* x0 = in + (int64_t)2 * c * l_in;
+    const int8_t* x1 = 2 * c + 1 < c_in ? x0 + l_in : 0;
+    for (ph = 0; ph < s; ++ph) {
+      int32_t* r = rows + ((int64_t)c * s + ph) * rl;
+      for (i = 0; i < rl; ++i) {
+        const int64_t pos = ph + (int64_t)i * s - pad;
+        if (pos >= 0 && pos < l_in) {
+          if (s == 1 && x1 && pos + 16 <= l_in && i + 16 <= rl) {
+            /* 16 positions of both channels: widen, subtract zp, interleave */
+            const __m256i a = _mm256_sub_epi16(
+                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(const void*)(x0 + pos))),
+                zp16);
+            const __m256i b = _mm256_sub_epi16(
+                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(const void*)(x1 + pos))),
+                zp16);
+            const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
+            _mm256_storeu_si256((__m256i*)(void*)(r + i), _mm256_permute2x128_si256(lo, hi, 0x20));
+            _mm256_storeu_si256((__m256i*)(void*)(r + i + 8),
+                                _mm256_permute2x128_si256(lo, hi, 0x31));
+            i += 15;
+            continue;
+          }
+          r[i] = pair_word(x0[pos] - zp, x1 ? x1[pos] - zp : 0);
+        } else {
+          r[i] = 0;
+        }
+      }
+    }
+  }
+}
+
+/* wp[(co * npair + c) * K + k] = (w[co, 2c, k], w[co, 2c + 1, k]) (0 for a missing channel). */
+static void pair_weights(const int8_t* w, int32_t c_in, int32_t c_out, int32_t kk, int32_t* wp) {
+  const int32_t npair = (c_in + 1) / 2;
+  int32_t co, c, k;
+  for (co = 0; co < c_out; ++co) {
+    for (c = 0; c < npair; ++c, wp += kk) {
+      const int8_t* w0 = w + ((int64_t)co * c_in + 2 * c) * kk;
+      const int8_t* w1 = 2 * c + 1 < c_in ? w0 + kk : 0;
+      for (k = 0; k < kk; ++k) wp[k] = pair_word(w0[k], w1 ? w1[k] : 0);
+    }
+  }
+}
+
+/* Eight sums of one channel to int8 at y[0..m), as ppgkd_rq_out does each (see rq_out4). */
+static void store_row8(__m256i acc, const ppgkd_rq* rq, const ppgkd_s8_act* a, int32_t m,
+                       int8_t* y) {
+  if (rq->form == 1) {
+    const __m256i mult = _mm256_set1_epi32(rq->mult), half = _mm256_set1_epi64x(rq->half);
+    const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(acc, mult), half);
+    const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), mult), half);
+    __m256i v = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    __m128i b;
+    v = _mm256_sra_epi32(v, _mm_cvtsi32_si128(rq->rshift));
+    v = _mm256_add_epi32(v, _mm256_set1_epi32(a->out_zp));
+    v = _mm256_max_epi32(v, _mm256_set1_epi32(a->act_min));
+    v = _mm256_min_epi32(v, _mm256_set1_epi32(a->act_max));
+    /* in -128..127 already: the packs change nothing; bytes 0-3 of each half are lanes 0-3, 4-7 */
+    v = _mm256_packs_epi16(_mm256_packs_epi32(v, v), v);
+    b = _mm_unpacklo_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    if (m == 8) {
+      _mm_storel_epi64((__m128i*)(void*)y, b);
+    } else {
+      int8_t t[16];
+      _mm_storeu_si128((__m128i*)(void*)t, b);
+      memcpy(y, t, (size_t)m);
+    }
+  } else {
+    int32_t r[8], j;
+    _mm256_storeu_si256((__m256i*)(void*)r, acc);
+    for (j = 0; j < m; ++j) y[j] = ppgkd_rq_out(r[j], rq, a);
+  }
+}
+
+/* The job of one layer: rows, weights, and the tile's geometry. */
+typedef struct {
+  const int32_t* rows;        /* pair_rows */
+  const int32_t* wp;          /* pair_weights */
+  const int32_t* off;         /* off[k] = (k % s) * rl + k / s */
+  int32_t npair, kk, pstride; /* pstride = s * rl: from one pair's rows to the next's */
+} rows_job;
+
+#define MADD_ACC(acc, w, x) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
+
+/* Four channels (weights w0..w3, npair * K words each) x 16 positions from t. */
+static void tile_4x16(const rows_job* jb, const int32_t* w0, const int32_t* w1, const int32_t* w2,
+                      const int32_t* w3, int32_t t, __m256i* acc) {
+  __m256i a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  __m256i b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
+  const int32_t* r = jb->rows + t;
+  int32_t c, k, i = 0;
+  for (c = 0; c < jb->npair; ++c, r += jb->pstride) {
+    for (k = 0; k < jb->kk; ++k, ++i) {
+      const int32_t* x = r + jb->off[k];
+      const __m256i xa = _mm256_loadu_si256((const __m256i*)(const void*)x);
+      const __m256i xb = _mm256_loadu_si256((const __m256i*)(const void*)(x + 8));
+      __m256i w = _mm256_set1_epi32(w0[i]);
+      MADD_ACC(a0, w, xa), MADD_ACC(b0, w, xb);
+      w = _mm256_set1_epi32(w1[i]);
+      MADD_ACC(a1, w, xa), MADD_ACC(b1, w, xb);
+      w = _mm256_set1_epi32(w2[i]);
+      MADD_ACC(a2, w, xa), MADD_ACC(b2, w, xb);
+      w = _mm256_set1_epi32(w3[i]);
+      MADD_ACC(a3, w, xa), MADD_ACC(b3, w, xb);
+    }
+  }
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+  acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+}
+
+/* Four channels x 8 positions from t. */
+static void tile_4x8(const rows_job* jb, const int32_t* w0, const int32_t* w1, const int32_t* w2,
+                     const int32_t* w3, int32_t t, __m256i* acc) {
+  __m256i a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const int32_t* r = jb->rows + t;
+  int32_t c, k, i = 0;
+  for (c = 0; c < jb->npair; ++c, r += jb->pstride) {
+    for (k = 0; k < jb->kk; ++k, ++i) {
+      const __m256i xa = _mm256_loadu_si256((const __m256i*)(const void*)(r + jb->off[k]));
+      MADD_ACC(a0, _mm256_set1_epi32(w0[i]), xa);
+      MADD_ACC(a1, _mm256_set1_epi32(w1[i]), xa);
+      MADD_ACC(a2, _mm256_set1_epi32(w2[i]), xa);
+      MADD_ACC(a3, _mm256_set1_epi32(w3[i]), xa);
+    }
+  }
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+/* The whole layer by channel-pair rows when it has dilation 1 and its widened input and weights
+ * fit the stack (returns 1), else 0. */
+static int conv_rows(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
+                     const ppgkd_per_channel_quant* q, int32_t c_in, int32_t l_in, const int8_t* in,
+                     int32_t c_out, int32_t kk, const int8_t* w, const int32_t* bias, int32_t l_out,
+                     int8_t* out) {
+  const int32_t s = p->stride, npair = (c_in + 1) / 2;
+  const int64_t l8 = ((int64_t)l_out + 7) / 8 * 8;
+  const int64_t rl = l8 + (kk - 1) / s; /* indices t + k / s + 0..7, t < l8 */
+  const int64_t row_words = (int64_t)npair * s * rl, w_words = (int64_t)c_out * npair * kk;
+  if (p->dilation != 1 || s > 64 || row_words > AVX2_ROW_WORDS || w_words > AVX2_WPAIR_WORDS) {
+    return 0;
+  }
+  {
+    const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
+    int32_t rows[row_words], wp[w_words], off[kk];
+    ppgkd_rq rq[c_out];
+    rows_job jb;
+    int32_t co, t, k, j;
+    pair_rows(in, c_in, l_in, a.in_zp, p->padding, s, (int32_t)rl, rows);
+    pair_weights(w, c_in, c_out, kk, wp);
+    for (k = 0; k < kk; ++k) off[k] = (k % s) * (int32_t)rl + k / s;
+    for (co = 0; co < c_out; ++co) rq[co] = ppgkd_rq_prepare_channel(q, co);
+    jb.rows = rows, jb.wp = wp, jb.off = off, jb.npair = npair, jb.kk = kk;
+    jb.pstride = s * (int32_t)rl;
+    for (co = 0; co < c_out; co += 4) {
+      const int32_t n = c_out - co < 4 ? c_out - co : 4; /* channels of this tile */
+      const int32_t* wc[4];
+      __m256i init[4];
+      for (j = 0; j < 4; ++j) {
+        const int32_t c = co + (j < n ? j : 0); /* a short tile repeats its first channel */
+        wc[j] = wp + (int64_t)c * npair * kk;
+        init[j] = _mm256_set1_epi32(bias ? bias[c] : 0);
+      }
+      for (t = 0; t < l_out; t += 16) {
+        const int32_t left = l_out - t, nv = left > 8 ? 2 : 1;
+        __m256i acc[8];
+        for (j = 0; j < 4; ++j) acc[j] = init[j], acc[4 + j] = init[j];
+        if (nv == 2) {
+          tile_4x16(&jb, wc[0], wc[1], wc[2], wc[3], t, acc);
+        } else {
+          tile_4x8(&jb, wc[0], wc[1], wc[2], wc[3], t, acc);
+        }
+        for (j = 0; j < n; ++j) {
+          int8_t* y = out + (int64_t)(co + j) * l_out + t;
+          store_row8(acc[j], &rq[co + j], &a, left < 8 ? left : 8, y);
+          if (nv == 2) store_row8(acc[4 + j], &rq[co + j], &a, left - 8 < 8 ? left - 8 : 8, y + 8);
+        }
+      }
+    }
+  }
+  return 1;
+}
+
 /* Blocks of output channels whose weights, widened to int16 once, fit AVX2_WEIGHT_BYTES of
  * stack; in each, groups of four output positions (a short last group repeats its last
  * position): their columns (im2col, widened to int16), then the block's channels two at a time
@@ -1321,6 +1530,7 @@ int ppgkd_conv1d_s8_fast(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
                          size_t scratch_size) {
   const int64_t n64 = (int64_t)c_in * kk;
   (void)scratch, (void)scratch_size;
+  if (conv_rows(p, act, q, c_in, l_in, in, c_out, kk, w, bias, l_out, out)) return 1;
   if (n64 > AVX2_MAX_TAPS || c_out > AVX2_MAX_C_OUT) return 0;
   {
     const int32_t n = (int32_t)n64, stride16 = (n + 15) / 16 * 16;
