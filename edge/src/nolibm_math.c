@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ops/simd.h"
+
 static uint32_t float_bits(float x) {
   uint32_t u;
   memcpy(&u, &x, sizeof u);
@@ -62,4 +64,48 @@ float ppgkd_log_pos(float x) {
   series = 1.0f +
            s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9 + s2 * (1.0f / 11)))));
   return (float)e * LN2_HI + ((float)e * LN2_LO + 2.0f * s * series);
+}
+
+/* Eight at a time: ppgkd_exp_nonpos lane by lane through the same operations in the same order
+ * (each _mm256_mul_ps, _add_ps, _sub_ps rounds as the scalar one; no fused multiply-add;
+ * _mm256_cvttps_epi32 truncates as the int conversion), so the same bits. For x in [-104, 0]
+ * (every finite argument that gets this far) n is in -150..0, so scale_pow2's loop runs at most
+ * once, as its n < -126 step (a multiplication by 1 elsewhere, which is exact); x < -104 gives
+ * 0 and NaN itself, as above. The portable build loops. */
+void ppgkd_exp_nonpos8(const float* x, float* out) {
+#ifdef PPGKD_FAST_AVX2
+  const __m256 v = _mm256_loadu_ps(x);
+  const __m256i n0 = _mm256_cvttps_epi32(
+      _mm256_sub_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504f)), _mm256_set1_ps(0.5f)));
+  const __m256 nf = _mm256_cvtepi32_ps(n0);
+  const __m256 r = _mm256_sub_ps(_mm256_sub_ps(v, _mm256_mul_ps(nf, _mm256_set1_ps(LN2_HI))),
+                                 _mm256_mul_ps(nf, _mm256_set1_ps(LN2_LO)));
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 p =
+      _mm256_add_ps(_mm256_set1_ps(1.0f / 5040), _mm256_mul_ps(r, _mm256_set1_ps(1.0f / 40320)));
+  __m256i lo, n;
+  __m256 res;
+  p = _mm256_add_ps(_mm256_set1_ps(1.0f / 720), _mm256_mul_ps(r, p));
+  p = _mm256_add_ps(_mm256_set1_ps(1.0f / 120), _mm256_mul_ps(r, p));
+  p = _mm256_add_ps(_mm256_set1_ps(1.0f / 24), _mm256_mul_ps(r, p));
+  p = _mm256_add_ps(_mm256_set1_ps(1.0f / 6), _mm256_mul_ps(r, p));
+  p = _mm256_add_ps(_mm256_set1_ps(0.5f), _mm256_mul_ps(r, p));
+  p = _mm256_add_ps(one, _mm256_mul_ps(r, p));
+  p = _mm256_add_ps(one, _mm256_mul_ps(r, p));
+  /* scale_pow2: n < -126 first multiplies by 2^-126 and adds 126 */
+  lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(-126), n0);
+  p = _mm256_mul_ps(
+      p, _mm256_blendv_ps(one, _mm256_set1_ps(bits_float(1u << 23)), _mm256_castsi256_ps(lo)));
+  n = _mm256_add_epi32(n0, _mm256_and_si256(lo, _mm256_set1_epi32(126)));
+  res = _mm256_mul_ps(
+      p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23)));
+  /* x < -104: 0 (and -infinity); NaN: x itself */
+  res = _mm256_blendv_ps(res, _mm256_setzero_ps(),
+                         _mm256_cmp_ps(v, _mm256_set1_ps(-104.0f), _CMP_LT_OQ));
+  res = _mm256_blendv_ps(res, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  _mm256_storeu_ps(out, res);
+#else
+  int i;
+  for (i = 0; i < 8; ++i) out[i] = ppgkd_exp_nonpos(x[i]);
+#endif
 }

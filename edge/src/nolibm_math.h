@@ -14,6 +14,9 @@
  * maximum first). */
 float ppgkd_exp_nonpos(float x);
 
+/* out[i] = ppgkd_exp_nonpos(x[i]) for i < 8, the same bits (AVX2 builds: eight lanes at once). */
+void ppgkd_exp_nonpos8(const float* x, float* out);
+
 /* ln(x) for finite x > 0 (subnormals included): absolute error < 1e-7 for x in (1/2, 2),
  * relative error < 1.3e-7 elsewhere. */
 float ppgkd_log_pos(float x);

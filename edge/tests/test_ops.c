@@ -1151,6 +1151,30 @@ static double exp_error_ratio(float x) {
   return fabs(got - want) / (1e-7 * want + 1.40129846e-45);
 }
 
+/* ppgkd_exp_nonpos8 against ppgkd_exp_nonpos bit for bit: every float in [-1, 0] on a fine
+ * grid, every 2^-10 from -110 to 0 (the subnormal results below -87.3, the x < -104 cut), and
+ * -0, NaN, -infinity. */
+static void test_exp_nonpos8_matches_scalar(void) {
+  static float x[8 * 4096];
+  float e[8];
+  int32_t i, j, n = 0, bad = 0;
+  for (i = 0; i < 110 * 1024 && n < 8 * 4096 - 16; i += 4) x[n++] = -(float)i / 1024.0f;
+  for (i = 0; n < 8 * 4096 - 8; ++i) x[n++] = -(float)i / 4096.0f;
+  x[n++] = -0.0f, x[n++] = -104.0f, x[n++] = -103.99999f, x[n++] = -104.00001f;
+  x[n++] = -87.33655f, x[n++] = -1e30f, x[n++] = NAN, x[n++] = -INFINITY;
+  for (i = 0; i + 8 <= n; i += 8) {
+    ppgkd_exp_nonpos8(x + i, e);
+    for (j = 0; j < 8; ++j) {
+      const float want = ppgkd_exp_nonpos(x[i + j]);
+      if (memcmp(&want, &e[j], sizeof want) != 0 && ++bad <= 3) {
+        MT_FAIL("exp(%.9g): %.9g, scalar %.9g", (double)x[i + j], (double)e[j], (double)want);
+      }
+    }
+  }
+  EXPECT_EQ_INT(0, bad);
+  EXPECT_TRUE(n >= 8 * 4096 - 8);
+}
+
 static void test_exp_nonpos(void) {
   double worst = 0.0, r;
   int k;
@@ -1270,6 +1294,7 @@ void run_op_tests(void) {
   RUN_TEST(test_decode_window_clamped_at_edge);
   RUN_TEST(test_decode_s8);
   RUN_TEST(test_exp_nonpos);
+  RUN_TEST(test_exp_nonpos8_matches_scalar);
   RUN_TEST(test_log_pos);
   RUN_TEST(test_standardise);
   RUN_TEST(test_sos_impulse_responses);

@@ -1320,7 +1320,8 @@ static int32_t widen(const int8_t* src, int32_t n, int32_t stride16, int16_t* ds
  * (or 8) positions is then, per (pair, tap), two loads of input, four broadcast weight words
  * and eight _mm256_madd_epi16 (|w| <= 128, |x - zp| <= 255: pair sums exact in int32) into
  * eight accumulators that start at the bias; no im2col, no padding of C_in * K to 16, no
- * horizontal sums. The rows of eight sums are requantised eight at a time (store_row8). */
+ * horizontal sums. The rows of eight sums are requantised eight at a time (ppgkd_avx2_store_row8 in
+ * simd.h). */
 
 /* Widened input and weights, in int32 words (stack; larger layers keep the im2col kernel). */
 #define AVX2_ROW_WORDS 16384
@@ -1378,36 +1379,6 @@ static void pair_weights(const int8_t* w, int32_t c_in, int32_t c_out, int32_t k
       const int8_t* w1 = 2 * c + 1 < c_in ? w0 + kk : 0;
       for (k = 0; k < kk; ++k) wp[k] = pair_word(w0[k], w1 ? w1[k] : 0);
     }
-  }
-}
-
-/* Eight sums of one channel to int8 at y[0..m), as ppgkd_rq_out does each (see rq_out4). */
-static void store_row8(__m256i acc, const ppgkd_rq* rq, const ppgkd_s8_act* a, int32_t m,
-                       int8_t* y) {
-  if (rq->form == 1) {
-    const __m256i mult = _mm256_set1_epi32(rq->mult), half = _mm256_set1_epi64x(rq->half);
-    const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(acc, mult), half);
-    const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), mult), half);
-    __m256i v = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-    __m128i b;
-    v = _mm256_sra_epi32(v, _mm_cvtsi32_si128(rq->rshift));
-    v = _mm256_add_epi32(v, _mm256_set1_epi32(a->out_zp));
-    v = _mm256_max_epi32(v, _mm256_set1_epi32(a->act_min));
-    v = _mm256_min_epi32(v, _mm256_set1_epi32(a->act_max));
-    /* in -128..127 already: the packs change nothing; bytes 0-3 of each half are lanes 0-3, 4-7 */
-    v = _mm256_packs_epi16(_mm256_packs_epi32(v, v), v);
-    b = _mm_unpacklo_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    if (m == 8) {
-      _mm_storel_epi64((__m128i*)(void*)y, b);
-    } else {
-      int8_t t[16];
-      _mm_storeu_si128((__m128i*)(void*)t, b);
-      memcpy(y, t, (size_t)m);
-    }
-  } else {
-    int32_t r[8], j;
-    _mm256_storeu_si256((__m256i*)(void*)r, acc);
-    for (j = 0; j < m; ++j) y[j] = ppgkd_rq_out(r[j], rq, a);
   }
 }
 
@@ -1510,8 +1481,9 @@ static int conv_rows(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
         }
         for (j = 0; j < n; ++j) {
           int8_t* y = out + (int64_t)(co + j) * l_out + t;
-          store_row8(acc[j], &rq[co + j], &a, left < 8 ? left : 8, y);
-          if (nv == 2) store_row8(acc[4 + j], &rq[co + j], &a, left - 8 < 8 ? left - 8 : 8, y + 8);
+          ppgkd_avx2_store_row8(acc[j], &rq[co + j], &a, left < 8 ? left : 8, y);
+          if (nv == 2)
+            ppgkd_avx2_store_row8(acc[4 + j], &rq[co + j], &a, left - 8 < 8 ? left - 8 : 8, y + 8);
         }
       }
     }

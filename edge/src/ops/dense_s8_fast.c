@@ -196,59 +196,101 @@ DENSE_ATTR void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_cha
 #ifdef PPGKD_FAST_AVX2
 #include <immintrin.h>
 
-static inline int32_t hsum_epi32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
-}
-
-static inline __m256i load_w16(const int8_t* w) {
+static inline __m256i load_w16u(const int8_t* w) {
   return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(const void*)w));
 }
 
-/* AVX2: x - zp once as int16 (exact: -255..255), then four rows at a time; per 16 inputs one
- * load of x and per row one sign extension of 16 weights and one _mm256_madd_epi16 (products
- * <= 127 * 255, pair sums far inside int32). The N % 16 inputs past the last whole block and
- * the M % 4 rows left over: term by term and row by row. */
+/* 16 weights from w to int16; the bytes at or past end read as 0 (the last rows of a layer whose
+ * N is not a multiple of 16: their padded inputs are 0, and nothing past the weights is read). */
+static inline __m256i load_w16(const int8_t* w, const int8_t* end) {
+  if (end - w >= 16) return load_w16u(w);
+  {
+    int8_t t[16] = {0};
+    memcpy(t, w, (size_t)(end - w));
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(const void*)t));
+  }
+}
+
+/* The sums of s[0..7] (eight int32 lanes each) as the eight lanes of one vector, in order. */
+static inline __m256i hsum8_epi32(const __m256i* s) {
+  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20),
+                          _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/* AVX2: x - zp once as int16 (exact: -255..255) and zero up to a multiple of 16, then eight rows
+ * at a time (four for a short last block): per 16 inputs one load of x and per row one sign
+ * extension of 16 weights and one _mm256_madd_epi16 (products <= 127 * 255, pair sums far inside
+ * int32; a row shorter than 16 reads into the next row's weights, which meet zeros), the eight
+ * rows' sums added across lanes together (hsum8_epi32), plus the biases, requantised eight at a
+ * time (ppgkd_avx2_store_row8) when the layer is per-tensor, else row by row. Rows past M repeat
+ * the block's first row and are not stored. */
 void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
                          const int8_t* in, int32_t m_out, const int8_t* w, const int32_t* bias,
                          int8_t* out) {
   const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
-  const int32_t whole = n_in / 16 * 16;
-  int16_t xs[n_in]; /* C99 VLA; the caller keeps n_in <= PPGKD_AVX2_DENSE_MAX_N */
-  int32_t m = 0, n, r;
+  const int32_t n16 = (n_in + 15) / 16 * 16;
+  const int8_t* w_end = w + (int64_t)m_out * n_in;
+  const ppgkd_rq rq_t = ppgkd_rq_prepare_channel(q, 0); /* per-tensor layers */
+  int16_t xs[n16]; /* C99 VLA; the caller keeps n_in <= PPGKD_AVX2_DENSE_MAX_N */
+  int32_t m, n, r;
   {
     const __m256i zp16 = _mm256_set1_epi16((int16_t)a.in_zp);
-    for (n = 0; n < whole; n += 16) {
+    for (n = 0; n + 16 <= n_in; n += 16) {
       const __m256i v =
           _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(const void*)(in + n)));
       _mm256_storeu_si256((__m256i*)(void*)(xs + n), _mm256_sub_epi16(v, zp16));
     }
     for (; n < n_in; ++n) xs[n] = (int16_t)((int32_t)in[n] - a.in_zp);
+    for (; n < n16; ++n) xs[n] = 0;
   }
-  for (; m < m_out; m += 4) {
-    const int32_t rows = m_out - m < 4 ? m_out - m : 4;
-    const int8_t* wr[4];
-    __m256i s[4];
-    int32_t acc[4];
-    for (r = 0; r < 4; ++r) {
-      wr[r] = w + (int64_t)(m + (r < rows ? r : 0)) * n_in; /* rows past M repeat row m */
+  for (m = 0; m < m_out; m += 8) {
+    const int32_t rows = m_out - m < 8 ? m_out - m : 8;
+    const int8_t* wr[8];
+    __m256i s[8], sums;
+    int32_t acc[8];
+    for (r = 0; r < 8; ++r) {
+      wr[r] = w + (int64_t)(m + (r < rows ? r : 0)) * n_in;
       s[r] = _mm256_setzero_si256();
     }
-    for (n = 0; n < whole; n += 16) {
-      const __m256i xv = _mm256_loadu_si256((const __m256i*)(const void*)(xs + n));
-      s[0] = _mm256_add_epi32(s[0], _mm256_madd_epi16(load_w16(wr[0] + n), xv));
-      s[1] = _mm256_add_epi32(s[1], _mm256_madd_epi16(load_w16(wr[1] + n), xv));
-      s[2] = _mm256_add_epi32(s[2], _mm256_madd_epi16(load_w16(wr[2] + n), xv));
-      s[3] = _mm256_add_epi32(s[3], _mm256_madd_epi16(load_w16(wr[3] + n), xv));
+    if (wr[rows - 1] + n16 <= w_end) { /* every load inside the weights: no checks */
+#define DENSE_ROW(r) s[r] = _mm256_add_epi32(s[r], _mm256_madd_epi16(load_w16u(wr[r] + n), xv))
+      if (rows <= 4) {
+        for (n = 0; n < n16; n += 16) {
+          const __m256i xv = _mm256_loadu_si256((const __m256i*)(const void*)(xs + n));
+          DENSE_ROW(0), DENSE_ROW(1), DENSE_ROW(2), DENSE_ROW(3);
+        }
+      } else {
+        for (n = 0; n < n16; n += 16) {
+          const __m256i xv = _mm256_loadu_si256((const __m256i*)(const void*)(xs + n));
+          DENSE_ROW(0), DENSE_ROW(1), DENSE_ROW(2), DENSE_ROW(3);
+          DENSE_ROW(4), DENSE_ROW(5), DENSE_ROW(6), DENSE_ROW(7);
+        }
+      }
+#undef DENSE_ROW
+    } else {
+      for (n = 0; n < n16; n += 16) {
+        const __m256i xv = _mm256_loadu_si256((const __m256i*)(const void*)(xs + n));
+        for (r = 0; r < rows; ++r) {
+          s[r] = _mm256_add_epi32(s[r], _mm256_madd_epi16(load_w16(wr[r] + n, w_end), xv));
+        }
+      }
     }
-    for (r = 0; r < rows; ++r) {
-      ppgkd_rq rq;
-      acc[r] = (bias ? bias[m + r] : 0) + hsum_epi32(s[r]);
-      for (n = whole; n < n_in; ++n) acc[r] += wr[r][n] * xs[n];
-      rq = ppgkd_rq_prepare_channel(q, m + r);
-      out[m + r] = ppgkd_rq_out(acc[r], &rq, &a);
+    sums = hsum8_epi32(s);
+    if (bias) {
+      int32_t b8[8] = {0};
+      memcpy(b8, bias + m, sizeof(int32_t) * (size_t)rows);
+      sums = _mm256_add_epi32(sums, _mm256_loadu_si256((const __m256i*)(const void*)b8));
+    }
+    if (q->per_tensor) {
+      ppgkd_avx2_store_row8(sums, &rq_t, &a, rows, out + m);
+    } else {
+      _mm256_storeu_si256((__m256i*)(void*)acc, sums);
+      for (r = 0; r < rows; ++r) {
+        const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, m + r);
+        out[m + r] = ppgkd_rq_out(acc[r], &rq, &a);
+      }
     }
   }
 }

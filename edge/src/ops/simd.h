@@ -230,6 +230,45 @@ static inline uint32_t ppgkd_pack_hi(uint32_t a, uint32_t b) {
 
 #endif /* PPGKD_FAST_DSP */
 
+/* ------------------------------------------------------------------ AVX2 */
+
+#ifdef PPGKD_FAST_AVX2
+#include <immintrin.h>
+
+/* Eight sums of one channel to int8 at y[0..m), as ppgkd_rq_out does each (the high-word form eight
+ * lanes at a time: the two words of each exact 64-bit sum from _mm256_mul_epi32 on the even and the
+ * odd lanes, as rq_out4 in conv1d_s8_fast.c). */
+static inline void ppgkd_avx2_store_row8(__m256i acc, const ppgkd_rq* rq, const ppgkd_s8_act* a,
+                                         int32_t m, int8_t* y) {
+  if (rq->form == 1) {
+    const __m256i mult = _mm256_set1_epi32(rq->mult), half = _mm256_set1_epi64x(rq->half);
+    const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(acc, mult), half);
+    const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), mult), half);
+    __m256i v = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    __m128i b;
+    v = _mm256_sra_epi32(v, _mm_cvtsi32_si128(rq->rshift));
+    v = _mm256_add_epi32(v, _mm256_set1_epi32(a->out_zp));
+    v = _mm256_max_epi32(v, _mm256_set1_epi32(a->act_min));
+    v = _mm256_min_epi32(v, _mm256_set1_epi32(a->act_max));
+    /* in -128..127 already: the packs change nothing; bytes 0-3 of each half are lanes 0-3, 4-7 */
+    v = _mm256_packs_epi16(_mm256_packs_epi32(v, v), v);
+    b = _mm_unpacklo_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    if (m == 8) {
+      _mm_storel_epi64((__m128i*)(void*)y, b);
+    } else {
+      int8_t t[16];
+      _mm_storeu_si128((__m128i*)(void*)t, b);
+      memcpy(y, t, (size_t)m);
+    }
+  } else {
+    int32_t r[8], j;
+    _mm256_storeu_si256((__m256i*)(void*)r, acc);
+    for (j = 0; j < m; ++j) y[j] = ppgkd_rq_out(r[j], rq, a);
+  }
+}
+
+#endif /* PPGKD_FAST_AVX2 */
+
 /* ------------------------------------------------------------------ the fast kernels' entry points
  */
 
