@@ -811,6 +811,47 @@ static void test_conv1d_s8_tile_edges_matches_reference(void) {
   EXPECT_TRUE(cases > 1000);
 }
 
+/* int8 dense of a per-channel layer whose rows have different shifts and multipliers (the AVX2
+ * kernel requantises eight rows per vector with per-lane shifts; other tests give every row the
+ * same shift), some rows outside the high-word form (shift 0..3: the row-by-row fallback): M
+ * 1-40, N 1-100, against the reference loops. */
+static void test_dense_s8_mixed_shifts_matches_reference(void) {
+  int n, i, mismatches = 0;
+  test_rng_seed(31);
+  for (n = 0; n < 300; ++n) {
+    const int32_t n_in = rand_int(1, 100), m_out = rand_int(1, RT_BIG_C_OUT);
+    const int odd_rows = rand_int(0, 3) == 0;
+    ppgkd_dense_params p;
+    ppgkd_s8_act act;
+    ppgkd_per_channel_quant q;
+    ppgkd_dims di, dw, db, dout;
+    p.relu = rand_int(0, 1);
+    act.in_zp = rand_int(-128, 127), act.out_zp = rand_int(-128, 127);
+    act.act_min = p.relu ? act.out_zp : -128, act.act_max = 127;
+    for (i = 0; i < n_in; ++i) rt_big_x[i] = (int8_t)rand_int(-128, 127);
+    for (i = 0; i < m_out * n_in; ++i) rt_big_w[i] = (int8_t)rand_int(-127, 127);
+    for (i = 0; i < m_out; ++i) {
+      rt_big_b[i] = rand_int(-100000, 100000);
+      rt_big_mult[i] = (uint16_t)rand_int(0, 65535);
+      rt_big_shift[i] = (int8_t)(odd_rows && rand_int(0, 4) == 0 ? rand_int(0, 3)
+                                                                 : rand_int(PPGKD_SHIFT_MIN, -1));
+      if (rand_int(0, 1)) rt_big_shift[i] = (int8_t)rand_int(-24, -12); /* in-range outputs */
+    }
+    q.multiplier = rt_big_mult, q.shift = rt_big_shift, q.per_tensor = 0;
+    di = dims(1, n_in, 1), dw = dims(m_out, n_in, 1), db = dims(m_out, 1, 1);
+    dout = dims(1, m_out, 1);
+    memset(rt_big_y, 0x55, 64);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_dense_s8(&ctx, &p, &act, &q, &di, rt_big_x, &dw, rt_big_w, &db,
+                                           rt_big_b, &dout, rt_big_y));
+    ref_dense_s8(&act, &q, n_in, rt_big_x, m_out, rt_big_w, rt_big_b, rt_big_r);
+    if (memcmp(rt_big_y, rt_big_r, (size_t)m_out) != 0 && ++mismatches <= 3) {
+      MT_FAIL("case %d: N %ld M %ld", n, (long)n_in, (long)m_out);
+    }
+    for (i = m_out; i < 64; ++i) mismatches += rt_big_y[i] != 0x55;
+  }
+  EXPECT_EQ_INT(0, mismatches);
+}
+
 static void test_conv1d_s8_scratch_bytes(void) {
   ppgkd_conv1d_params p;
   p.stride = 1, p.padding = 1, p.dilation = 1, p.relu = 0;
@@ -1283,6 +1324,7 @@ void run_op_tests(void) {
   RUN_TEST(test_conv1d_s8_large_matches_reference);
   RUN_TEST(test_conv1d_s8_small_channels_matches_reference);
   RUN_TEST(test_conv1d_s8_tile_edges_matches_reference);
+  RUN_TEST(test_dense_s8_mixed_shifts_matches_reference);
   RUN_TEST(test_conv1d_s8_scratch_bytes);
   RUN_TEST(test_dense_matches_reference);
   RUN_TEST(test_dense_s8_small_inputs_matches_reference);

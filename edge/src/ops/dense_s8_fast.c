@@ -219,12 +219,64 @@ static inline __m256i hsum8_epi32(const __m256i* s) {
                           _mm256_permute2x128_si256(a, b, 0x31));
 }
 
+/* Eight rows' sums of a per-channel layer to int8 at y[0..rows), as ppgkd_rq_out does each:
+ * when every row is of the high-word form (shift -31..-1), the lanes' own multipliers, rounding
+ * terms 2^(30 - shift) and right shifts -1 - shift (the form's floor((acc * mult + half) / 2^32)
+ * shifted, see ppgkd_rq_prepare; _mm256_sllv_epi64, _mm256_srav_epi32 per lane); else row by
+ * row. */
+static void rq_rows8(__m256i acc, const ppgkd_per_channel_quant* q, int32_t m, int32_t rows,
+                     const ppgkd_s8_act* a, int8_t* y) {
+  uint16_t mu[8] = {0};
+  int8_t sh[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+  int32_t r;
+  __m256i mult, shift, ok;
+  memcpy(mu, q->multiplier + m, sizeof(uint16_t) * (size_t)rows);
+  memcpy(sh, q->shift + m, (size_t)rows);
+  mult = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(void*)mu)),
+                           PPGKD_RQ_MULT_SHIFT);
+  shift = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(void*)sh));
+  ok = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), shift),
+                        _mm256_cmpgt_epi32(shift, _mm256_set1_epi32(PPGKD_SHIFT_MIN - 1)));
+  if (_mm256_movemask_epi8(ok) == -1) {
+    const __m256i cnt = _mm256_sub_epi32(_mm256_set1_epi32(30), shift); /* 31..61 */
+    const __m256i one = _mm256_set1_epi64x(1);
+    const __m256i half_even =
+        _mm256_sllv_epi64(one, _mm256_and_si256(cnt, _mm256_set1_epi64x(0xFFFFFFFF)));
+    const __m256i half_odd = _mm256_sllv_epi64(one, _mm256_srli_epi64(cnt, 32));
+    const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(acc, mult), half_even);
+    const __m256i odd = _mm256_add_epi64(
+        _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mult, 32)), half_odd);
+    __m256i v = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    __m128i b;
+    v = _mm256_srav_epi32(v, _mm256_sub_epi32(_mm256_set1_epi32(-1), shift));
+    v = _mm256_add_epi32(v, _mm256_set1_epi32(a->out_zp));
+    v = _mm256_max_epi32(v, _mm256_set1_epi32(a->act_min));
+    v = _mm256_min_epi32(v, _mm256_set1_epi32(a->act_max));
+    v = _mm256_packs_epi16(_mm256_packs_epi32(v, v), v);
+    b = _mm_unpacklo_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    {
+      int8_t t[16];
+      _mm_storeu_si128((__m128i*)(void*)t, b);
+      memcpy(y, t, (size_t)rows);
+    }
+    return;
+  }
+  {
+    int32_t v[8];
+    _mm256_storeu_si256((__m256i*)(void*)v, acc);
+    for (r = 0; r < rows; ++r) {
+      const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, m + r);
+      y[r] = ppgkd_rq_out(v[r], &rq, a);
+    }
+  }
+}
+
 /* AVX2: x - zp once as int16 (exact: -255..255) and zero up to a multiple of 16, then eight rows
  * at a time (four for a short last block): per 16 inputs one load of x and per row one sign
  * extension of 16 weights and one _mm256_madd_epi16 (products <= 127 * 255, pair sums far inside
  * int32; a row shorter than 16 reads into the next row's weights, which meet zeros), the eight
  * rows' sums added across lanes together (hsum8_epi32), plus the biases, requantised eight at a
- * time (ppgkd_avx2_store_row8) when the layer is per-tensor, else row by row. Rows past M repeat
+ * time (ppgkd_avx2_store_row8 per-tensor, rq_rows8 per-channel). Rows past M repeat
  * the block's first row and are not stored. */
 void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant* q, int32_t n_in,
                          const int8_t* in, int32_t m_out, const int8_t* w, const int32_t* bias,
@@ -249,7 +301,6 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
     const int32_t rows = m_out - m < 8 ? m_out - m : 8;
     const int8_t* wr[8];
     __m256i s[8], sums;
-    int32_t acc[8];
     for (r = 0; r < 8; ++r) {
       wr[r] = w + (int64_t)(m + (r < rows ? r : 0)) * n_in;
       s[r] = _mm256_setzero_si256();
@@ -286,11 +337,7 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
     if (q->per_tensor) {
       ppgkd_avx2_store_row8(sums, &rq_t, &a, rows, out + m);
     } else {
-      _mm256_storeu_si256((__m256i*)(void*)acc, sums);
-      for (r = 0; r < rows; ++r) {
-        const ppgkd_rq rq = ppgkd_rq_prepare_channel(q, m + r);
-        out[m + r] = ppgkd_rq_out(acc[r], &rq, &a);
-      }
+      rq_rows8(sums, q, m, rows, &a, out + m);
     }
   }
 }
