@@ -764,14 +764,16 @@ static void test_conv1d_s8_small_channels_matches_reference(void) {
 }
 
 /* The AVX2 kernel's row tiles (conv1d_s8_fast.c: four output channels x 16 or 8 positions, a
- * short last tile, strides 1-3): C_out 1-9 and L_out around multiples of 8, against the reference
+ * short last tile, strides 1-3; weights widened by one shuffle for K <= 8, eight taps at a time
+ * beyond): C_out 1-9, K 1, 3, 7, 8, 11 and L_out around multiples of 8, against the reference
  * loops, with the bytes after the output checked untouched. */
 static void test_conv1d_s8_tile_edges_matches_reference(void) {
-  static const int32_t ks[3] = {1, 3, 7}, cis[4] = {1, 2, 5, 12}, ls[6] = {1, 7, 8, 9, 17, 40};
+  static const int32_t ks[5] = {1, 3, 7, 8, 11}, cis[4] = {1, 2, 5, 12},
+                       ls[6] = {1, 7, 8, 9, 17, 40};
   int32_t ci, ki, s, c_out, li, cases = 0, mismatches = 0, clobbered = 0;
   test_rng_seed(29);
   for (ci = 0; ci < 4; ++ci) {
-    for (ki = 0; ki < 3; ++ki) {
+    for (ki = 0; ki < 5; ++ki) {
       for (s = 1; s <= 3; ++s) {
         for (c_out = 1; c_out <= 9; ++c_out) {
           for (li = 0; li < 6; ++li) {
@@ -808,7 +810,7 @@ static void test_conv1d_s8_tile_edges_matches_reference(void) {
   }
   EXPECT_EQ_INT(0, mismatches);
   EXPECT_EQ_INT(0, clobbered);
-  EXPECT_TRUE(cases > 1000);
+  EXPECT_TRUE(cases > 1800);
 }
 
 /* int8 dense of a per-channel layer whose rows have different shifts and multipliers (the AVX2

@@ -1331,17 +1331,18 @@ static inline int32_t pair_word(int32_t lo, int32_t hi) {
   return ppgkd_s32_bits(((uint32_t)lo & 0xFFFFu) | (((uint32_t)hi & 0xFFFFu) << 16));
 }
 
-/* rows[(c * s + ph) * rl + i] = the word of input position ph + i * s - padding of pair c. */
+/* rows[(c * nph + ph) * rl + i] = the word of input position ph + i * s - padding of pair c, for
+ * the nph = min(s, K) phases the taps read. */
 static void pair_rows(const int8_t* in, int32_t c_in, int32_t l_in, int32_t zp, int32_t pad,
-                      int32_t s, int32_t rl, int32_t* rows) {
+                      int32_t s, int32_t nph, int32_t rl, int32_t* rows) {
   const int32_t npair = (c_in + 1) / 2;
   const __m256i zp16 = _mm256_set1_epi16((int16_t)zp);
   int32_t c, ph, i;
   for (c = 0; c < npair; ++c) {
     const int8_t* x0 = in + (int64_t)2 * c * l_in;
     const int8_t* x1 = 2 * c + 1 < c_in ? x0 + l_in : 0;
-    for (ph = 0; ph < s; ++ph) {
-      int32_t* r = rows + ((int64_t)c * s + ph) * rl;
+    for (ph = 0; ph < nph; ++ph) {
+      int32_t* r = rows + ((int64_t)c * nph + ph) * rl;
       for (i = 0; i < rl; ++i) {
         const int64_t pos = ph + (int64_t)i * s - pad;
         if (pos >= 0 && pos < l_in) {
@@ -1369,15 +1370,63 @@ static void pair_rows(const int8_t* in, int32_t c_in, int32_t l_in, int32_t zp, 
   }
 }
 
-/* wp[(co * npair + c) * K + k] = (w[co, 2c, k], w[co, 2c + 1, k]) (0 for a missing channel). */
+/* Eight bytes from p to int16, the bytes at or past end as 0 (nothing past the weights is read). */
+static inline __m128i load_s8x8(const int8_t* p, const int8_t* end) {
+  if (end - p >= 8) return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)(const void*)p));
+  {
+    int8_t t[8] = {0};
+    memcpy(t, p, (size_t)(end - p));
+    return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)(const void*)t));
+  }
+}
+
+/* wp[(co * npair + c) * K + k] = (w[co, 2c, k], w[co, 2c + 1, k]) (0 for a missing channel).
+ * For K <= 8 a pair's two rows are 2K contiguous bytes: one 16-byte load, one byte shuffle into
+ * (w[2c, k], w[2c + 1, k]) order (a missing channel's bytes zeroed by the mask), one widening to
+ * int16 and one store of eight words; else eight taps at a time, two rows of eight bytes widened
+ * and interleaved. Either may write up to seven words past a pair's K, which the next pair's
+ * overwrite (wp has 8 words of room at the end). */
 static void pair_weights(const int8_t* w, int32_t c_in, int32_t c_out, int32_t kk, int32_t* wp) {
   const int32_t npair = (c_in + 1) / 2;
+  const int8_t* end = w + (int64_t)c_out * c_in * kk;
   int32_t co, c, k;
+  if (kk <= 8) {
+    int8_t both[16], lone[16];
+    __m128i m2, m1;
+    for (k = 0; k < 8; ++k) {
+      both[2 * k] = lone[2 * k] = (int8_t)(k < kk ? k : -128); /* -128: a zero byte */
+      both[2 * k + 1] = (int8_t)(k < kk ? kk + k : -128);
+      lone[2 * k + 1] = -128;
+    }
+    m2 = _mm_loadu_si128((const __m128i*)(const void*)both);
+    m1 = _mm_loadu_si128((const __m128i*)(const void*)lone);
+    for (co = 0; co < c_out; ++co) {
+      for (c = 0; c < npair; ++c, wp += kk) {
+        const int8_t* w0 = w + ((int64_t)co * c_in + 2 * c) * kk;
+        __m128i v;
+        if (end - w0 >= 16) {
+          v = _mm_loadu_si128((const __m128i*)(const void*)w0);
+        } else {
+          int8_t t[16] = {0};
+          memcpy(t, w0, (size_t)(end - w0));
+          v = _mm_loadu_si128((const __m128i*)(const void*)t);
+        }
+        v = _mm_shuffle_epi8(v, 2 * c + 1 < c_in ? m2 : m1);
+        _mm256_storeu_si256((__m256i*)(void*)wp, _mm256_cvtepi8_epi16(v));
+      }
+    }
+    return;
+  }
   for (co = 0; co < c_out; ++co) {
     for (c = 0; c < npair; ++c, wp += kk) {
       const int8_t* w0 = w + ((int64_t)co * c_in + 2 * c) * kk;
-      const int8_t* w1 = 2 * c + 1 < c_in ? w0 + kk : 0;
-      for (k = 0; k < kk; ++k) wp[k] = pair_word(w0[k], w1 ? w1[k] : 0);
+      const int odd = 2 * c + 1 < c_in;
+      for (k = 0; k < kk; k += 8) {
+        const __m128i a = load_s8x8(w0 + k, end);
+        const __m128i b = odd ? load_s8x8(w0 + kk + k, end) : _mm_setzero_si128();
+        _mm_storeu_si128((__m128i*)(void*)(wp + k), _mm_unpacklo_epi16(a, b));
+        _mm_storeu_si128((__m128i*)(void*)(wp + k + 4), _mm_unpackhi_epi16(a, b));
+      }
     }
   }
 }
@@ -1387,7 +1436,7 @@ typedef struct {
   const int32_t* rows;        /* pair_rows */
   const int32_t* wp;          /* pair_weights */
   const int32_t* off;         /* off[k] = (k % s) * rl + k / s */
-  int32_t npair, kk, pstride; /* pstride = s * rl: from one pair's rows to the next's */
+  int32_t npair, kk, pstride; /* pstride = nph * rl: from one pair's rows to the next's */
 } rows_job;
 
 #define MADD_ACC(acc, w, x) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
@@ -1445,22 +1494,23 @@ static int conv_rows(const ppgkd_conv1d_params* p, const ppgkd_s8_act* act,
   const int32_t s = p->stride, npair = (c_in + 1) / 2;
   const int64_t l8 = ((int64_t)l_out + 7) / 8 * 8;
   const int64_t rl = l8 + (kk - 1) / s; /* indices t + k / s + 0..7, t < l8 */
-  const int64_t row_words = (int64_t)npair * s * rl, w_words = (int64_t)c_out * npair * kk;
+  const int32_t nph = s < kk ? s : kk;  /* the stride phases the taps read */
+  const int64_t row_words = (int64_t)npair * nph * rl, w_words = (int64_t)c_out * npair * kk;
   if (p->dilation != 1 || s > 64 || row_words > AVX2_ROW_WORDS || w_words > AVX2_WPAIR_WORDS) {
     return 0;
   }
   {
     const ppgkd_s8_act a = *act; /* a copy the int8 stores cannot alias */
-    int32_t rows[row_words], wp[w_words], off[kk];
+    int32_t rows[row_words], wp[w_words + 8], off[kk];
     ppgkd_rq rq[c_out];
     rows_job jb;
     int32_t co, t, k, j;
-    pair_rows(in, c_in, l_in, a.in_zp, p->padding, s, (int32_t)rl, rows);
+    pair_rows(in, c_in, l_in, a.in_zp, p->padding, s, nph, (int32_t)rl, rows);
     pair_weights(w, c_in, c_out, kk, wp);
     for (k = 0; k < kk; ++k) off[k] = (k % s) * (int32_t)rl + k / s;
     for (co = 0; co < c_out; ++co) rq[co] = ppgkd_rq_prepare_channel(q, co);
     jb.rows = rows, jb.wp = wp, jb.off = off, jb.npair = npair, jb.kk = kk;
-    jb.pstride = s * (int32_t)rl;
+    jb.pstride = nph * (int32_t)rl;
     for (co = 0; co < c_out; co += 4) {
       const int32_t n = c_out - co < 4 ? c_out - co : 4; /* channels of this tile */
       const int32_t* wc[4];
