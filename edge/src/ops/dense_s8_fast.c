@@ -230,11 +230,16 @@ static void rq_rows8(__m256i acc, const ppgkd_per_channel_quant* q, int32_t m, i
   int8_t sh[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
   int32_t r;
   __m256i mult, shift, ok;
-  memcpy(mu, q->multiplier + m, sizeof(uint16_t) * (size_t)rows);
-  memcpy(sh, q->shift + m, (size_t)rows);
-  mult = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(void*)mu)),
+  const uint16_t* mp = q->multiplier + m;
+  const int8_t* sp = q->shift + m;
+  if (rows < 8) { /* a short block: padded copies (direct loads otherwise: no store forwarding) */
+    memcpy(mu, mp, sizeof(uint16_t) * (size_t)rows);
+    memcpy(sh, sp, (size_t)rows);
+    mp = mu, sp = sh;
+  }
+  mult = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(const void*)mp)),
                            PPGKD_RQ_MULT_SHIFT);
-  shift = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(void*)sh));
+  shift = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(const void*)sp));
   ok = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), shift),
                         _mm256_cmpgt_epi32(shift, _mm256_set1_epi32(PPGKD_SHIFT_MIN - 1)));
   if (_mm256_movemask_epi8(ok) == -1) {
@@ -254,7 +259,9 @@ static void rq_rows8(__m256i acc, const ppgkd_per_channel_quant* q, int32_t m, i
     v = _mm256_min_epi32(v, _mm256_set1_epi32(a->act_max));
     v = _mm256_packs_epi16(_mm256_packs_epi32(v, v), v);
     b = _mm_unpacklo_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    {
+    if (rows == 8) {
+      _mm_storel_epi64((__m128i*)(void*)y, b);
+    } else {
       int8_t t[16];
       _mm_storeu_si128((__m128i*)(void*)t, b);
       memcpy(y, t, (size_t)rows);
@@ -331,8 +338,9 @@ void ppgkd_dense_s8_fast(const ppgkd_s8_act* act, const ppgkd_per_channel_quant*
     sums = hsum8_epi32(s);
     if (bias) {
       int32_t b8[8] = {0};
-      memcpy(b8, bias + m, sizeof(int32_t) * (size_t)rows);
-      sums = _mm256_add_epi32(sums, _mm256_loadu_si256((const __m256i*)(const void*)b8));
+      const int32_t* bp = bias + m;
+      if (rows < 8) memcpy(b8, bp, sizeof(int32_t) * (size_t)rows), bp = b8;
+      sums = _mm256_add_epi32(sums, _mm256_loadu_si256((const __m256i*)(const void*)bp));
     }
     if (q->per_tensor) {
       ppgkd_avx2_store_row8(sums, &rq_t, &a, rows, out + m);
