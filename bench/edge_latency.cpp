@@ -2,7 +2,8 @@
 // For each rung (resnet_ladder(), mlp_ladder()) a randomly initialised, BN-randomised model is
 // exported in f32 and int8 (calibrated on synthetic windows) and the table gives params, MACs,
 // blob and arena bytes, the median time per window of the C runtime (f32, int8) and of libtorch
-// at batch 1 (1 thread unless --threads), and libtorch's time over the runtime's.
+// at batch 1 (1 thread unless --threads), libtorch's time over the runtime's, and the int8
+// speed-up over f32 (all ratios of medians taken in the same run).
 // Host numbers only: they rank the runtimes on this CPU, they are not microcontroller timings.
 //
 //   edge_latency [--threads N] [--rungs r1,r2,m1] [--torch-max-macs N] [--budget-ms MS]
@@ -37,7 +38,7 @@ torch::Tensor synthetic_windows(int n) {
 std::string us(double ns) {
   if (ns < 0) return "-";
   char b[32];
-  std::snprintf(b, sizeof b, "%.1f", ns / 1000.0);
+  std::snprintf(b, sizeof b, "%.2f", ns / 1000.0);
   return b;
 }
 
@@ -75,9 +76,9 @@ int main(int argc, char** argv) {
   const torch::Tensor calib = synthetic_windows(64);
   std::printf("edge_latency: median host time per window (us); libtorch %d thread(s), batch 1\n",
               threads);
-  std::printf("%-4s %9s %11s %10s %10s %9s %9s %10s %10s %10s %8s %8s\n", "rung", "params", "MACs",
-              "blob_f32", "blob_int8", "arena_f32", "arena_i8", "edge_f32", "edge_int8", "libtorch",
-              "lt/f32", "lt/int8");
+  std::printf("%-4s %9s %11s %10s %10s %9s %9s %10s %10s %10s %8s %8s %8s\n", "rung", "params",
+              "MACs", "blob_f32", "blob_int8", "arena_f32", "arena_i8", "edge_f32", "edge_int8",
+              "libtorch", "lt/f32", "lt/int8", "f32/int8");
   for (const auto& r : todo) {
     const ppgkd::ModelSpec spec = ppgkd::ModelSpec::parse(r.spec, 4, 200);
     torch::manual_seed(1);
@@ -90,13 +91,14 @@ int main(int argc, char** argv) {
         std::clamp(static_cast<int>(budget_ms * 1e6 / std::max<int64_t>(1, spec.macs())), 5, 201);
     opt.time_torch = spec.macs() <= torch_max_macs;
     const ppgkd::ModelMeasurements m = ppgkd::measure_net(*net, calib, opt);
-    std::printf(
-        "%-4s %9lld %11lld %10lld %10lld %9lld %9lld %10s %10s %10s %8s %8s\n", r.name.c_str(),
-        static_cast<long long>(m.params), static_cast<long long>(m.macs),
-        static_cast<long long>(m.blob_bytes_f32), static_cast<long long>(m.blob_bytes_int8),
-        static_cast<long long>(m.arena_bytes_f32), static_cast<long long>(m.arena_bytes_int8),
-        us(m.edge_f32_ns).c_str(), us(m.edge_int8_ns).c_str(), us(m.torch_ns).c_str(),
-        ratio(m.torch_ns, m.edge_f32_ns).c_str(), ratio(m.torch_ns, m.edge_int8_ns).c_str());
+    std::printf("%-4s %9lld %11lld %10lld %10lld %9lld %9lld %10s %10s %10s %8s %8s %8s\n",
+                r.name.c_str(), static_cast<long long>(m.params), static_cast<long long>(m.macs),
+                static_cast<long long>(m.blob_bytes_f32), static_cast<long long>(m.blob_bytes_int8),
+                static_cast<long long>(m.arena_bytes_f32),
+                static_cast<long long>(m.arena_bytes_int8), us(m.edge_f32_ns).c_str(),
+                us(m.edge_int8_ns).c_str(), us(m.torch_ns).c_str(),
+                ratio(m.torch_ns, m.edge_f32_ns).c_str(), ratio(m.torch_ns, m.edge_int8_ns).c_str(),
+                ratio(m.edge_f32_ns, m.edge_int8_ns).c_str());
     std::fflush(stdout);
   }
   return 0;
