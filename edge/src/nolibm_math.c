@@ -71,9 +71,9 @@ float ppgkd_log_pos(float x) {
  * _mm256_cvttps_epi32 truncates as the int conversion), so the same bits. For x in [-104, 0]
  * (every finite argument that gets this far) n is in -150..0, so scale_pow2's loop runs at most
  * once, as its n < -126 step (a multiplication by 1 elsewhere, which is exact); x < -104 gives
- * 0 and NaN itself, as above. The portable build loops. */
-void ppgkd_exp_nonpos8(const float* x, float* out) {
+ * 0 and NaN itself, as above. AVX2 builds only (decode.c calls it there). */
 #ifdef PPGKD_FAST_AVX2
+void ppgkd_exp_nonpos8(const float* x, float* out) {
   const __m256 v = _mm256_loadu_ps(x);
   const __m256i n0 = _mm256_cvttps_epi32(
       _mm256_sub_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504f)), _mm256_set1_ps(0.5f)));
@@ -104,8 +104,5 @@ void ppgkd_exp_nonpos8(const float* x, float* out) {
                          _mm256_cmp_ps(v, _mm256_set1_ps(-104.0f), _CMP_LT_OQ));
   res = _mm256_blendv_ps(res, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
   _mm256_storeu_ps(out, res);
-#else
-  int i;
-  for (i = 0; i < 8; ++i) out[i] = ppgkd_exp_nonpos(x[i]);
-#endif
 }
+#endif

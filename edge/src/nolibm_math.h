@@ -14,7 +14,8 @@
  * maximum first). */
 float ppgkd_exp_nonpos(float x);
 
-/* out[i] = ppgkd_exp_nonpos(x[i]) for i < 8, the same bits (AVX2 builds: eight lanes at once). */
+/* out[i] = ppgkd_exp_nonpos(x[i]) for i < 8, the same bits, eight lanes at once: defined in AVX2
+ * builds only (PPGKD_FAST_AVX2, src/ops/simd.h). */
 void ppgkd_exp_nonpos8(const float* x, float* out);
 
 /* ln(x) for finite x > 0 (subnormals included): absolute error < 1e-7 for x in (1/2, 2),

@@ -50,7 +50,8 @@ int ppgkd_s8_accumulator_fits(uint32_t n_terms, uint32_t max_abs_bias) {
  * infinite v (x / scale overflowing) is clamped the same way. Per element the division, one
  * add, the rounding add, an absolute value and one compare, the conversion and the store;
  * fabsf is one instruction (VABS) wherever the compiler has it as a builtin (GCC, clang). */
-/* One element of ppgkd_quantize_input_s8 (the comment above). */
+#ifdef PPGKD_FAST_AVX2
+/* One element of ppgkd_quantize_input_s8 (the loop below). */
 static ppgkd_status quantize_one(float x, float scale, float zp, int8_t* out) {
   const float v = x / scale + zp;
   const float r = v >= 0.0f ? v + 0.5f : v - 0.5f;
@@ -67,37 +68,51 @@ static ppgkd_status quantize_one(float x, float scale, float zp, int8_t* out) {
  * (_mm256_div_ps, _mm256_add_ps and _mm256_sub_ps round as the scalar ones: IEEE single, to
  * nearest even; the >= 0 choice and |r| < 128 are the same comparisons, NaN failing both; the
  * truncation is _mm256_cvttps_epi32's, exact for |r| < 128), so the bytes are the same; a block
- * with any element outside |r| < 128 (or NaN) goes through quantize_one element by element. */
-ppgkd_status ppgkd_quantize_input_s8(const float* x, uint32_t n, float scale, int32_t zero_point,
-                                     int8_t* out) {
-  const float zp = (float)zero_point;
-  uint32_t i = 0, j;
-  if (!x || !out) return PPGKD_ERR_ARG;
-#ifdef PPGKD_FAST_AVX2
-  {
-    const __m256 vs = _mm256_set1_ps(scale), vz = _mm256_set1_ps(zp);
-    const __m256 half = _mm256_set1_ps(0.5f), lim = _mm256_set1_ps(128.0f);
-    const __m256 mag = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-    for (; i + 8 <= n; i += 8) {
-      const __m256 v = _mm256_add_ps(_mm256_div_ps(_mm256_loadu_ps(x + i), vs), vz);
-      const __m256 ge = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ);
-      const __m256 r = _mm256_blendv_ps(_mm256_sub_ps(v, half), _mm256_add_ps(v, half), ge);
-      if (_mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(r, mag), lim, _CMP_LT_OQ)) == 0xFF) {
-        const __m256i k = _mm256_cvttps_epi32(r);
-        const __m128i k16 =
-            _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
-        _mm_storel_epi64((__m128i*)(void*)(out + i), _mm_packs_epi16(k16, k16));
-      } else {
-        for (j = i; j < i + 8; ++j) {
-          if (quantize_one(x[j], scale, zp, out + j) != PPGKD_OK) return PPGKD_ERR_INPUT;
-        }
+ * with any element outside |r| < 128 (or NaN) goes through quantize_one element by element.
+ * Returns the elements done (a multiple of 8), or n + 1 on a NaN or infinity. */
+static uint32_t quantize_input_avx2(const float* x, uint32_t n, float scale, float zp,
+                                    int8_t* out) {
+  const __m256 vs = _mm256_set1_ps(scale), vz = _mm256_set1_ps(zp);
+  const __m256 half = _mm256_set1_ps(0.5f), lim = _mm256_set1_ps(128.0f);
+  const __m256 mag = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  uint32_t i, j;
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_add_ps(_mm256_div_ps(_mm256_loadu_ps(x + i), vs), vz);
+    const __m256 ge = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ);
+    const __m256 r = _mm256_blendv_ps(_mm256_sub_ps(v, half), _mm256_add_ps(v, half), ge);
+    if (_mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(r, mag), lim, _CMP_LT_OQ)) == 0xFF) {
+      const __m256i k = _mm256_cvttps_epi32(r);
+      const __m128i k16 =
+          _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
+      _mm_storel_epi64((__m128i*)(void*)(out + i), _mm_packs_epi16(k16, k16));
+    } else {
+      for (j = i; j < i + 8; ++j) {
+        if (quantize_one(x[j], scale, zp, out + j) != PPGKD_OK) return n + 1;
       }
     }
   }
+  return i;
+}
+#endif
+
+ppgkd_status ppgkd_quantize_input_s8(const float* x, uint32_t n, float scale, int32_t zero_point,
+                                     int8_t* out) {
+  const float zp = (float)zero_point;
+  uint32_t i = 0;
+  if (!x || !out) return PPGKD_ERR_ARG;
+#ifdef PPGKD_FAST_AVX2
+  i = quantize_input_avx2(x, n, scale, zp, out);
+  if (i > n) return PPGKD_ERR_INPUT;
 #endif
   for (; i < n; ++i) {
-    if (quantize_one(x[i], scale, zp, out + i) != PPGKD_OK) return PPGKD_ERR_INPUT;
+    const float v = x[i] / scale + zp;
+    const float r = v >= 0.0f ? v + 0.5f : v - 0.5f;
+    if (fabsf(r) < 128.0f) {
+      out[i] = (int8_t)(int32_t)r;
+    } else {
+      if (!(x[i] - x[i] == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinity */
+      out[i] = (int8_t)(r < 0.0f ? -128 : 127);
+    }
   }
-  (void)j;
   return PPGKD_OK;
 }
