@@ -412,7 +412,8 @@ static int f32_agree(float y, float r, int32_t n_terms, double abs_sum) {
 
 /* Uniform integer in lo..hi (test_rng_uniform: deterministic, the same on host and M4). */
 static int32_t rand_int(int32_t lo, int32_t hi) {
-  const int64_t v = lo + (int64_t)((test_rng_uniform() + 1.0f) * 0.5f * (float)(hi - lo + 1));
+  const int64_t span = (int64_t)hi - lo + 1; /* in 64 bits: lo..hi may span all of int32 */
+  const int64_t v = lo + (int64_t)((test_rng_uniform() + 1.0f) * 0.5f * (float)span);
   return v > hi ? hi : (int32_t)v;
 }
 
