@@ -133,7 +133,15 @@ std::string markdown(const ReportData& data,
   for (const auto& fam : families) {
     md += "\n## Students: " + fam + "\n\n";
     if (auto it = pngs.find(fam); it != pngs.end())
-      for (const auto& png : it->second) md += "![" + png + "](" + png + ")\n\n";
+      for (const auto& png : it->second) {
+        const std::string svg = png.substr(0, png.size() - 4) + ".svg";
+        md += "![" + png + "](" + png + ") ([SVG](" + svg + "))\n\n";
+      }
+    if (pngs.count(fam))
+      md +=
+          "Figures: one colour per strategy, one marker per teacher (by size); fitted power laws "
+          "dashed; bands are 95 % bootstrap intervals over subjects (of the cell's MAE; of the "
+          "paired difference against scratch for the gains).\n\n";
     md +=
         "MAE: mean over subjects of the seed-averaged subject MAE. SD seeds: standard deviation "
         "of the per-seed MAEs; SD folds: of the per-fold MAEs (\"n/a\" with one seed or fold). "
