@@ -704,6 +704,25 @@ static void test_conv1d_s8_large_matches_reference(void) {
   EXPECT_TRUE(blocked > 20 && wide > 5);
 }
 
+/* One random int8 convolution on the big buffers (rand_s8_conv_case's draws for p's shape), run
+ * by ppgkd_conv1d_s8 into rt_big_y (pre-filled with 0x55, so bytes past the output can be checked)
+ * and by the reference loops; 1 when the two differ. */
+static int s8_conv_case_differs(const ppgkd_conv1d_params* p, int32_t c_in, int32_t l_in,
+                                int32_t c_out, int32_t kk, int32_t l_out) {
+  ppgkd_s8_act act;
+  ppgkd_per_channel_quant q;
+  rt_scale sc;
+  const ppgkd_dims di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
+  const ppgkd_dims dout = dims(1, c_out, l_out);
+  rand_s8_conv_case(p, c_in, l_in, c_out, kk, 1, &sc, &act, &q, rt_big_x, rt_big_w, rt_big_b,
+                    rt_big_mult, rt_big_shift);
+  memset(rt_big_y, 0x55, sizeof rt_big_y);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, p, &act, &q, &di, rt_big_x, &dw, rt_big_w, &db,
+                                          rt_big_b, &dout, rt_big_y));
+  ref_conv1d_s8(p, &act, &q, c_in, l_in, rt_big_x, c_out, kk, rt_big_w, rt_big_b, l_out, rt_big_r);
+  return memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0;
+}
+
 /* The DSP kernels' scratch for five shapes, computed by hand from the layouts documented in
  * conv1d_s8_fast.c (+ 4 bytes to align doublewords):
  *   direct, C_in 4, K 3, stride 1, L_out 200: kp = 2 tap pairs, tb = min(128, (2048 / 4 - 4) + 1)
@@ -715,6 +734,7 @@ static void test_conv1d_s8_large_matches_reference(void) {
  *   wide direct -> im2col, C_in 200, K 7 (200 x 4 pairs > 512), C_out 8: chunks of 24 channels
  *     (168 taps): 8*168 + 4*8 + 16*8 + 4*168 = 2176;
  *   K 49 (> 192 / 4 taps per chunk): no DSP kernel, 0. */
+
 /* Every shape of the DSP kernels' channel-pair path (conv1d_s8_fast.c: dilation 1, K = 1, 3, 5,
  * 7, 1-12 input channels, so each unrolled dot product of 2, 3, 4, 6, 10, 14, 21, 28, 35 and 42
  * words, the seven-word loop and the looped one; K = 1 gathering strided positions), with one, two
@@ -732,26 +752,13 @@ static void test_conv1d_s8_small_channels_matches_reference(void) {
           for (li = 0; li < 3; ++li) {
             const int32_t kk = ks[ki], l_in = ls[li];
             ppgkd_conv1d_params p;
-            ppgkd_s8_act act;
-            ppgkd_per_channel_quant q;
-            rt_scale sc;
-            ppgkd_dims di, dw, db, dout;
             int32_t l_out;
             p.stride = s, p.dilation = 1, p.relu = rand_int(0, 1);
             p.padding = rand_int(0, 1) ? kk / 2 : rand_int(0, kk);
             l_out = ppgkd_conv1d_out_length(l_in, kk, &p);
             if (l_out < 1) continue;
             ++cases;
-            rand_s8_conv_case(&p, c_in, l_in, c_out, kk, 1, &sc, &act, &q, rt_big_x, rt_big_w,
-                              rt_big_b, rt_big_mult, rt_big_shift);
-            di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
-            dout = dims(1, c_out, l_out);
-            memset(rt_big_y, 0x55, sizeof rt_big_y);
-            EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, rt_big_x, &dw,
-                                                    rt_big_w, &db, rt_big_b, &dout, rt_big_y));
-            ref_conv1d_s8(&p, &act, &q, c_in, l_in, rt_big_x, c_out, kk, rt_big_w, rt_big_b, l_out,
-                          rt_big_r);
-            if (memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0 && ++mismatches <= 3) {
+            if (s8_conv_case_differs(&p, c_in, l_in, c_out, kk, l_out) && ++mismatches <= 3) {
               MT_FAIL("C_in %ld C_out %ld L_in %ld K %ld stride %ld pad %ld", (long)c_in,
                       (long)c_out, (long)l_in, (long)kk, (long)s, (long)p.padding);
             }
@@ -780,26 +787,13 @@ static void test_conv1d_s8_tile_edges_matches_reference(void) {
           for (li = 0; li < 6; ++li) {
             const int32_t c_in = cis[ci], kk = ks[ki], l_in = ls[li];
             ppgkd_conv1d_params p;
-            ppgkd_s8_act act;
-            ppgkd_per_channel_quant q;
-            rt_scale sc;
-            ppgkd_dims di, dw, db, dout;
             int32_t l_out, j;
             p.stride = s, p.dilation = 1, p.relu = rand_int(0, 1);
             p.padding = rand_int(0, kk);
             l_out = ppgkd_conv1d_out_length(l_in, kk, &p);
             if (l_out < 1) continue;
             ++cases;
-            rand_s8_conv_case(&p, c_in, l_in, c_out, kk, 1, &sc, &act, &q, rt_big_x, rt_big_w,
-                              rt_big_b, rt_big_mult, rt_big_shift);
-            di = dims(1, c_in, l_in), dw = dims(c_out, c_in, kk), db = dims(c_out, 1, 1);
-            dout = dims(1, c_out, l_out);
-            memset(rt_big_y, 0x55, sizeof rt_big_y);
-            EXPECT_STATUS(PPGKD_OK, ppgkd_conv1d_s8(&ctx, &p, &act, &q, &di, rt_big_x, &dw,
-                                                    rt_big_w, &db, rt_big_b, &dout, rt_big_y));
-            ref_conv1d_s8(&p, &act, &q, c_in, l_in, rt_big_x, c_out, kk, rt_big_w, rt_big_b, l_out,
-                          rt_big_r);
-            if (memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0 && ++mismatches <= 3) {
+            if (s8_conv_case_differs(&p, c_in, l_in, c_out, kk, l_out) && ++mismatches <= 3) {
               MT_FAIL("C_in %ld C_out %ld L_in %ld K %ld stride %ld pad %ld", (long)c_in,
                       (long)c_out, (long)l_in, (long)kk, (long)s, (long)p.padding);
             }
