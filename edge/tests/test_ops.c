@@ -911,9 +911,6 @@ static void test_dense_matches_reference(void) {
   EXPECT_EQ_INT(0, mismatches);
 }
 
-/* The fast kernels' requantisation (src/ops/simd.h: the per-channel form prepared once, the
- * high word of the 64-bit sum) against ppgkd_requantize, on extremes and random values, every
- * shift in range and some outside it. */
 /* The int8 dense of the small heads (dense_s8_fast.c: per-tensor, high-word requantisation,
  * 4-32 inputs in whole words, unrolled for 4, 8 and 12) against the reference loops: every input
  * size from 4 to 36 in steps of 4, per-tensor and per-channel, with and without bias and ReLU. */
@@ -959,6 +956,9 @@ static void test_dense_s8_small_inputs_matches_reference(void) {
   EXPECT_TRUE(head_cases > 40);
 }
 
+/* The fast kernels' requantisation (src/ops/simd.h: the per-channel form prepared once, the
+ * high word of the 64-bit sum) against ppgkd_requantize, on extremes and random values, every
+ * shift in range and some outside it. */
 static void test_rq_value_matches_requantize(void) {
   static const int32_t vals[6] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX};
   static const int32_t mults[5] = {0, 1, Q_HALF, INT32_MAX - 1, INT32_MAX};
