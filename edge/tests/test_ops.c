@@ -723,17 +723,6 @@ static int s8_conv_case_differs(const ppgkd_conv1d_params* p, int32_t c_in, int3
   return memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0;
 }
 
-/* The DSP kernels' scratch for five shapes, computed by hand from the layouts documented in
- * conv1d_s8_fast.c (+ 4 bytes to align doublewords):
- *   direct, C_in 4, K 3, stride 1, L_out 200: kp = 2 tap pairs, tb = min(128, (2048 / 4 - 4) + 1)
- *     = 128 positions, rows of 127 + 4 = 131 -> 132 int16: 8*4*2 + 8*128 + 2*4*132 = 2144;
- *   pointwise, C_in 8, K 1, L_out 100: 4 channel pairs, tb = min(128, 2048 / 8, 100) = 100:
- *     8*4 + 8*100 + 2*100*8 = 2432;
- *   im2col (dilation 2), C_in 10, K 3, C_out 40: chunks of all 10 channels (30 taps), blocks of
- *     32 channels: 8*30 + 4*32 + 16*32 + 4*30 = 1000;
- *   wide direct -> im2col, C_in 200, K 7 (200 x 4 pairs > 512), C_out 8: chunks of 24 channels
- *     (168 taps): 8*168 + 4*8 + 16*8 + 4*168 = 2176;
- *   K 49 (> 192 / 4 taps per chunk): no DSP kernel, 0. */
 
 /* Every shape of the DSP kernels' channel-pair path (conv1d_s8_fast.c: dilation 1, K = 1, 3, 5,
  * 7, 1-12 input channels, so each unrolled dot product of 2, 3, 4, 6, 10, 14, 21, 28, 35 and 42
@@ -849,6 +838,17 @@ static void test_dense_s8_mixed_shifts_matches_reference(void) {
   EXPECT_EQ_INT(0, mismatches);
 }
 
+/* The DSP kernels' scratch for five shapes, computed by hand from the layouts documented in
+ * conv1d_s8_fast.c (+ 4 bytes to align doublewords):
+ *   direct, C_in 4, K 3, stride 1, L_out 200: kp = 2 tap pairs, tb = min(128, (2048 / 4 - 4) + 1)
+ *     = 128 positions, rows of 127 + 4 = 131 -> 132 int16: 8*4*2 + 8*128 + 2*4*132 = 2144;
+ *   pointwise, C_in 8, K 1, L_out 100: 4 channel pairs, tb = min(128, 2048 / 8, 100) = 100:
+ *     8*4 + 8*100 + 2*100*8 = 2432;
+ *   im2col (dilation 2), C_in 10, K 3, C_out 40: chunks of all 10 channels (30 taps), blocks of
+ *     32 channels: 8*30 + 4*32 + 16*32 + 4*30 = 1000;
+ *   wide direct -> im2col, C_in 200, K 7 (200 x 4 pairs > 512), C_out 8: chunks of 24 channels
+ *     (168 taps): 8*168 + 4*8 + 16*8 + 4*168 = 2176;
+ *   K 49 (> 192 / 4 taps per chunk): no DSP kernel, 0. */
 static void test_conv1d_s8_scratch_bytes(void) {
   ppgkd_conv1d_params p;
   p.stride = 1, p.padding = 1, p.dilation = 1, p.relu = 0;
