@@ -21,6 +21,17 @@ constexpr double kAccGainLo = 1.0, kAccGainHi = 4.0;      // added acc SD relati
 constexpr double kTransferLo = 0.5, kTransferHi = 1.5;    // scale of a transferred artefact
 constexpr double kRidge = 1e-3;                           // keeps the least squares well posed
 
+// The varied mode's further kinds of motion (see augment.h).
+constexpr double kPulseShare = 0.5;       // periodic windows that are pulse trains
+constexpr double kPulseSdLo = 0.06;       // pulse SD in seconds, 1.5–4 samples at 25 Hz,
+constexpr double kPulseSdHi = 0.15;       // drawn apart for the PPG and the accelerometer
+constexpr double kPulseSdMaxRad = 0.8;    // and at most 0.8 rad of the cycle
+constexpr double kIrregularShare = 0.25;  // windows of band-limited motion
+constexpr double kBandLoHz = 0.5, kBandHiHz = 4.0;  // where irregular motion lives
+constexpr double kMaxLagSeconds = 0.3;              // PPG lag behind irregular motion
+constexpr double kIntermittentShare = 0.3;          // windows where motion starts or stops
+constexpr double kEdgeSeconds = 0.2;                // time constant of that start or stop
+
 torch::Tensor uniform(at::Generator& gen, at::IntArrayRef shape, double lo, double hi) {
   return lo + (hi - lo) * torch::rand(shape, gen);
 }
@@ -59,6 +70,76 @@ std::pair<torch::Tensor, torch::Tensor> synthetic_motion(at::Generator& gen, int
   return {ppg, acc};
 }
 
+// Varied artefacts: PPG artefact (B, 1, L) and accelerometer trace (B, 3, L). A shared cadence as
+// in synthetic_motion, drawn as a sinusoid with harmonics (the second may dominate the PPG) or as
+// a pulse train; or, for a share of windows, band-limited irregular motion; then, for a share of
+// windows, an envelope that starts or stops the motion inside the window.
+std::pair<torch::Tensor, torch::Tensor> varied_motion(at::Generator& gen, int64_t B, int64_t L,
+                                                      double fs) {
+  const double span = L / fs;
+  auto t = (torch::arange(L, torch::kFloat32) / fs).view({1, 1, L});
+  auto f0 = uniform(gen, {B, 1, 1}, kCadenceLoHz, kCadenceHiHz);
+  auto drift = uniform(gen, {B, 1, 1}, -kMaxDrift, kMaxDrift);
+  auto phase = 2 * M_PI * f0 * (t + drift * t * t / (2 * span));
+  // Sinusoid with half-cadence and second-harmonic content; the accelerometer always carries
+  // some of both, so every frequency of the PPG artefact is one the accelerometer shows.
+  auto sinusoid = [&](int64_t rows, double half_lo, double second_lo, double second_hi) {
+    auto p1 = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
+    auto p2 = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
+    auto ph = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
+    auto a2 = uniform(gen, {B, rows, 1}, second_lo, second_hi);
+    auto ah = uniform(gen, {B, rows, 1}, half_lo, 0.5);
+    return standardise(torch::sin(phase + p1) + a2 * torch::sin(2 * phase + p2) +
+                       ah * torch::sin(0.5 * phase + ph));
+  };
+  // Pulse train (punches, jumps): a Gaussian pulse per cycle, mixed with its time derivative.
+  auto pulses = [&](int64_t rows) {
+    auto p = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
+    auto width =
+        (2 * M_PI * f0 * uniform(gen, {B, 1, 1}, kPulseSdLo, kPulseSdHi)).clamp_max(kPulseSdMaxRad);
+    auto mix = uniform(gen, {B, rows, 1}, 0, M_PI);
+    auto w = torch::atan2(torch::sin(phase + p), torch::cos(phase + p));
+    auto g = torch::exp(-0.5 * (w / width).pow(2));
+    auto dg = -w / width.pow(2) * g;
+    return standardise(torch::cos(mix) * standardise(g) + torch::sin(mix) * standardise(dg));
+  };
+  auto is_pulse = torch::rand({B, 1, 1}, gen) < kPulseShare;
+  auto ppg = torch::where(is_pulse, pulses(1), sinusoid(1, 0.0, 0.0, 1.5));
+  auto acc = torch::where(is_pulse, pulses(3), sinusoid(3, 0.1, 0.1, 0.8));
+
+  // Irregular motion: noise band-limited to [lo, hi] Hz, on the three axes with a shared source,
+  // and in the PPG lagged by up to kMaxLagSeconds.
+  auto freqs = torch::arange(L / 2 + 1, torch::kFloat32).view({1, 1, -1}) * (fs / L);
+  auto lo = uniform(gen, {B, 1, 1}, kBandLoHz, kBandHiHz - 1.0);
+  auto hi = lo + uniform(gen, {B, 1, 1}, 0.5, 1.0) * (kBandHiHz - lo);
+  auto band = ((freqs >= lo) & (freqs <= hi)).to(torch::kFloat32);
+  auto band_noise = [&](int64_t rows) {
+    return torch::fft::irfft(torch::fft::rfft(torch::randn({B, rows, L}, gen)) * band, L);
+  };
+  auto source = standardise(band_noise(1));
+  auto lag = (uniform(gen, {B, 1, 1}, 0, kMaxLagSeconds) * fs).round().to(torch::kInt64);
+  auto idx = torch::remainder(torch::arange(L, torch::kInt64).view({1, 1, L}) - lag, L);
+  auto irregular_ppg = source.gather(2, idx);
+  auto irregular_acc = standardise(source * torch::randn({B, 3, 1}, gen) + 0.3 * band_noise(3));
+  auto is_irregular = torch::rand({B, 1, 1}, gen) < kIrregularShare;
+  ppg = torch::where(is_irregular, irregular_ppg, ppg);
+  acc = torch::where(is_irregular, irregular_acc, acc);
+
+  // Intermittent motion: one envelope for PPG and accelerometer, on for 30–80 % of the window.
+  auto on = uniform(gen, {B, 1, 1}, -0.3 * span, 0.7 * span);
+  auto off = on + uniform(gen, {B, 1, 1}, 0.3 * span, 0.8 * span);
+  auto envelope =
+      torch::sigmoid((t - on) / kEdgeSeconds) * torch::sigmoid((off - t) / kEdgeSeconds);
+  auto is_intermittent = torch::rand({B, 1, 1}, gen) < kIntermittentShare;
+  ppg = torch::where(is_intermittent, standardise(ppg * envelope), ppg);
+  acc = torch::where(is_intermittent, standardise(acc * envelope), acc);
+
+  auto axes = torch::randn({B, 3, 1}, gen);
+  axes = axes / axes.norm(2, 1, true).clamp_min(1e-6);
+  return {ppg * uniform(gen, {B, 1, 1}, kPpgGainLo, kPpgGainHi),
+          acc * axes.abs().sqrt() * uniform(gen, {B, 1, 1}, kAccGainLo, kAccGainHi)};
+}
+
 // Transferred artefacts: for window i the donor is window (i + shift) mod B.
 std::pair<torch::Tensor, torch::Tensor> transferred_motion(at::Generator& gen,
                                                            const torch::Tensor& x) {
@@ -90,9 +171,11 @@ torch::Tensor augment_basic(const torch::Tensor& x, uint64_t seed) {
 }
 
 void check_motion_mode(const std::string& mode) {
-  if (mode != "none" && mode != "synthetic" && mode != "transfer" && mode != "both")
-    throw Error("train config",
-                "motion_augment must be none, synthetic, transfer or both (got '" + mode + "')");
+  if (mode != "none" && mode != "synthetic" && mode != "transfer" && mode != "both" &&
+      mode != "varied")
+    throw Error(
+        "train config",
+        "motion_augment must be none, synthetic, transfer, both or varied (got '" + mode + "')");
 }
 
 torch::Tensor augment_motion(const torch::Tensor& x, const std::string& mode, double prob,
@@ -111,6 +194,8 @@ torch::Tensor augment_motion(const torch::Tensor& x, const std::string& mode, do
   if (mode == "transfer") pick_synthetic = torch::zeros_like(pick_synthetic);
   auto ppg = torch::where(pick_synthetic, syn_ppg, tr_ppg);
   auto acc = torch::where(pick_synthetic, syn_acc, tr_acc);
+  // Drawn last, so the other modes' streams are those they had before it existed.
+  if (mode == "varied") std::tie(ppg, acc) = varied_motion(gen, B, L, fs);
   auto changed = standardise(x + torch::cat({ppg, acc}, 1));
   return torch::where(apply, changed, x);
 }

@@ -13,7 +13,13 @@
 //                PPG on its three accelerometer axes and their first differences, plus a
 //                constant) added to this window's PPG, and that window's accelerometer, scaled
 //                alike, added to this window's, so the added artefact stays explained;
-//     both       each window draws one of the two.
+//     both       each window draws one of the two;
+//     varied     the synthetic cadence in more shapes, for motions unlike walking and running: a
+//                sinusoid whose second harmonic may dominate the PPG, or a pulse train (punches,
+//                jumps; rich in harmonics); a quarter of windows carry irregular motion instead
+//                (noise band-limited within 0.5–4 Hz, the PPG lagging it by up to 0.3 s); and
+//                three in ten are intermittent (the motion starts or stops inside the window).
+//                Every frequency of the PPG artefact is one the accelerometer trace also shows.
 //   A window is changed with probability `prob`; every channel is then standardised again.
 //   Windows without accelerometer channels (C == 1) are returned unchanged.
 #pragma once
@@ -27,11 +33,11 @@ namespace ppgkd {
 
 torch::Tensor augment_basic(const torch::Tensor& x, uint64_t seed);
 
-// mode: "none", "synthetic", "transfer" or "both"; fs: samples per second of the window.
+// mode: "none", "synthetic", "transfer", "both" or "varied"; fs: samples per second of the window.
 torch::Tensor augment_motion(const torch::Tensor& x, const std::string& mode, double prob,
                              double fs, uint64_t seed);
 
-// Throws Error("train config", ...) unless mode is one of the four names above.
+// Throws Error("train config", ...) unless mode is one of the five names above.
 void check_motion_mode(const std::string& mode);
 
 }  // namespace ppgkd

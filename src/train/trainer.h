@@ -30,7 +30,7 @@ struct TrainConfig {
   double min_lr_ratio = 0.01;    // cosine decays to lr * min_lr_ratio at the last step
   double label_smoothing = 0.1;  // of the ground-truth cross-entropy (see docs/RESULTS.md)
   bool augment = false;          // amplitude scaling, circular time shift, noise (HR preserved)
-  std::string motion_augment = "none";  // none|synthetic|transfer|both (train/augment.h)
+  std::string motion_augment = "none";  // none|synthetic|transfer|both|varied (augment.h)
   double motion_prob = 0.5;             // share of windows given a motion artefact
   int patience = 8;              // epochs without validation improvement before stopping; 0 = never
   double val_fraction = 0.2;     // share of the training subjects held out for validation

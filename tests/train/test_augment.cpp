@@ -60,6 +60,44 @@ TEST(Augment, SyntheticArtefactSharesItsCadenceWithTheAccelerometer) {
   EXPECT_GE(agree, B - 2);
 }
 
+// Power spectrum of a row without its DC bin.
+torch::Tensor power(const torch::Tensor& row) {
+  auto p = torch::fft::rfft(row.to(torch::kFloat64)).abs().pow(2);
+  p.index_put_({0}, 0.0);
+  return p;
+}
+
+TEST(Augment, VariedArtefactLivesWhereTheAccelerometerMoves) {
+  // Empty windows, so each channel holds only the added motion. Whatever its shape (harmonics,
+  // pulses, band-limited noise, an envelope), the PPG artefact's power sits at frequencies where
+  // the accelerometer also has power: within one bin of a bin holding at least 1e-3 of the
+  // accelerometer's peak power.
+  const int64_t B = 256;
+  auto out = augment_motion(torch::zeros({B, 4, kL}), "varied", 1.0, kFs, 13);
+  int explained = 0, peaky = 0, smooth = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    auto acc = power(out[b][1]) + power(out[b][2]) + power(out[b][3]);
+    auto moving = (acc >= 1e-3 * acc.max()).to(torch::kFloat64).view({1, 1, -1});
+    auto near = torch::max_pool1d(moving, 3, 1, 1).view({-1}) > 0;
+    auto ppg = power(out[b][0]);
+    const double share = (ppg * near).sum().item<double>() / ppg.sum().item<double>();
+    if (share >= 0.9) ++explained;
+    for (int c = 0; c < 4; ++c) {
+      EXPECT_NEAR(out[b][c].mean().item<double>(), 0.0, 1e-5);
+      EXPECT_NEAR(out[b][c].pow(2).mean().item<double>(), 1.0, 1e-4);
+    }
+    // Kurtosis: about 1.5 for a sinusoid, 3 for Gaussian noise, well above 3 for pulse trains
+    // and for motion that stops inside the window.
+    const double kurtosis = out[b][0].pow(4).mean().item<double>();
+    peaky += kurtosis > 4.0;
+    smooth += kurtosis < 2.5;
+  }
+  EXPECT_GE(explained, B * 95 / 100);
+  // The shapes really vary: both smooth and impulsive artefacts occur, neither only rarely.
+  EXPECT_GT(peaky, B / 10);
+  EXPECT_GT(smooth, B / 10);
+}
+
 TEST(Augment, TransferMovesTheAccelerometerExplainedPartOfTheDonor) {
   // Window 1 is the donor: its PPG is 2 acc_x + 0.5 diff(acc_y) + 3, exactly. Window 0 is empty,
   // so afterwards its PPG is the standardised artefact and its acc the standardised donor acc.
@@ -82,16 +120,18 @@ TEST(Augment, TransferMovesTheAccelerometerExplainedPartOfTheDonor) {
 TEST(Augment, DeterministicInItsSeed) {
   torch::manual_seed(2);
   auto x = torch::randn({16, 4, kL});
-  auto a = augment_motion(x, "both", 0.5, kFs, 7);
-  auto b = augment_motion(x, "both", 0.5, kFs, 7);
-  auto c = augment_motion(x, "both", 0.5, kFs, 8);
-  EXPECT_TRUE(torch::equal(a, b));
-  EXPECT_FALSE(torch::equal(a, c));
-  // prob = 0.5: some windows are changed and some are not.
-  int changed = 0;
-  for (int64_t i = 0; i < 16; ++i) changed += !torch::equal(a[i], x[i]);
-  EXPECT_GT(changed, 0);
-  EXPECT_LT(changed, 16);
+  for (const char* mode : {"both", "varied"}) {
+    auto a = augment_motion(x, mode, 0.5, kFs, 7);
+    auto b = augment_motion(x, mode, 0.5, kFs, 7);
+    auto c = augment_motion(x, mode, 0.5, kFs, 8);
+    EXPECT_TRUE(torch::equal(a, b)) << mode;
+    EXPECT_FALSE(torch::equal(a, c)) << mode;
+    // prob = 0.5: some windows are changed and some are not.
+    int changed = 0;
+    for (int64_t i = 0; i < 16; ++i) changed += !torch::equal(a[i], x[i]);
+    EXPECT_GT(changed, 0) << mode;
+    EXPECT_LT(changed, 16) << mode;
+  }
 }
 
 }  // namespace
