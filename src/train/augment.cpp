@@ -43,31 +43,44 @@ torch::Tensor standardise(const torch::Tensor& x) {
   return torch::where(sd > 1e-6, centred / sd.clamp_min(1e-6), torch::zeros_like(centred));
 }
 
-// Synthetic artefacts: PPG artefact (B, 1, L) and accelerometer trace (B, 3, L).
-std::pair<torch::Tensor, torch::Tensor> synthetic_motion(at::Generator& gen, int64_t B, int64_t L,
-                                                         double fs) {
+// Phase (B, 1, L) of a cadence f0 ~ U(0.8, 3.2) Hz changing linearly to f0 (1 + drift) over the
+// window, drift ~ U(-0.05, 0.05); returns the phase and f0 (B, 1, 1).
+std::pair<torch::Tensor, torch::Tensor> cadence_phase(at::Generator& gen, int64_t B, int64_t L,
+                                                      double fs) {
   const double span = L / fs;
   auto t = (torch::arange(L, torch::kFloat32) / fs).view({1, 1, L});
   auto f0 = uniform(gen, {B, 1, 1}, kCadenceLoHz, kCadenceHiHz);
   auto drift = uniform(gen, {B, 1, 1}, -kMaxDrift, kMaxDrift);
-  // Phase of a cadence changing linearly from f0 to f0 (1 + drift) over the window.
-  auto phase = 2 * M_PI * f0 * (t + drift * t * t / (2 * span));
-  auto wave = [&](int64_t rows, double half_max, double second_max) {
-    auto p1 = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
-    auto p2 = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
-    auto ph = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
-    auto a2 = uniform(gen, {B, rows, 1}, 0, second_max);
-    auto ah = uniform(gen, {B, rows, 1}, 0, half_max);
-    auto w = torch::sin(phase + p1) + a2 * torch::sin(2 * phase + p2) +
-             ah * torch::sin(0.5 * phase + ph);
-    return standardise(w);
-  };
-  auto ppg = wave(1, 0.5, 0.8) * uniform(gen, {B, 1, 1}, kPpgGainLo, kPpgGainHi);
+  return {2 * M_PI * f0 * (t + drift * t * t / (2 * span)), f0};
+}
+
+// (B, rows, L) standardised sinusoids at the cadence, with half-cadence (arm swing) content of
+// amplitude U(half_lo, 0.5) and second-harmonic content of amplitude U(second_lo, second_hi),
+// every component at a random phase.
+torch::Tensor harmonic_wave(at::Generator& gen, const torch::Tensor& phase, int64_t rows,
+                            double half_lo, double second_lo, double second_hi) {
+  const int64_t B = phase.size(0);
+  auto p1 = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
+  auto p2 = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
+  auto ph = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
+  auto a2 = uniform(gen, {B, rows, 1}, second_lo, second_hi);
+  auto ah = uniform(gen, {B, rows, 1}, half_lo, 0.5);
+  return standardise(torch::sin(phase + p1) + a2 * torch::sin(2 * phase + p2) +
+                     ah * torch::sin(0.5 * phase + ph));
+}
+
+// Synthetic artefacts: PPG artefact (B, 1, L) and accelerometer trace (B, 3, L).
+std::pair<torch::Tensor, torch::Tensor> synthetic_motion(at::Generator& gen, int64_t B, int64_t L,
+                                                         double fs) {
+  auto phase = cadence_phase(gen, B, L, fs).first;
+  // One statement per draw, in the order of the draws behind every published result.
+  auto ppg_gain = uniform(gen, {B, 1, 1}, kPpgGainLo, kPpgGainHi);
+  auto ppg_wave = harmonic_wave(gen, phase, 1, 0.0, 0.0, 0.8);
   auto axes = torch::randn({B, 3, 1}, gen);
   axes = axes / axes.norm(2, 1, true).clamp_min(1e-6);
-  auto acc =
-      wave(3, 0.5, 0.8) * axes.abs().sqrt() * uniform(gen, {B, 1, 1}, kAccGainLo, kAccGainHi);
-  return {ppg, acc};
+  auto acc_gain = uniform(gen, {B, 1, 1}, kAccGainLo, kAccGainHi);
+  auto acc_wave = harmonic_wave(gen, phase, 3, 0.0, 0.0, 0.8);
+  return {ppg_wave * ppg_gain, acc_wave * axes.abs().sqrt() * acc_gain};
 }
 
 // Varied artefacts: PPG artefact (B, 1, L) and accelerometer trace (B, 3, L). A shared cadence as
@@ -76,22 +89,9 @@ std::pair<torch::Tensor, torch::Tensor> synthetic_motion(at::Generator& gen, int
 // windows, an envelope that starts or stops the motion inside the window.
 std::pair<torch::Tensor, torch::Tensor> varied_motion(at::Generator& gen, int64_t B, int64_t L,
                                                       double fs) {
-  const double span = L / fs;
   auto t = (torch::arange(L, torch::kFloat32) / fs).view({1, 1, L});
-  auto f0 = uniform(gen, {B, 1, 1}, kCadenceLoHz, kCadenceHiHz);
-  auto drift = uniform(gen, {B, 1, 1}, -kMaxDrift, kMaxDrift);
-  auto phase = 2 * M_PI * f0 * (t + drift * t * t / (2 * span));
-  // Sinusoid with half-cadence and second-harmonic content; the accelerometer always carries
-  // some of both, so every frequency of the PPG artefact is one the accelerometer shows.
-  auto sinusoid = [&](int64_t rows, double half_lo, double second_lo, double second_hi) {
-    auto p1 = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
-    auto p2 = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
-    auto ph = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
-    auto a2 = uniform(gen, {B, rows, 1}, second_lo, second_hi);
-    auto ah = uniform(gen, {B, rows, 1}, half_lo, 0.5);
-    return standardise(torch::sin(phase + p1) + a2 * torch::sin(2 * phase + p2) +
-                       ah * torch::sin(0.5 * phase + ph));
-  };
+  const double span = L / fs;
+  auto [phase, f0] = cadence_phase(gen, B, L, fs);
   // Pulse train (punches, jumps): a Gaussian pulse per cycle, mixed with its time derivative.
   auto pulses = [&](int64_t rows) {
     auto p = uniform(gen, {B, rows, 1}, 0, 2 * M_PI);
@@ -104,8 +104,15 @@ std::pair<torch::Tensor, torch::Tensor> varied_motion(at::Generator& gen, int64_
     return standardise(torch::cos(mix) * standardise(g) + torch::sin(mix) * standardise(dg));
   };
   auto is_pulse = torch::rand({B, 1, 1}, gen) < kPulseShare;
-  auto ppg = torch::where(is_pulse, pulses(1), sinusoid(1, 0.0, 0.0, 1.5));
-  auto acc = torch::where(is_pulse, pulses(3), sinusoid(3, 0.1, 0.1, 0.8));
+  // The accelerometer's sinusoid always carries some half-cadence and second-harmonic content,
+  // so every frequency of the PPG artefact is one the accelerometer shows. Each draw is a
+  // statement of its own, so the order of the draws is fixed.
+  auto ppg_wave = harmonic_wave(gen, phase, 1, 0.0, 0.0, 1.5);
+  auto ppg_pulses = pulses(1);
+  auto ppg = torch::where(is_pulse, ppg_pulses, ppg_wave);
+  auto acc_wave = harmonic_wave(gen, phase, 3, 0.1, 0.1, 0.8);
+  auto acc_pulses = pulses(3);
+  auto acc = torch::where(is_pulse, acc_pulses, acc_wave);
 
   // Irregular motion: noise band-limited to [lo, hi] Hz, on the three axes with a shared source,
   // and in the PPG lagged by up to kMaxLagSeconds.
@@ -120,7 +127,9 @@ std::pair<torch::Tensor, torch::Tensor> varied_motion(at::Generator& gen, int64_
   auto lag = (uniform(gen, {B, 1, 1}, 0, kMaxLagSeconds) * fs).round().to(torch::kInt64);
   auto idx = torch::remainder(torch::arange(L, torch::kInt64).view({1, 1, L}) - lag, L);
   auto irregular_ppg = source.gather(2, idx);
-  auto irregular_acc = standardise(source * torch::randn({B, 3, 1}, gen) + 0.3 * band_noise(3));
+  auto own_noise = band_noise(3);
+  auto source_weights = torch::randn({B, 3, 1}, gen);
+  auto irregular_acc = standardise(source * source_weights + 0.3 * own_noise);
   auto is_irregular = torch::rand({B, 1, 1}, gen) < kIrregularShare;
   ppg = torch::where(is_irregular, irregular_ppg, ppg);
   acc = torch::where(is_irregular, irregular_acc, acc);
