@@ -8,6 +8,7 @@
 #
 # usage: bench/teacher_scaling.sh PPGKD_BINARY OUT_DIR [DATA_ROOT]
 #   RUNGS="r5 r6 r7 r8 r9" (pool and leave-dataset-out), CV_RUNGS="r6 r7", SEEDS="1", JOBS=2,
+#   CV_SEEDS="1" (the CV columns average over these seeds),
 #   FOLDS="1 2" (1 = pool, 2 = leave-dataset-out), RECIPE="--motion-augment synthetic"
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
@@ -22,7 +23,11 @@ levers=""
 for r in $rungs; do levers+="scale-$r:--model $r,spectral=16 $recipe;"; done
 LEVERS=${levers%;} "$here/teacher_levers.sh" "$ppgkd" "$out" "$data" r6 20 "${SEEDS:-1}" >/dev/null
 for r in $cv_rungs; do
-  "$here/teacher_cv.sh" "$ppgkd" "$out/cv-$r" "$data" 1 -- --model "$r,spectral=16" $recipe \
-    >"$out/cv-$r.md"
+  for seed in ${CV_SEEDS:-1}; do
+    name=cv-$r
+    [[ $seed == 1 ]] || name=cv-$r-s$seed
+    "$here/teacher_cv.sh" "$ppgkd" "$out/$name" "$data" "$seed" -- --model "$r,spectral=16" $recipe \
+      >"$out/$name.md"
+  done
 done
 python3 "$here/teacher_scaling_table.py" "$out" $rungs

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Teacher scaling table of bench/teacher_scaling.sh: per rung, parameters, BAMI-2 pool and SPC 2015
 leave-dataset-out MAE (from the levers table, levers.md) and the 4-fold CV mean (cv-<rung>.md when
-present), then a power law E = A * N^-b fitted to each column by least squares on log E against
+present, averaged with the further seeds' cv-<rung>-s<seed>.md; the CV seeds column counts them), then a power law E = A * N^-b fitted to each column by least squares on log E against
 log N, with a 95 % t interval on b (n - 2 degrees of freedom).
 
 usage: teacher_scaling_table.py OUT_DIR RUNG...
@@ -52,21 +52,26 @@ def main():
         model = json.load(open(f"{out}/scale-{r}/{trained[0]}/model.json"))
         values = [first_number(c) if c not in ("–", "") else None for c in levers.get(r, [])]
         values += [None] * (6 - len(values))
-        cv = [None] * 3
-        if os.path.exists(f"{out}/cv-{r}.md"):
-            for line in open(f"{out}/cv-{r}.md"):
+        seed_tables = [f"{out}/{f}" for f in sorted(os.listdir(out))
+                       if f == f"cv-{r}.md" or (f.startswith(f"cv-{r}-s") and f.endswith(".md"))]
+        sums, counts = [0.0] * 3, [0] * 3
+        for table in seed_tables:
+            for line in open(table):
                 cells = [c.strip() for c in line.strip().strip("|").split("|")]
                 if cells[0] in ("window", "online", "offline"):
-                    cv[("window", "online", "offline").index(cells[0])] = first_number(cells[5])
-        rows.append((r, model["params"], values + cv))
-    print("| rung | params | " + " | ".join(columns) + " |")
-    print("|---|---|" + "---|" * len(columns))
-    for r, params, values in rows:
+                    i = ("window", "online", "offline").index(cells[0])
+                    sums[i] += first_number(cells[5])
+                    counts[i] += 1
+        cv = [sums[i] / counts[i] if counts[i] else None for i in range(3)]
+        rows.append((r, model["params"], values + cv, counts[0]))
+    print("| rung | params | " + " | ".join(columns) + " | CV seeds |")
+    print("|---|---|" + "---|" * (len(columns) + 1))
+    for r, params, values, cv_seeds in rows:
         print(f"| {r} | {params:,} | " +
-              " | ".join("–" if v is None else f"{v:.2f}" for v in values) + " |")
+              " | ".join("–" if v is None else f"{v:.2f}" for v in values) + f" | {cv_seeds} |")
     print("\nPower law E = A * N^-b per column (b > 0: bigger is better):\n")
     for i, name in enumerate(columns):
-        pts = [(p, v[i]) for _, p, v in rows if v[i] is not None]
+        pts = [(p, v[i]) for _, p, v, _ in rows if v[i] is not None]
         fit = power_law([p for p, _ in pts], [e for _, e in pts])
         if fit:
             print(f"- {name}: b = {fit[0]:+.3f} ± {fit[1]:.3f} over {len(pts)} sizes")
