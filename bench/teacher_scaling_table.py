@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Teacher scaling table of bench/teacher_scaling.sh: per rung, parameters, BAMI-2 pool and SPC 2015
 leave-dataset-out MAE (from the levers table, levers.md) and the 4-fold CV mean (cv-<rung>.md when
-present, averaged with the further seeds' cv-<rung>-s<seed>.md; the CV seeds column counts them), then a power law E = A * N^-b fitted to each column by least squares on log E against
-log N, with a 95 % t interval on b (n - 2 degrees of freedom).
+present, averaged with the further seeds' cv-<rung>-s<seed>.md; the CV seeds column counts them),
+then a power law E = A * N^-b fitted to each column by least squares on log E against log N, with
+a 95 % t interval on b (n - 2 degrees of freedom).
 
 usage: teacher_scaling_table.py OUT_DIR RUNG...
 """
