@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "train/augment.h"
 #include "train/folds.h"
 #include "train/trainer.h"
 
@@ -64,7 +65,7 @@ inline void add_train_config_options(CLI::App* sub, TrainConfig& cfg) {
   sub->add_flag("--augment", cfg.augment, "Amplitude, shift and noise augmentation");
   sub->add_option("--motion-augment", cfg.motion_augment,
                   "Motion-artefact augmentation (train/augment.h)")
-      ->check(CLI::IsMember({"none", "synthetic", "transfer", "both", "varied"}))
+      ->check(CLI::IsMember(motion_modes()))
       ->capture_default_str();
   sub->add_option("--motion-prob", cfg.motion_prob, "Share of windows given a motion artefact")
       ->check(CLI::Range(0.0, 1.0))

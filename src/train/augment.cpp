@@ -3,6 +3,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -179,12 +180,18 @@ torch::Tensor augment_basic(const torch::Tensor& x, uint64_t seed) {
   return shifted * scale + kNoiseStd * torch::randn({B, C, L}, gen);
 }
 
+const std::vector<std::string>& motion_modes() {
+  static const std::vector<std::string> modes = {"none", "synthetic", "transfer", "both", "varied"};
+  return modes;
+}
+
 void check_motion_mode(const std::string& mode) {
-  if (mode != "none" && mode != "synthetic" && mode != "transfer" && mode != "both" &&
-      mode != "varied")
-    throw Error(
-        "train config",
-        "motion_augment must be none, synthetic, transfer, both or varied (got '" + mode + "')");
+  const auto& all = motion_modes();
+  if (std::find(all.begin(), all.end(), mode) != all.end()) return;
+  std::string names;
+  for (size_t i = 0; i < all.size(); ++i)
+    names += (i == 0 ? "" : i + 1 == all.size() ? " or " : ", ") + all[i];
+  throw Error("train config", "motion_augment must be " + names + " (got '" + mode + "')");
 }
 
 torch::Tensor augment_motion(const torch::Tensor& x, const std::string& mode, double prob,

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ppgkd {
 
@@ -37,7 +38,10 @@ torch::Tensor augment_basic(const torch::Tensor& x, uint64_t seed);
 torch::Tensor augment_motion(const torch::Tensor& x, const std::string& mode, double prob,
                              double fs, uint64_t seed);
 
-// Throws Error("train config", ...) unless mode is one of the five names above.
+// The motion-artefact modes augment_motion accepts, "none" first.
+const std::vector<std::string>& motion_modes();
+
+// Throws Error("train config", ...) unless mode is one of motion_modes().
 void check_motion_mode(const std::string& mode);
 
 }  // namespace ppgkd

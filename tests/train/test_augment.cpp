@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <string>
 
 #include "common/error.h"
 #include "train/augment.h"
@@ -32,6 +33,19 @@ TEST(Augment, LeavesPpgOnlyWindowsAndNoneModeAlone) {
   EXPECT_TRUE(torch::equal(augment_motion(x, "none", 1.0, kFs, 3), x));
   EXPECT_TRUE(torch::equal(augment_motion(x, "both", 0.0, kFs, 3), x));
   EXPECT_THROW(augment_motion(x, "wobble", 1.0, kFs, 3), Error);
+}
+
+TEST(Augment, UnknownModeNamesEveryMode) {
+  for (const auto& mode : motion_modes()) EXPECT_NO_THROW(check_motion_mode(mode));
+  try {
+    check_motion_mode("wobble");
+    FAIL() << "no error for an unknown mode";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("none, synthetic, transfer, both or varied (got 'wobble')"),
+        std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Augment, SyntheticArtefactSharesItsCadenceWithTheAccelerometer) {
