@@ -8,6 +8,11 @@
 
 namespace ppgkd::cli {
 
+// Parses argv into app and runs the chosen subcommand. Returns the process's exit status: 0, 2
+// for a usage error (never CLI11's own codes), 128 + the signal for an interrupted run, and 1
+// for any other error, printed as "ppgkd: error: <what>" (run_app.cpp).
+int run_app(CLI::App& app, int argc, char** argv);
+
 void setup_data(CLI::App& app);
 void setup_demo(CLI::App& app);
 // The sweep's report and budget advice read its store: no libtorch, built in every configuration.
