@@ -18,7 +18,7 @@ namespace ppgkd::cli {
 namespace {
 
 struct TrainOptions {
-  std::string data, model, out, cache, inputs = "ppg+acc";
+  std::string data, model, out, cache, inputs = "ppg+acc", ppg_channel = "0";
   FoldPlan split;
   int fold = -1;  // -1: all folds
   bool resume = false;
@@ -70,6 +70,7 @@ nlohmann::json train_one(const TrainOptions& o, const CvData& data, const ModelS
 ModelSpec check_train(const TrainOptions& o, PreprocessConfig* pp) {
   o.cfg.validate();
   pp->inputs = o.inputs;
+  pp->ppg_channel = o.ppg_channel;
   pp->validate();
   const auto spec = ModelSpec::parse(resolve_spec(o.model), pp->channels(), pp->length());
   if (spec.member)  // init_model's refusal, before the data is loaded
@@ -111,6 +112,9 @@ CLI::App* add_train_command(CLI::App& app, const std::shared_ptr<TrainOptions>& 
   sub->add_option("--cache", o->cache, "Window cache directory (none: no cache)");
   sub->add_option("--inputs", o->inputs, "Input channels")
       ->check(CLI::IsMember({"ppg", "ppg+acc"}))
+      ->capture_default_str();
+  sub->add_option("--ppg-channel", o->ppg_channel,
+                  "PPG channel of a multi-PPG device: a 0-based index, or mean")
       ->capture_default_str();
   add_fold_options(sub, "Train", o->split, o->fold);
   add_train_config_options(sub, o->cfg);

@@ -109,6 +109,28 @@ TEST(CliTrain, NonFiniteRatesAreRefusedByEveryTrainingCommand) {
   EXPECT_FALSE(fs::exists(dir + "/m/model.json"));
 }
 
+TEST(CliTrain, PpgChannelIsRecordedOrRefusedBeforeTraining) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  auto r = run("train" + kTinyRun + " --ppg-channel mean --out " + dir + "/m", err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  const auto record = nlohmann::json::parse(read_file(dir + "/m/model.json"));
+  EXPECT_EQ(record["preprocess"]["ppg_channel"], "mean");
+  // The synthetic recordings have one PPG channel: index 1 names the recording.
+  r = run("train" + kTinyRun + " --ppg-channel 1 --out " + dir + "/one", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(read_file(err).find("PPG channel 1 requested but the recording has 1"),
+            std::string::npos)
+      << read_file(err);
+  EXPECT_FALSE(fs::exists(dir + "/one/model.json"));
+  r = run("train" + kTinyRun + " --ppg-channel left --out " + dir + "/bad", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(read_file(err),
+            "ppgkd: error: preprocess config: ppg_channel must be \"mean\" or a channel index >= 0 "
+            "(got \"left\")\n");
+  EXPECT_FALSE(fs::exists(dir + "/bad"));
+}
+
 TEST(CliTrain, DivergingRunStopsWithAnErrorAndSavesNoModel) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt", out = dir + "/m";
