@@ -9,15 +9,18 @@
 #
 # usage: bench/nested_selection.sh PPGKD_BINARY OUT_DIR [DATA_ROOT] [MODEL] [EPOCHS] [SEED]
 #   CONFIGS="name:flags;..." (default: baseline, synthetic and both motion augmentations);
-#   JOBS=2 runs two at a time.
+#   JOBS=2 runs two at a time; EXTRA="bidmc,..." adds those datasets of DATA_ROOT to every
+#   configuration's training pool (train-only, like BAMI-2; never scored).
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
-  sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'
+  sed -n 2,14p "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 ppgkd=$1 out=$2 data=${3:-../shared/data} model=${4:-r6} epochs=${5:-20} seed=${6:-1}
 jobs=${JOBS:-2}
-pool="$data/ieee_spc2015,$data/bami1,$data/bami2"
+pool="$data/ieee_spc2015,$data/bami1,$data/bami2" train_only=bami2
+extra=${EXTRA:-}
+for d in ${extra//,/ }; do pool+=",$data/$d" train_only+=",$d"; done
 configs=${CONFIGS:-"baseline:;motion-synthetic:--motion-augment synthetic;motion-both:--motion-augment both"}
 IFS=';' read -ra entries <<<"$configs"
 mkdir -p "$out"
@@ -28,7 +31,7 @@ for f in 0 1 2 3; do
     [[ -f "$dir/model.json" ]] && continue
     while [[ $(jobs -rp | wc -l) -ge $jobs ]]; do wait -n || true; done
     # shellcheck disable=SC2086
-    "$ppgkd" train --data "$pool" --cache "$out/cache" --model "$model" --train-only bami2 \
+    "$ppgkd" train --data "$pool" --cache "$out/cache" --model "$model" --train-only "$train_only" \
       --folds 4 --split-seed 1 --leave-dataset-out --inner-of "$f" --fold 1 --epochs "$epochs" \
       --seed "$seed" --threads 1 $flags --out "$dir" >"$dir.log" 2>&1 &
   done
