@@ -62,6 +62,10 @@ inline void add_train_config_options(CLI::App* sub, TrainConfig& cfg) {
   sub->add_option("--label-smoothing", cfg.label_smoothing,
                   "Label smoothing of the ground-truth cross-entropy")
       ->capture_default_str();
+  sub->add_option("--hr-balance", cfg.hr_balance,
+                  "Class weights (n_c + 1)^-x in the cross-entropy: rarer heart rates count more")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   sub->add_flag("--augment", cfg.augment, "Amplitude, shift and noise augmentation");
   sub->add_option("--motion-augment", cfg.motion_augment,
                   "Motion-artefact augmentation (train/augment.h)")

@@ -219,6 +219,10 @@ std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>
   const int batch = members[0].cfg.batch, threads = members[0].cfg.threads;
   for (int k = 0; k < K; ++k) {
     members[k].cfg.validate();
+    if (members[k].cfg.hr_balance > 0)
+      throw Error("group", fmt::format("member {}: hr_balance is not supported by grouped "
+                                       "training; train it on its own",
+                                       k));
     if (nets[k]->spec() != spec || members[k].cfg.batch != batch ||
         members[k].cfg.threads != threads)
       throw Error("group", fmt::format("member {} ({} batch {} threads {}) cannot share a group "

@@ -2,6 +2,8 @@
 // definitions and shapes). This file holds only the arithmetic and its input checks.
 #include "train/losses.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -99,6 +101,31 @@ torch::Tensor ce_loss(const torch::Tensor& student_logits, const torch::Tensor& 
   check_logits("ce_loss", "student", student_logits);
   check_targets("ce_loss", student_logits, targets);
   return ce_unchecked(student_logits, targets);
+}
+
+torch::Tensor class_balance_weights(const std::vector<int64_t>& targets, int64_t classes,
+                                    double exponent) {
+  if (classes < 1 || targets.empty() || !(exponent >= 0 && exponent <= 1))
+    throw Error("class_balance_weights",
+                fmt::format("need classes >= 1, targets and an exponent in [0, 1] (got {} "
+                            "classes, {} targets, exponent {})",
+                            classes, targets.size(), exponent));
+  std::vector<double> count(static_cast<size_t>(classes), 0.0);
+  for (const int64_t t : targets) {
+    if (t < 0 || t >= classes)
+      throw Error("class_balance_weights", fmt::format("target {} outside [0, {})", t, classes));
+    count[static_cast<size_t>(t)] += 1;
+  }
+  std::vector<float> w(count.size());
+  double target_sum = 0;
+  for (size_t c = 0; c < count.size(); ++c) {
+    const double wc = std::pow(count[c] + 1, -exponent);
+    target_sum += count[c] * wc;
+    w[c] = static_cast<float>(wc);
+  }
+  const double scale = static_cast<double>(targets.size()) / target_sum;
+  for (auto& v : w) v = static_cast<float>(v * scale);
+  return torch::tensor(w);
 }
 
 // ------------------------------------------------------------------------------ hard KD

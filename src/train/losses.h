@@ -23,6 +23,12 @@ namespace ppgkd {
 // CE(y, s) = mean_b [ -log softmax(s_b)[y_b] ].  (B, K), (B) -> ()
 torch::Tensor ce_loss(const torch::Tensor& student_logits, const torch::Tensor& targets);
 
+// Class weights for a weighted cross-entropy that evens out how often each class is the label:
+// w_c proportional to (n_c + 1)^-exponent, n_c the count of class c in targets, scaled so that the
+// targets' mean weight is 1. exponent 0 gives ones; exponent in [0, 1].  -> (classes) float
+torch::Tensor class_balance_weights(const std::vector<int64_t>& targets, int64_t classes,
+                                    double exponent);
+
 // ------------------------------------------------------------------------------ hard KD
 
 // (1 - w) CE(y, s) + w CE(argmax t, s): the teacher's top class as the label. w = 1 is pure hard

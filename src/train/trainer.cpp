@@ -18,12 +18,14 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/progress.h"
+#include "data/dsp/class_map.h"
 #include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/epoch_log.h"
 #include "train/folds.h"
 #include "train/inference.h"
 #include "train/interrupt.h"
+#include "train/losses.h"
 #include "train/metrics.h"
 #include "train/run_state.h"
 
@@ -41,6 +43,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"warmup_epochs", warmup_epochs},
           {"min_lr_ratio", min_lr_ratio},
           {"label_smoothing", label_smoothing},
+          {"hr_balance", hr_balance},
           {"augment", augment},
           {"motion_augment", motion_augment},
           {"motion_prob", motion_prob},
@@ -58,6 +61,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   c.warmup_epochs = j.value("warmup_epochs", c.warmup_epochs);
   c.min_lr_ratio = j.value("min_lr_ratio", c.min_lr_ratio);
   c.label_smoothing = j.value("label_smoothing", c.label_smoothing);
+  c.hr_balance = j.value("hr_balance", c.hr_balance);
   c.augment = j.value("augment", c.augment);
   c.motion_augment = j.value("motion_augment", c.motion_augment);
   c.motion_prob = j.value("motion_prob", c.motion_prob);
@@ -82,6 +86,8 @@ void TrainConfig::validate() const {
     bad(fmt::format("min_lr_ratio must be in [0, 1], got {}", min_lr_ratio));
   if (!(label_smoothing >= 0 && label_smoothing < 1))
     bad(fmt::format("label_smoothing must be in [0, 1), got {}", label_smoothing));
+  if (!(hr_balance >= 0 && hr_balance <= 1))
+    bad(fmt::format("hr_balance must be in [0, 1], got {}", hr_balance));
   check_motion_mode(motion_augment);
   if (!(motion_prob >= 0 && motion_prob <= 1))
     bad(fmt::format("motion_prob must be in [0, 1], got {}", motion_prob));
@@ -146,6 +152,7 @@ struct Run {
   const TrainConfig& cfg;
   const TrainHooks& hooks;
   torch::optim::AdamW& opt;
+  torch::Tensor class_weights;  // of the cross-entropy; undefined unless cfg.hr_balance > 0
   int64_t steps_per_epoch, total_steps;
   std::string ckpt_path;
   std::function<void()> checkpoint;  // writes RunState atomically
@@ -214,8 +221,9 @@ void train_epoch(Run& r, RunState& st) {
       auto row_t = torch::tensor(row_ids, torch::kInt64);
       loss = r.hooks.loss(r.net, x, y, row_t, st.epoch);
     } else {
-      loss = F::cross_entropy(r.net.forward(x), y,
-                              F::CrossEntropyFuncOptions().label_smoothing(r.cfg.label_smoothing));
+      auto options = F::CrossEntropyFuncOptions().label_smoothing(r.cfg.label_smoothing);
+      if (r.class_weights.defined()) options = options.weight(r.class_weights);
+      loss = F::cross_entropy(r.net.forward(x), y, options);
     }
     // A non-finite loss would make every weight NaN at this step: stop before it is applied.
     const double loss_value = loss.item<double>();
@@ -346,7 +354,17 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
     st = run_state_from_json(j);
   }
 
-  Run r{net, ws, fit_rows, cfg, hooks, opt, 0, 0, ckpt_path, {}, nullptr};
+  Run r{net, ws, fit_rows, cfg, hooks, opt, {}, 0, 0, ckpt_path, {}, nullptr};
+  if (cfg.hr_balance > 0) {
+    if (hooks.loss)
+      throw Error("train config",
+                  "hr_balance weights the supervised cross-entropy only; "
+                  "distillation has its own loss");
+    const auto y = gather_targets(ws, fit_rows).contiguous();
+    r.class_weights = class_balance_weights(
+        std::vector<int64_t>(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + y.numel()), kNumClasses,
+        cfg.hr_balance);
+  }
   r.steps_per_epoch = static_cast<int64_t>((fit_rows.size() + cfg.batch - 1) / cfg.batch);
   r.total_steps = r.steps_per_epoch * cfg.epochs;
   if (fs::exists(ckpt_path)) r.saved_step = st.global_step;

@@ -29,13 +29,15 @@ struct TrainConfig {
   double warmup_epochs = 1.0;    // linear warm-up from ~0 to lr
   double min_lr_ratio = 0.01;    // cosine decays to lr * min_lr_ratio at the last step
   double label_smoothing = 0.1;  // of the ground-truth cross-entropy (see docs/RESULTS.md)
+  double hr_balance = 0;         // class weights (n_c + 1)^-hr_balance in the cross-entropy
+                                 // (losses.h); supervised training only; 0 = off
   bool augment = false;          // amplitude scaling, circular time shift, noise (HR preserved)
   std::string motion_augment = "none";  // none|synthetic|transfer|both|varied (augment.h)
   double motion_prob = 0.5;             // share of windows given a motion artefact
-  int patience = 8;              // epochs without validation improvement before stopping; 0 = never
-  double val_fraction = 0.2;     // share of the training subjects held out for validation
-  uint64_t seed = 1;             // weights init, data order, augmentation, validation subjects
-  int threads = 2;               // torch intra-op threads (libtorch defaults to 1 here)
+  int patience = 8;           // epochs without validation improvement before stopping; 0 = never
+  double val_fraction = 0.2;  // share of the training subjects held out for validation
+  uint64_t seed = 1;          // weights init, data order, augmentation, validation subjects
+  int threads = 2;            // torch intra-op threads (libtorch defaults to 1 here)
 
   // Everything except `threads`, which does not change the result at 1 thread and is
   // allowed to differ on resume.

@@ -131,6 +131,26 @@ TEST(CliTrain, PpgChannelIsRecordedOrRefusedBeforeTraining) {
   EXPECT_FALSE(fs::exists(dir + "/bad"));
 }
 
+TEST(CliTrain, HrBalanceIsRecordedAndRefusedWhereItCannotApply) {
+  const std::string dir = testing::scratch_dir();
+  const std::string err = dir + "/err.txt";
+  auto r = run("train" + kTinyRun + " --hr-balance 0.5 --out " + dir + "/m", err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  const auto record = nlohmann::json::parse(read_file(dir + "/m/model.json"));
+  EXPECT_EQ(record["training"]["hr_balance"], 0.5);
+  r = run("train" + kTinyRun + " --hr-balance 2 --out " + dir + "/big", err);
+  EXPECT_EQ(r.status, 2) << read_file(err);
+  // Distillation has its own loss: the weights would be silently ignored, so they are refused.
+  r = run("distill --strategy soft --teacher " + dir + "/m --student mlp:hidden=8 --epochs 1" +
+              kFold + " --hr-balance 0.5 --out " + dir + "/kd",
+          err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(read_file(err).find("hr_balance weights the supervised cross-entropy only"),
+            std::string::npos)
+      << read_file(err);
+  EXPECT_FALSE(fs::exists(dir + "/kd/model.json"));
+}
+
 TEST(CliTrain, DivergingRunStopsWithAnErrorAndSavesNoModel) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt", out = dir + "/m";

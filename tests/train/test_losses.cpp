@@ -116,6 +116,26 @@ TEST(Losses, CeByHand) {
   EXPECT_NEAR(value(ce_loss(hand_student(), hand_targets())), kHandCe, kHandTol);
 }
 
+TEST(Losses, ClassBalanceWeightsByHand) {
+  // Counts (3, 1, 0). Exponent 1: raw (1/4, 1/2, 1), the targets' sum 3/4 + 1/2 = 5/4, scaled by
+  // 4 / (5/4) = 3.2. Exponent 1/2: raw (1/2, 1/sqrt 2, 1), scaled by 4 / (3/2 + 1/sqrt 2).
+  const std::vector<int64_t> targets = {0, 1, 0, 0};
+  auto w = class_balance_weights(targets, 3, 1.0);
+  ASSERT_EQ(w.size(0), 3);
+  EXPECT_NEAR(w[0].item<double>(), 0.8, 1e-6);
+  EXPECT_NEAR(w[1].item<double>(), 1.6, 1e-6);
+  EXPECT_NEAR(w[2].item<double>(), 3.2, 1e-6);
+  const double scale = 4 / (1.5 + 1 / std::sqrt(2.0));
+  w = class_balance_weights(targets, 3, 0.5);
+  EXPECT_NEAR(w[0].item<double>(), 0.5 * scale, 1e-6);
+  EXPECT_NEAR(w[1].item<double>(), scale / std::sqrt(2.0), 1e-6);
+  EXPECT_NEAR(w[2].item<double>(), scale, 1e-6);
+  EXPECT_TRUE(torch::equal(class_balance_weights(targets, 3, 0.0), torch::ones({3})));
+  EXPECT_THROW(class_balance_weights(targets, 3, 1.5), Error);
+  EXPECT_THROW(class_balance_weights({0, 3}, 3, 0.5), Error);
+  EXPECT_THROW(class_balance_weights({}, 3, 0.5), Error);
+}
+
 TEST(Losses, HardKdByHand) {
   // Teacher argmax: sample 1 class 0 (student prob 1/6), sample 2 class 2 (student prob 1/6).
   const torch::Tensor s = hand_student(), t = hand_teacher(), y = hand_targets();
