@@ -259,6 +259,21 @@ TEST(GroupTrainer, FailingMemberDoesNotStopTheOthers) {
                   kLossTol * ref_res[j].result.history[e].train_loss);
 }
 
+TEST(GroupTrainer, HrBalanceIsRefusedNotIgnored) {
+  const auto ws = sinusoid_windows(6, 20, kChannels, 3);
+  std::vector<Net> nets;
+  auto ms = plain_members(ws, scratch_dir() + "/g", 2, &nets);
+  ms[1].cfg.hr_balance = 0.5;
+  try {
+    train_group(ws, nets, ms, false);
+    FAIL() << "a member with hr_balance was trained";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("member 1: hr_balance is not supported"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(GroupTrainer, InterruptedGroupResumesToTheSameWeights) {
   const auto ws = sinusoid_windows(6, 20, kChannels, 3);
   const auto dir = scratch_dir();
