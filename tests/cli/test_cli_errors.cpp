@@ -109,15 +109,22 @@ TEST(CliTrain, NonFiniteRatesAreRefusedByEveryTrainingCommand) {
   EXPECT_FALSE(fs::exists(dir + "/m/model.json"));
 }
 
+// The tiny run with extra flags into DIR/m: its model.json, or null (and a failure) when it fails.
+nlohmann::json tiny_model_record(const std::string& dir, const std::string& flags) {
+  const auto r = run("train" + kTinyRun + " " + flags + " --out " + dir + "/m", dir + "/err.txt");
+  EXPECT_EQ(r.status, 0) << flags << ": " << read_file(dir + "/err.txt");
+  if (r.status != 0) return nullptr;
+  return nlohmann::json::parse(read_file(dir + "/m/model.json"));
+}
+
 TEST(CliTrain, PpgChannelIsRecordedOrRefusedBeforeTraining) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt";
-  auto r = run("train" + kTinyRun + " --ppg-channel mean --out " + dir + "/m", err);
-  ASSERT_EQ(r.status, 0) << read_file(err);
-  const auto record = nlohmann::json::parse(read_file(dir + "/m/model.json"));
+  const auto record = tiny_model_record(dir, "--ppg-channel mean");
+  ASSERT_FALSE(record.is_null());
   EXPECT_EQ(record["preprocess"]["ppg_channel"], "mean");
   // The synthetic recordings have one PPG channel: index 1 names the recording.
-  r = run("train" + kTinyRun + " --ppg-channel 1 --out " + dir + "/one", err);
+  auto r = run("train" + kTinyRun + " --ppg-channel 1 --out " + dir + "/one", err);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(read_file(err).find("PPG channel 1 requested but the recording has 1"),
             std::string::npos)
@@ -134,11 +141,10 @@ TEST(CliTrain, PpgChannelIsRecordedOrRefusedBeforeTraining) {
 TEST(CliTrain, HrBalanceIsRecordedAndRefusedWhereItCannotApply) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt";
-  auto r = run("train" + kTinyRun + " --hr-balance 0.5 --out " + dir + "/m", err);
-  ASSERT_EQ(r.status, 0) << read_file(err);
-  const auto record = nlohmann::json::parse(read_file(dir + "/m/model.json"));
+  const auto record = tiny_model_record(dir, "--hr-balance 0.5");
+  ASSERT_FALSE(record.is_null());
   EXPECT_EQ(record["training"]["hr_balance"], 0.5);
-  r = run("train" + kTinyRun + " --hr-balance 2 --out " + dir + "/big", err);
+  auto r = run("train" + kTinyRun + " --hr-balance 2 --out " + dir + "/big", err);
   EXPECT_EQ(r.status, 2) << read_file(err);
   // Distillation has its own loss: the weights would be silently ignored, so they are refused.
   r = run("distill --strategy soft --teacher " + dir + "/m --student mlp:hidden=8 --epochs 1" +
