@@ -105,7 +105,7 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
   };
   if (m.family == "resnet1d") {
     std::string stem = take("stem"), stages = take("stages"), blocks = take("blocks"),
-                k = take("k"), spectral = take("spectral");
+                k = take("k"), spectral = take("spectral"), harmonics = take("harmonics");
     if (stages.empty()) throw Error(kWhere, fmt::format("'{}': resnet1d needs stages=", s));
     m.stages = parse_widths(s, "stages", stages);
     if (!stem.empty()) m.stem = parse_positive(s, "stem", stem);
@@ -121,6 +121,18 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
       throw Error(kWhere, fmt::format("'{}': spectral needs 56 <= L <= {} (8 s windows at 7 Hz or "
                                       "more, an FFT of {}), got L={}",
                                       s, kSpectralFftSize, kSpectralFftSize, m.length));
+    if (!harmonics.empty()) {
+      if (harmonics != "0" && harmonics != "1")
+        throw Error(kWhere, fmt::format("'{}': harmonics must be 0 or 1, got '{}'", s, harmonics));
+      m.harmonics = harmonics == "1";
+    }
+    if (m.harmonics && m.spectral == 0)
+      throw Error(kWhere, fmt::format("'{}': harmonics needs a spectral branch (spectral=N)", s));
+    if (m.harmonics &&
+        2 * (m.spectral_first_bin() + m.spectral_num_bins() - 1) > kSpectralFftSize / 2)
+      throw Error(kWhere, fmt::format("'{}': harmonics needs L >= 112 (8 s windows at 14 Hz or "
+                                      "more, so that twice the band fits the spectrum), got L={}",
+                                      s, m.length));
   } else if (m.family == "mlp") {
     std::string hidden = take("hidden");
     if (hidden.empty()) throw Error(kWhere, fmt::format("'{}': mlp needs hidden=", s));
@@ -139,8 +151,9 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
 std::string ModelSpec::str() const {
   if (member) return fmt::format("ensemble:n={};{}", members, member->str());
   if (family == "resnet1d")
-    return fmt::format("resnet1d:stem={},stages={},blocks={},k={}{}", stem, join(stages), blocks,
-                       kernel, spectral > 0 ? fmt::format(",spectral={}", spectral) : "");
+    return fmt::format("resnet1d:stem={},stages={},blocks={},k={}{}{}", stem, join(stages), blocks,
+                       kernel, spectral > 0 ? fmt::format(",spectral={}", spectral) : "",
+                       harmonics ? ",harmonics=1" : "");
   return "mlp:hidden=" + join(hidden);
 }
 
@@ -156,12 +169,13 @@ bool ModelSpec::operator==(const ModelSpec& o) const {
 //              shortcut conv w_in->w (1 tap, stride s, no bias) + BN(w) when w_in != w or s != 1
 //   head     global average pool, linear w_last->K (+ bias)
 //   spectral (N = spectral > 0, F = spectral_num_bins(), k_s = kSpectralKernel):
-//            conv C->N (k_s, no bias) + BN(N), conv N->N (k_s, no bias) + BN(N),
+//            conv C'->N (k_s, no bias) + BN(N), conv N->N (k_s, no bias) + BN(N),
 //            conv N->1 (1 tap, no bias), scale (1); the interpolation is a buffer, not a parameter
 // MACs count the convolution and linear multiply-accumulates only: folded BN becomes a bias, and
 // the residual adds, ReLUs and the pooling sums are additions. The spectral branch adds its three
 // convolutions over the F bins and 2 MACs per class for the interpolation (the scale folds into
-// it); the window, FFT, magnitude, log1p and normalisation are not counted.
+// it); the window, FFT, magnitude, log1p and normalisation are not counted. C' = C, or 3C with
+// harmonics (spectral_in_channels()).
 
 double ModelSpec::sample_rate_hz() const {
   return length / kWindowSeconds;
@@ -239,7 +253,7 @@ int64_t ModelSpec::num_params() const {
     n += w_in * K + K;
     if (spectral > 0) {
       const int64_t N = spectral, ks = kSpectralKernel;
-      n += int64_t{in_channels} * N * ks + 2 * N + N * N * ks + 2 * N + N + 1;
+      n += int64_t{spectral_in_channels()} * N * ks + 2 * N + N * N * ks + 2 * N + N + 1;
     }
   } else {
     int64_t d = int64_t{in_channels} * length;
@@ -273,7 +287,7 @@ int64_t ModelSpec::macs() const {
     m += w_in * K;
     if (spectral > 0) {
       const int64_t N = spectral, ks = kSpectralKernel, F = spectral_num_bins();
-      m += (int64_t{in_channels} * N * ks + N * N * ks + N) * F + 2 * K;
+      m += (int64_t{spectral_in_channels()} * N * ks + N * N * ks + N) * F + 2 * K;
     }
   } else {
     int64_t d = int64_t{in_channels} * length;

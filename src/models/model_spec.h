@@ -43,6 +43,12 @@ struct ModelSpec {
   //   conv N->N (same) + BN + ReLU, conv N->1 (1 tap, no bias), a fixed linear interpolation from
   //   the bins onto the class centres (spectral_interp()), times a learnable scalar.
   int spectral = 0;
+  // resnet1d with spectral > 0: harmonics=1 feeds the branch each channel's spectrum at twice and
+  // at half the bin's frequency beside the bin's own (3C input channels instead of C), so that
+  // one bin's filters can weigh f against 2f and f/2: a resting pulse whose second harmonic
+  // outweighs its fundamental is told apart from a pulse at 2f. 0 (the default) is off and str()
+  // omits the key. Needs 2 * (the band's last bin) <= kSpectralFftSize / 2 (fs >= 14 Hz).
+  int harmonics = 0;
   // mlp: hidden widths (at least one).
   std::vector<int> hidden;
   // ensemble: the number of members (>= 1) and their one spec (never an ensemble; same input
@@ -67,6 +73,7 @@ struct ModelSpec {
   double sample_rate_hz() const;  // length / 8 s
   int spectral_first_bin() const;
   int spectral_num_bins() const;  // F
+  int spectral_in_channels() const { return in_channels * (harmonics ? 3 : 1); }
   // The fixed interpolation, (F, K) row-major: spectral logit c = sum_j s[j] * W[j][c]. Class c's
   // centre (30.5 + c) BPM is the frequency (30.5 + c) / 60 Hz, i.e. the fractional bin
   // p_c = (30.5 + c) / 60 * n / fs; column c holds 1 - t at bin floor(p_c) and t = p_c - floor(p_c)

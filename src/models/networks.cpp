@@ -61,7 +61,7 @@ ResNet1dImpl::ResNet1dImpl(const ModelSpec& s) : NetImpl(s) {
   head = register_module("head", nn::Linear(in, kNumClasses));
   if (s.spectral > 0) {
     const int n = s.spectral, ks = ModelSpec::kSpectralKernel;
-    spec_conv1 = register_module("spec_conv1", conv(s.in_channels, n, ks, 1));
+    spec_conv1 = register_module("spec_conv1", conv(s.spectral_in_channels(), n, ks, 1));
     spec_bn1 = register_module("spec_bn1", nn::BatchNorm1d(n));
     spec_conv2 = register_module("spec_conv2", conv(n, n, ks, 1));
     spec_bn2 = register_module("spec_bn2", nn::BatchNorm1d(n));
@@ -78,9 +78,20 @@ ResNet1dImpl::ResNet1dImpl(const ModelSpec& s) : NetImpl(s) {
 torch::Tensor ResNet1dImpl::spectrum(const torch::Tensor& x) {
   if (!spec_conv1) throw Error(spec().str(), "has no spectral branch");
   const auto& s = spec();
-  auto f = torch::fft::rfft(x * spec_window, ModelSpec::kSpectralFftSize, -1);  // (B, C, n/2+1)
-  auto lg = torch::log1p(f.narrow(-1, s.spectral_first_bin(), s.spectral_num_bins()).abs());
-  return lg / std::get<0>(lg.max(-1, true)).clamp_min(1e-6);
+  const int first = s.spectral_first_bin(), nb = s.spectral_num_bins();
+  // (B, C, n/2+1) magnitudes, then the band (B, C, F) and its peak per channel (B, C, 1).
+  auto mag = torch::fft::rfft(x * spec_window, ModelSpec::kSpectralFftSize, -1).abs();
+  auto lg = torch::log1p(mag.narrow(-1, first, nb));
+  auto peak = std::get<0>(lg.max(-1, true)).clamp_min(1e-6);
+  if (!s.harmonics) return lg / peak;
+  // Bin b = first + j: twice its frequency is bin 2b; half of it is bin b/2, the mean of bins
+  // floor(b/2) and ceil(b/2) when b is odd. Scaled by the band's own peak, so that a harmonic
+  // channel reads as loud or quiet relative to the fundamental band.
+  auto b = torch::arange(first, first + nb, torch::TensorOptions(torch::kLong).device(x.device()));
+  auto twice = mag.index_select(-1, 2 * b);
+  auto half = 0.5 * (mag.index_select(-1, torch::div(b, 2, "floor")) +
+                     mag.index_select(-1, torch::div(b + 1, 2, "floor")));
+  return torch::cat({lg, torch::log1p(twice), torch::log1p(half)}, 1) / peak.repeat({1, 3, 1});
 }
 
 torch::Tensor ResNet1dImpl::spectral_logits(const torch::Tensor& x) {

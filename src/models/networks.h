@@ -78,11 +78,14 @@ TORCH_MODULE(BasicBlock1d);
 //   spectrum(x)         (B, C, L) -> (B, C, F): |rfft(x * Hann, n = 1024)| over the bins of
 //                       ModelSpec::spectral_first_bin() .. + F - 1 (the HR band), log1p, divided
 //                       by its maximum over the F bins per window and channel (a flat channel
-//                       stays zero)
-//   spectral_logits(x)  (B, C, L) -> (B, K): conv C->N + BN + ReLU, conv N->N + BN + ReLU ("same"
-//                       padding over frequency), conv N->1, then the fixed interpolation onto
-//                       the class centres (spec_interp; see ModelSpec::spectral_interp for the
-//                       exact class <-> frequency alignment), times spec_scale (initially 1)
+//                       stays zero); with spec.harmonics, (B, 3C, F): channels C..2C-1 hold each
+//                       channel's spectrum at twice the bin's frequency and 2C..3C-1 at half of
+//                       it, log1p, divided by the same per-channel maximum over the band
+//   spectral_logits(x)  (B, C, L) -> (B, K): conv C->N (3C->N) + BN + ReLU, conv N->N + BN +
+//                       ReLU ("same" padding over frequency), conv N->1, then the fixed
+//                       interpolation onto the class centres (spec_interp; see
+//                       ModelSpec::spectral_interp for the exact class <-> frequency
+//                       alignment), times spec_scale (initially 1)
 // forward adds spectral_logits to the head's logits. Features stay the time-domain stages'.
 class ResNet1dImpl : public NetImpl {
  public:

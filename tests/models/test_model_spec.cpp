@@ -53,6 +53,48 @@ TEST(ModelSpec, SpectralHandCount) {
             4964);
 }
 
+TEST(ModelSpec, SpectralHarmonicsHandCountAndChecks) {
+  // harmonics=1 triples the branch's input channels: conv 12->4 (7 taps) is 336 weights against
+  // SpectralHandCount's 112, so 224 more parameters and 224 * 125 bins more MACs.
+  auto h =
+      ModelSpec::parse("resnet1d:stem=8,stages=8-16,blocks=1,k=3,spectral=4,harmonics=1", kC, kL);
+  EXPECT_EQ(h.harmonics, 1);
+  EXPECT_EQ(h.spectral_in_channels(), 12);
+  EXPECT_EQ(h.num_params(), 4964 + 245 + 224);
+  EXPECT_EQ(h.macs(), 226880 + 228 * 125 + 2 * 180 + 224 * 125);
+  EXPECT_EQ(h.str(), "resnet1d:stem=8,stages=8-16,blocks=1,k=3,spectral=4,harmonics=1");
+  EXPECT_EQ(ModelSpec::parse(h.str(), kC, kL), h);
+  // harmonics=0 is the plain branch, and its string omits the key.
+  EXPECT_EQ(ModelSpec::parse("resnet1d:stages=8,spectral=4,harmonics=0", kC, kL).str(),
+            "resnet1d:stem=16,stages=8,blocks=1,k=5,spectral=4");
+  EXPECT_EQ(resolve_spec("r6,spectral=16,harmonics=1"),
+            resnet_ladder()[5].spec + ",spectral=16,harmonics=1");
+  auto expect_error = [](const std::string& spec, int length, const std::string& want) {
+    try {
+      ModelSpec::parse(spec, kC, length);
+      ADD_FAILURE() << spec;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), want);
+    }
+  };
+  expect_error("resnet1d:stages=8,harmonics=1", kL,
+               "model spec: 'resnet1d:stages=8,harmonics=1': harmonics needs a spectral branch "
+               "(spectral=N)");
+  expect_error("resnet1d:stages=8,spectral=4,harmonics=2", kL,
+               "model spec: 'resnet1d:stages=8,spectral=4,harmonics=2': harmonics must be 0 or 1, "
+               "got '2'");
+  expect_error("mlp:hidden=8,harmonics=1", kL,
+               "model spec: 'mlp:hidden=8,harmonics=1': unknown key 'harmonics' for mlp");
+  // At 14 Hz (L = 112) the band ends at bin 256, and bin 2 * 256 = 512 is the Nyquist bin: the
+  // last length that fits. At L = 111 the band ends at bin 258.
+  const auto edge = ModelSpec::parse("resnet1d:stages=8,spectral=4,harmonics=1", kC, 112);
+  EXPECT_EQ(2 * (edge.spectral_first_bin() + edge.spectral_num_bins() - 1), 512);
+  expect_error("resnet1d:stages=8,spectral=4,harmonics=1", 111,
+               "model spec: 'resnet1d:stages=8,spectral=4,harmonics=1': harmonics needs L >= 112 "
+               "(8 s windows at 14 Hz or more, so that twice the band fits the spectrum), got "
+               "L=111");
+}
+
 TEST(ModelSpec, SpectralInterpolationAlignsBinsWithClasses) {
   auto m = ModelSpec::parse("resnet1d:stages=8,spectral=8", kC, kL);
   const int first = m.spectral_first_bin(), nb = m.spectral_num_bins(), K = 180;
