@@ -74,6 +74,10 @@ inline void add_train_config_options(CLI::App* sub, TrainConfig& cfg) {
   sub->add_option("--motion-prob", cfg.motion_prob, "Share of windows given a motion artefact")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  sub->add_option("--harmonic-augment", cfg.harmonic_prob,
+                  "Share of windows whose pulse gets a boosted second harmonic")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   sub->add_option("--patience", cfg.patience, "Early-stopping patience in epochs (0: off)")
       ->capture_default_str();
   sub->add_option("--val-fraction", cfg.val_fraction,

@@ -32,6 +32,9 @@ constexpr double kBandLoHz = 0.5, kBandHiHz = 4.0;  // where irregular motion li
 constexpr double kMaxLagSeconds = 0.3;              // PPG lag behind irregular motion
 constexpr double kIntermittentShare = 0.3;          // windows where motion starts or stops
 constexpr double kEdgeSeconds = 0.2;                // time constant of that start or stop
+// augment_harmonic: the squared pulse's weight (its second harmonic's amplitude against the
+// standardised fundamental's sqrt(2)).
+constexpr double kHarmonicLo = 0.5, kHarmonicHi = 3.0;
 
 torch::Tensor uniform(at::Generator& gen, at::IntArrayRef shape, double lo, double hi) {
   return lo + (hi - lo) * torch::rand(shape, gen);
@@ -178,6 +181,21 @@ torch::Tensor augment_basic(const torch::Tensor& x, uint64_t seed) {
   auto idx = torch::remainder(torch::arange(L, torch::kInt64).view({1, 1, L}) - shift, L);
   auto shifted = x.gather(2, idx.expand({B, C, L}));
   return shifted * scale + kNoiseStd * torch::randn({B, C, L}, gen);
+}
+
+torch::Tensor augment_harmonic(const torch::Tensor& x, double prob, uint64_t seed) {
+  if (prob <= 0) return x;
+  torch::NoGradGuard no_grad;
+  auto gen = at::detail::createCPUGenerator(seed);
+  const int64_t B = x.size(0);
+  auto apply = torch::rand({B, 1, 1}, gen) < prob;
+  auto a = uniform(gen, {B, 1, 1}, kHarmonicLo, kHarmonicHi);
+  auto p = x.narrow(1, 0, 1);  // (B, 1, L)
+  auto squared = p.square() - p.square().mean(2, true);
+  auto boosted = standardise(p + a * squared);
+  auto out = x.clone();
+  out.narrow(1, 0, 1).copy_(torch::where(apply, boosted, p));
+  return out;
 }
 
 const std::vector<std::string>& motion_modes() {

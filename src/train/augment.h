@@ -22,6 +22,14 @@
 //                Every frequency of the PPG artefact is one the accelerometer trace also shows.
 //   A window is changed with probability `prob`; every channel is then standardised again.
 //   Windows without accelerometer channels (C == 1) are returned unchanged.
+//   augment_harmonic the pulse's second harmonic boosted, for the octave errors at rest (a wrist
+//                    PPG whose second harmonic outweighs its fundamental read as twice the HR):
+//                    with probability `prob` the PPG channel p (channel 0) becomes
+//                    p + a (p^2 - mean p^2), a ~ U(0.5, 3), standardised again. For a
+//                    standardised sinusoid sqrt(2) sin(wt) over whole cycles that is
+//                    sqrt(2) sin(wt) - a cos(2wt): the fundamental stays and a harmonic of
+//                    amplitude a joins it (the larger when a > sqrt(2)). The accelerometer
+//                    channels are untouched and the HR is the fundamental's, so the label stays.
 #pragma once
 
 #include <torch/torch.h>
@@ -38,6 +46,7 @@ torch::Tensor augment_basic(const torch::Tensor& x, uint64_t seed);
 torch::Tensor augment_motion(const torch::Tensor& x, const std::string& mode, double prob,
                              double fs, uint64_t seed);
 
+torch::Tensor augment_harmonic(const torch::Tensor& x, double prob, uint64_t seed);
 // The motion-artefact modes augment_motion accepts, "none" first.
 const std::vector<std::string>& motion_modes();
 

@@ -17,7 +17,6 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/progress.h"
-#include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/epoch_log.h"
 #include "train/folds.h"
@@ -314,10 +313,7 @@ std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>
       for (size_t i = lo; i < hi; ++i) b.rows.push_back(s.m->fit_rows[s.order[i]]);
       b.x = gather_windows(ws, b.rows);
       b.y = gather_targets(ws, b.rows);
-      if (cfg.augment)
-        b.x = augment_basic(b.x, derive_seed(cfg.seed ^ 0x617567ull, s.st.global_step));
-      b.x = augment_motion(b.x, cfg.motion_augment, cfg.motion_prob, ws.length / kWindowSeconds,
-                           derive_seed(cfg.seed ^ 0x6d6f74ull, s.st.global_step));
+      b.x = augment_batch(b.x, cfg, ws.length / kWindowSeconds, s.st.global_step);
       lr[k] = lr_at(cfg, s.st.global_step, s.total_steps, s.steps_per_epoch);
       by_size[b.x.size(0)].push_back(k);
       mb[k] = std::move(b);

@@ -47,6 +47,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"augment", augment},
           {"motion_augment", motion_augment},
           {"motion_prob", motion_prob},
+          {"harmonic_prob", harmonic_prob},
           {"patience", patience},
           {"val_fraction", val_fraction},
           {"seed", seed}};
@@ -65,6 +66,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   c.augment = j.value("augment", c.augment);
   c.motion_augment = j.value("motion_augment", c.motion_augment);
   c.motion_prob = j.value("motion_prob", c.motion_prob);
+  c.harmonic_prob = j.value("harmonic_prob", c.harmonic_prob);
   c.patience = j.value("patience", c.patience);
   c.val_fraction = j.value("val_fraction", c.val_fraction);
   c.seed = j.value("seed", c.seed);
@@ -91,6 +93,8 @@ void TrainConfig::validate() const {
   check_motion_mode(motion_augment);
   if (!(motion_prob >= 0 && motion_prob <= 1))
     bad(fmt::format("motion_prob must be in [0, 1], got {}", motion_prob));
+  if (!(harmonic_prob >= 0 && harmonic_prob <= 1))
+    bad(fmt::format("harmonic_prob must be in [0, 1], got {}", harmonic_prob));
   if (patience < 0) bad(fmt::format("patience must be >= 0, got {}", patience));
   if (!(val_fraction >= 0 && val_fraction < 1))
     bad(fmt::format("val_fraction must be in [0, 1), got {}", val_fraction));
@@ -113,6 +117,16 @@ nlohmann::json TrainResult::history_json() const {
                  {"lr", e.lr},
                  {"seconds", e.seconds}});
   return h;
+}
+
+// ------------------------------------------------------------------------------- augmentation
+
+torch::Tensor augment_batch(const torch::Tensor& x, const TrainConfig& cfg, double fs,
+                            int64_t step) {
+  auto out = cfg.augment ? augment_basic(x, derive_seed(cfg.seed ^ 0x617567ull, step)) : x;
+  out = augment_harmonic(out, cfg.harmonic_prob, derive_seed(cfg.seed ^ 0x686172ull, step));
+  return augment_motion(out, cfg.motion_augment, cfg.motion_prob, fs,
+                        derive_seed(cfg.seed ^ 0x6d6f74ull, step));
 }
 
 // ------------------------------------------------------------------------------- schedule
@@ -206,9 +220,7 @@ void train_epoch(Run& r, RunState& st) {
       auto [xe, ye] = r.hooks.extra_windows(st.global_step);
       if (xe.defined() && xe.size(0) > 0) x = torch::cat({x, xe}), y = torch::cat({y, ye});
     }
-    if (r.cfg.augment) x = augment_basic(x, derive_seed(r.cfg.seed ^ 0x617567ull, st.global_step));
-    x = augment_motion(x, r.cfg.motion_augment, r.cfg.motion_prob, r.ws.length / kWindowSeconds,
-                       derive_seed(r.cfg.seed ^ 0x6d6f74ull, st.global_step));
+    x = augment_batch(x, r.cfg, r.ws.length / kWindowSeconds, st.global_step);
 
     const double lr = lr_at(r.cfg, st.global_step, r.total_steps, r.steps_per_epoch);
     for (auto& g : r.opt.param_groups())

@@ -34,6 +34,8 @@ struct TrainConfig {
   bool augment = false;          // amplitude scaling, circular time shift, noise (HR preserved)
   std::string motion_augment = "none";  // none|synthetic|transfer|both|varied (augment.h)
   double motion_prob = 0.5;             // share of windows given a motion artefact
+  double harmonic_prob = 0;   // share of windows whose pulse gets a boosted second harmonic
+                              // (augment_harmonic, augment.h); 0 = off
   int patience = 8;           // epochs without validation improvement before stopping; 0 = never
   double val_fraction = 0.2;  // share of the training subjects held out for validation
   uint64_t seed = 1;          // weights init, data order, augmentation, validation subjects
@@ -109,6 +111,12 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
 
 // Subject-averaged MAE (BPM) of the model on `rows` (metrics.h compute_metrics).
 double evaluate_mae(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& rows, int batch);
+
+// The configured augmentations of one batch at global step `step` (basic, then the harmonic
+// boost, then motion artefacts; augment.h), each from its own generator seeded by (cfg.seed,
+// step). fs: samples per second of the windows. Shared by train_model and grouped training.
+torch::Tensor augment_batch(const torch::Tensor& x, const TrainConfig& cfg, double fs,
+                            int64_t step);
 
 // Learning rate at global step t of `total` steps (warm-up then cosine). Exposed for tests.
 double lr_at(const TrainConfig& cfg, int64_t t, int64_t total, int64_t steps_per_epoch);

@@ -157,6 +157,18 @@ TEST(CliTrain, HrBalanceIsRecordedAndRefusedWhereItCannotApply) {
   EXPECT_FALSE(fs::exists(dir + "/kd/model.json"));
 }
 
+TEST(CliTrain, HarmonicAugmentIsRecordedAndRangeChecked) {
+  const std::string dir = testing::scratch_dir();
+  const auto record = tiny_model_record(dir, "--harmonic-augment 0.25");
+  ASSERT_FALSE(record.is_null());
+  EXPECT_EQ(record["training"]["harmonic_prob"], 0.25);
+  const auto r =
+      run("train" + kTinyRun + " --harmonic-augment 1.5 --out " + dir + "/big", dir + "/err.txt");
+  EXPECT_EQ(r.status, 2) << read_file(dir + "/err.txt");
+  EXPECT_NE(read_file(dir + "/err.txt").find("--harmonic-augment"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir + "/big"));
+}
+
 TEST(CliTrain, DivergingRunStopsWithAnErrorAndSavesNoModel) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt", out = dir + "/m";

@@ -148,5 +148,40 @@ TEST(Augment, DeterministicInItsSeed) {
   }
 }
 
+// A standardised sinusoid over whole cycles, sqrt(2) sin(wt), becomes sqrt(2) sin(wt) - a cos(2wt)
+// with a in [0.5, 3], standardised: its projections on sin(wt) and cos(2wt) explain it all, the
+// harmonic's coefficient is negative, their ratio is a / sqrt(2), and the variance is
+// (c1^2 + c2^2) / 2 = 1. The accelerometer rows and the windows not drawn stay bit for bit.
+TEST(Augment, HarmonicBoostAddsTheSecondHarmonicInClosedForm) {
+  const int64_t B = 32;
+  const double pi = std::acos(-1.0), w = 2 * pi * 10 / kL;  // 10 cycles: 1.25 Hz, 75 BPM
+  auto t = torch::arange(kL, torch::kFloat64);
+  auto x = torch::randn({B, 4, kL}, torch::kFloat64);
+  x.narrow(1, 0, 1).copy_((std::sqrt(2.0) * torch::sin(w * t)).expand({B, 1, kL}));
+  EXPECT_TRUE(torch::equal(augment_harmonic(x, 0.0, 3), x));
+  auto y = augment_harmonic(x, 0.5, 3);
+  EXPECT_TRUE(torch::equal(y.narrow(1, 1, 3), x.narrow(1, 1, 3)));
+  auto s1 = torch::sin(w * t), c2 = torch::cos(2 * w * t);
+  int changed = 0;
+  for (int64_t i = 0; i < B; ++i) {
+    auto p = y[i][0];
+    if (torch::equal(p, x[i][0])) continue;
+    ++changed;
+    const double k1 = (p * s1).sum().item<double>() * 2 / kL;
+    const double k2 = (p * c2).sum().item<double>() * 2 / kL;
+    EXPECT_LT((p - k1 * s1 - k2 * c2).abs().max().item<double>(), 1e-9) << i;
+    EXPECT_GT(k1, 0) << i;
+    EXPECT_LT(k2, 0) << i;
+    EXPECT_GE(-k2 / k1, 0.5 / std::sqrt(2.0) - 1e-9) << i;
+    EXPECT_LE(-k2 / k1, 3.0 / std::sqrt(2.0) + 1e-9) << i;
+    EXPECT_NEAR((k1 * k1 + k2 * k2) / 2, 1.0, 1e-9) << i;
+  }
+  EXPECT_GT(changed, 4);
+  EXPECT_LT(changed, B - 4);
+  // Deterministic in its seed.
+  EXPECT_TRUE(torch::equal(augment_harmonic(x, 0.5, 3), y));
+  EXPECT_FALSE(torch::equal(augment_harmonic(x, 0.5, 4), y));
+}
+
 }  // namespace
 }  // namespace ppgkd
