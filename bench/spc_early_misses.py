@@ -40,17 +40,26 @@ def read_mat(path):
     with open(path, "rb") as f:
         buf = f.read()[128:]
     out = {}
-    for kind, data in elements(buf):
-        if kind == 15:  # compressed
-            kind, data = next(elements(zlib.decompress(data)))
-        if kind != 14:  # not a matrix
-            continue
-        parts = list(elements(data))
-        dims = struct.unpack(f"<{len(parts[1][1]) // 4}i", parts[1][1])
-        fmt = formats[parts[3][0]]
-        raw = parts[3][1]
-        out[parts[2][1].decode()] = (dims, struct.unpack(f"<{len(raw) // struct.calcsize(fmt)}{fmt}", raw))
+    try:
+        for kind, data in elements(buf):
+            if kind == 15:  # compressed
+                kind, data = next(elements(zlib.decompress(data)))
+            if kind != 14:  # not a matrix
+                continue
+            parts = list(elements(data))
+            dims = struct.unpack(f"<{len(parts[1][1]) // 4}i", parts[1][1])
+            fmt = formats[parts[3][0]]
+            raw = parts[3][1]
+            out[parts[2][1].decode()] = (dims, struct.unpack(f"<{len(raw) // struct.calcsize(fmt)}{fmt}", raw))
+    except (struct.error, zlib.error, IndexError, KeyError, StopIteration, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a MATLAB v5 file this reader understands ({type(e).__name__}: {e})")
     return out
+
+
+def variable(mat, name, path):
+    if name not in mat:
+        raise ValueError(f"{path}: no variable '{name}'")
+    return mat[name]
 
 
 def acc_peak_bpm(axes, start):
@@ -78,9 +87,14 @@ def main():
     ppgkd, data, cv = sys.argv[1:]
     fold_of = {}
     for f in range(4):
-        with open(os.path.join(cv, f"fold-{f}", "model.json")) as fh:
-            for s in json.load(fh)["split"]["test_subjects"]:
-                fold_of[s] = f
+        path = os.path.join(cv, f"fold-{f}", "model.json")
+        with open(path) as fh:
+            try:
+                subjects = json.load(fh)["split"]["test_subjects"]
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                raise ValueError(f"{path}: not a ppgkd model record with split.test_subjects ({e})")
+        for s in subjects:
+            fold_of[s] = f
     print("| recording | start s | ECG BPM | estimate | ratio | accelerometer peak BPM |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in sorted(os.listdir(data)):
@@ -88,13 +102,23 @@ def main():
             continue
         stem = name[:-4]
         subject = f"spc2015/train{int(stem.split('_')[1]):02d}"
-        hr = read_mat(os.path.join(data, f"{stem}_BPMtrace.mat"))["BPM0"][1]
-        dims, sig = read_mat(os.path.join(data, name))["sig"]
+        label_path, sig_path = os.path.join(data, f"{stem}_BPMtrace.mat"), os.path.join(data, name)
+        hr = variable(read_mat(label_path), "BPM0", label_path)[1]
+        dims, sig = variable(read_mat(sig_path), "sig", sig_path)
+        if len(dims) != 2 or dims[0] < 6:
+            raise ValueError(f"{sig_path}: 'sig' must have 6 rows (ECG, PPG 1-2, acc x, y, z), has {dims}")
         axes = [sig[row::dims[0]] for row in (3, 4, 5)]  # rows: ECG, PPG 1-2, acc x, y, z
+        if subject not in fold_of:
+            raise ValueError(f"{cv}: no fold-F/model.json holds the test subject {subject}")
         model = os.path.join(cv, f"fold-{fold_of[subject]}")
-        csv = subprocess.run([ppgkd, "predict", "--model", model, "--input", os.path.join(data, name)],
-                             capture_output=True, text=True, check=True).stdout.splitlines()[1:]
-        est = [float(line.split(",")[1]) for line in csv if line]
+        run = subprocess.run([ppgkd, "predict", "--model", model, "--input", sig_path],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            last = (run.stderr.strip().splitlines() or ["no message"])[-1]
+            raise ValueError(f"{ppgkd} predict on {sig_path} failed (exit {run.returncode}): {last}")
+        est = [float(line.split(",")[1]) for line in run.stdout.splitlines()[1:] if line]
+        if len(est) < FIRST_WINDOWS or len(hr) < FIRST_WINDOWS:
+            raise ValueError(f"{sig_path}: fewer than {FIRST_WINDOWS} windows")
         for w in range(FIRST_WINDOWS):
             if abs(est[w] - hr[w]) < MISS_BPM:
                 continue
@@ -103,4 +127,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except OSError as e:  # a missing or unreadable file or directory, or no ppgkd binary
+        sys.exit(f"spc_early_misses: {e.filename}: {e.strerror}")
+    except ValueError as e:
+        sys.exit(f"spc_early_misses: {e}")

@@ -21,9 +21,12 @@ DECODES = ("window", "online", "offline")
 
 def validate(ppgkd, data, cache, out, model, decode):
     if not os.path.exists(os.path.join(out, "summary.json")):
-        subprocess.run([ppgkd, "validate", "--model", model, "--data", data, "--fold-test",
-                        "--decode", decode, "--threads", "1", "--cache", cache, "--out", out],
-                       check=True, stdout=subprocess.DEVNULL)
+        run = subprocess.run([ppgkd, "validate", "--model", model, "--data", data, "--fold-test",
+                              "--decode", decode, "--threads", "1", "--cache", cache, "--out", out],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if run.returncode != 0:
+            last = (run.stderr.strip().splitlines() or ["no message"])[-1]
+            raise ValueError(f"{ppgkd} validate --model {model} failed (exit {run.returncode}): {last}")
     with open(os.path.join(out, "summary.json")) as f:
         return json.load(f)
 
@@ -56,4 +59,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except OSError as e:  # a missing or unreadable file or directory, or no ppgkd binary
+        sys.exit(f"teacher_phases: {e.filename}: {e.strerror}")
+    except ValueError as e:
+        sys.exit(f"teacher_phases: {e}")
