@@ -17,6 +17,8 @@ import subprocess
 import sys
 import zlib
 
+from script_errors import check_run, run_main
+
 FS, WINDOW, STEP = 125, 1000, 250  # SPC 2015: 125 Hz, 8 s windows, 2 s steps
 FIRST_WINDOWS, MISS_BPM = 17, 15.0
 
@@ -113,9 +115,7 @@ def main():
         model = os.path.join(cv, f"fold-{fold_of[subject]}")
         run = subprocess.run([ppgkd, "predict", "--model", model, "--input", sig_path],
                              capture_output=True, text=True)
-        if run.returncode != 0:
-            last = (run.stderr.strip().splitlines() or ["no message"])[-1]
-            raise ValueError(f"{ppgkd} predict on {sig_path} failed (exit {run.returncode}): {last}")
+        check_run(run, f"{ppgkd} predict on {sig_path}")
         est = [float(line.split(",")[1]) for line in run.stdout.splitlines()[1:] if line]
         if len(est) < FIRST_WINDOWS or len(hr) < FIRST_WINDOWS:
             raise ValueError(f"{sig_path}: fewer than {FIRST_WINDOWS} windows")
@@ -127,9 +127,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except OSError as e:  # a missing or unreadable file or directory, or no ppgkd binary
-        sys.exit(f"spc_early_misses: {e.filename}: {e.strerror}")
-    except ValueError as e:
-        sys.exit(f"spc_early_misses: {e}")
+    run_main("spc_early_misses", main)

@@ -16,6 +16,8 @@ import os
 import subprocess
 import sys
 
+from script_errors import check_run, run_main
+
 DECODES = ("window", "online", "offline")
 
 
@@ -24,9 +26,7 @@ def validate(ppgkd, data, cache, out, model, decode):
         run = subprocess.run([ppgkd, "validate", "--model", model, "--data", data, "--fold-test",
                               "--decode", decode, "--threads", "1", "--cache", cache, "--out", out],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if run.returncode != 0:
-            last = (run.stderr.strip().splitlines() or ["no message"])[-1]
-            raise ValueError(f"{ppgkd} validate --model {model} failed (exit {run.returncode}): {last}")
+        check_run(run, f"{ppgkd} validate --model {model}")
     with open(os.path.join(out, "summary.json")) as f:
         return json.load(f)
 
@@ -59,9 +59,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except OSError as e:  # a missing or unreadable file or directory, or no ppgkd binary
-        sys.exit(f"teacher_phases: {e.filename}: {e.strerror}")
-    except ValueError as e:
-        sys.exit(f"teacher_phases: {e}")
+    run_main("teacher_phases", main)
