@@ -7,11 +7,7 @@
 #   4. spc_early_misses.py on a label file that is not a MAT-file: the file and the variable
 cmake_minimum_required(VERSION 3.19)
 
-function(expect_eq what got want)
-  if(NOT got STREQUAL want)
-    message(FATAL_ERROR "${what}:\n  got:  [${got}]\n  want: [${want}]")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/expect.cmake")
 
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}/not-a-model")

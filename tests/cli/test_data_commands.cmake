@@ -8,11 +8,7 @@
 #   6. summary --json on the pooled list: the same counts and the hand-computed BIDMC HR range
 cmake_minimum_required(VERSION 3.19)  # string(JSON)
 
-function(expect_eq what got want)
-  if(NOT got STREQUAL want)
-    message(FATAL_ERROR "${what}:\n  got:  [${got}]\n  want: [${want}]")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/expect.cmake")
 
 file(REMOVE_RECURSE "${WORK}")
 
