@@ -191,7 +191,8 @@ torch::Tensor augment_harmonic(const torch::Tensor& x, double prob, uint64_t see
   auto apply = torch::rand({B, 1, 1}, gen) < prob;
   auto a = uniform(gen, {B, 1, 1}, kHarmonicLo, kHarmonicHi);
   auto p = x.narrow(1, 0, 1);  // (B, 1, L)
-  auto squared = p.square() - p.square().mean(2, true);
+  auto squared = p.square();
+  squared = squared - squared.mean(2, true);
   auto boosted = standardise(p + a * squared);
   auto out = x.clone();
   out.narrow(1, 0, 1).copy_(torch::where(apply, boosted, p));

@@ -46,7 +46,9 @@ torch::Tensor augment_basic(const torch::Tensor& x, uint64_t seed);
 torch::Tensor augment_motion(const torch::Tensor& x, const std::string& mode, double prob,
                              double fs, uint64_t seed);
 
+// prob: share of windows whose PPG gets the harmonic boost (see the list above).
 torch::Tensor augment_harmonic(const torch::Tensor& x, double prob, uint64_t seed);
+
 // The motion-artefact modes augment_motion accepts, "none" first.
 const std::vector<std::string>& motion_modes();
 

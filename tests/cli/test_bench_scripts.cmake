@@ -5,6 +5,7 @@
 #   2. teacher_phases.py on an empty folder as a model dir: the command and ppgkd's error
 #   3. spc_early_misses.py with no CV folder: the missing fold-0/model.json
 #   4. spc_early_misses.py on a label file that is not a MAT-file: the file and the variable
+#   5. miss_ratios.py on a folder without teacher_phases.py's reports: the folder
 cmake_minimum_required(VERSION 3.19)
 
 include("${CMAKE_CURRENT_LIST_DIR}/expect.cmake")
@@ -50,3 +51,10 @@ execute_process(COMMAND "${PYTHON}" "${BENCH}/spc_early_misses.py" "${PPGKD}" "$
 expect_eq("junk labels: exit status" "${rc}" "1")
 expect_eq("junk labels: stderr" "${err}"
   "spc_early_misses: ${WORK}/spc/DATA_01_TYPE01_BPMtrace.mat: no variable 'BPM0'\n")
+
+# 5. No per-window reports.
+execute_process(COMMAND "${PYTHON}" "${BENCH}/miss_ratios.py" "${WORK}/not-a-model"
+                RESULT_VARIABLE rc ERROR_VARIABLE err)
+expect_eq("no reports: exit status" "${rc}" "1")
+expect_eq("no reports: stderr" "${err}"
+  "miss_ratios: ${WORK}/not-a-model: no <n>-window/plots/bland_altman.dat (run bench/teacher_phases.py first)\n")

@@ -65,6 +65,33 @@ using ppgkd::testing::error_of;
 
 // ------------------------------------------------------------------------------- schedule
 
+// The three shares a stored config may carry (model.json "training", resumed state) are checked
+// at both ends and against NaN, with a message naming the key and the value.
+TEST(Trainer, ConfigRefusesSharesOutsideTheUnitInterval) {
+  const std::vector<std::pair<std::string, std::string>> keys = {
+      {"hr_balance", "hr_balance must be in [0, 1], got "},
+      {"motion_prob", "motion_prob must be in [0, 1], got "},
+      {"harmonic_prob", "harmonic_prob must be in [0, 1], got "}};
+  for (const auto& [key, message] : keys) {
+    for (double ok : {0.0, 1.0}) {
+      nlohmann::json j = TrainConfig{}.to_json();
+      j[key] = ok;
+      EXPECT_EQ(TrainConfig::from_json(j).to_json()[key], ok) << key;
+    }
+    for (const auto& [bad, shown] :
+         std::vector<std::pair<double, std::string>>{{-0.1, "-0.1"}, {1.5, "1.5"}}) {
+      nlohmann::json j = TrainConfig{}.to_json();
+      j[key] = bad;
+      EXPECT_EQ(error_of([&] { TrainConfig::from_json(j); }), "train config: " + message + shown)
+          << key;
+    }
+  }
+  TrainConfig c;
+  c.harmonic_prob = std::nan("");
+  EXPECT_EQ(error_of([&] { c.validate(); }),
+            "train config: harmonic_prob must be in [0, 1], got nan");
+}
+
 TEST(Trainer, LearningRateSchedule) {
   TrainConfig c;
   c.lr = 1e-2;
