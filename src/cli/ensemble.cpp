@@ -1,6 +1,6 @@
-// `ppgkd ensemble --members DIR1,DIR2,... --out DIR`: a seed ensemble of trained models of one
-// fold as a model directory (the mean of the members' posteriors). All the work is in
-// train/ensemble.h; this file parses and prints.
+// `ppgkd ensemble --members DIR1,DIR2,... --out DIR`: trained models of one fold (several seeds,
+// or several specs) as one ensemble model directory (the mean of the members' posteriors). All the
+// work is in train/ensemble.h; this file parses and prints.
 #include "train/ensemble.h"
 
 #include <cstdio>
@@ -31,10 +31,10 @@ void setup_ensemble(CLI::App& app) {
   auto o = std::make_shared<EnsembleOptions>();
   CLI::App* sub = app.add_subcommand(
       "ensemble",
-      "Combine trained models of one fold (e.g. several seeds) into a seed-ensemble model dir");
+      "Combine trained models of one fold (several seeds or specs) into an ensemble model dir");
   sub->add_option("--members", o->members,
-                  "Comma-separated member model directories (same spec, preprocessing, class map "
-                  "and test subjects; at least 2)")
+                  "Comma-separated member model directories (same input shape, preprocessing, "
+                  "class map and test subjects; specs may differ; at least 2)")
       ->required()
       ->delimiter(',');
   sub->add_option("--out", o->out, "Output model directory")->required();

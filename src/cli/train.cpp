@@ -73,7 +73,7 @@ ModelSpec check_train(const TrainOptions& o, PreprocessConfig* pp) {
   pp->ppg_channel = o.ppg_channel;
   pp->validate();
   const auto spec = ModelSpec::parse(resolve_spec(o.model), pp->channels(), pp->length());
-  if (spec.member)  // init_model's refusal, before the data is loaded
+  if (spec.is_ensemble())  // init_model's refusal, before the data is loaded
     init_model(spec, o.cfg.seed);
   return spec;
 }

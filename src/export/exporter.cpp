@@ -75,7 +75,7 @@ ExportResult export_net(NetImpl& net, const ExportOptions& opt, const torch::Ten
     throw Error(where, fmt::format("unknown quantisation '{}' (expected f32 or int8)", opt.quant));
   const bool s8 = opt.quant == "int8";
   // Refused before any work, named by the model (directory) rather than only by its spec.
-  if (net.spec().member) throw Error(where, ensemble_refusal(net.spec()));
+  if (net.spec().is_ensemble()) throw Error(where, ensemble_refusal(net.spec()));
   if (net.spec().spectral > 0) throw Error(where, spectral_refusal(net.spec()));
   ExportResult r;
   r.graph = lower_net(net);
@@ -213,7 +213,7 @@ ExportInput open_export(const ExportRequest& req) {
   opt.per_tensor_logits = req.int8_head == "per-tensor";
   LoadedModel lm = load_model_dir(req.model_dir);
   // Before the int8 calibration loads any data.
-  if (lm.net->spec().member) throw Error(req.model_dir, ensemble_refusal(lm.net->spec()));
+  if (lm.net->spec().is_ensemble()) throw Error(req.model_dir, ensemble_refusal(lm.net->spec()));
   opt.decode_radius = lm.record.decode_radius;
   return {std::move(lm), opt};
 }

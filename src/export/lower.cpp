@@ -146,13 +146,13 @@ std::string spectral_refusal(const ModelSpec& spec) {
 
 std::string ensemble_refusal(const ModelSpec& spec) {
   return fmt::format(
-      "cannot export a seed ensemble of {} networks: the C runtime runs one network (distil the "
+      "cannot export an ensemble of {} networks: the C runtime runs one network (distil the "
       "ensemble into a student with `ppgkd distill --teacher DIR` and export that)",
       spec.members);
 }
 
 EdgeGraph lower_net(NetImpl& net) {
-  if (net.spec().member) throw Error(net.spec().str(), ensemble_refusal(net.spec()));
+  if (net.spec().is_ensemble()) throw Error(net.spec().str(), ensemble_refusal(net.spec()));
   if (net.spec().spectral > 0) throw Error(net.spec().str(), spectral_refusal(net.spec()));
   EdgeGraph g;
   if (auto* r = dynamic_cast<ResNet1dImpl*>(&net)) {

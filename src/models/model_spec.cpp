@@ -3,7 +3,9 @@
 #include "models/model_spec.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -73,16 +75,26 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
   m.length = length;
   size_t colon = s.find(':');
   m.family = s.substr(0, colon);
-  if (m.family == "ensemble") {  // "ensemble:n=N;MEMBER"
+  if (m.family == "ensemble") {  // "ensemble:n=N;MEMBER" or "ensemble:n=N;MEMBER_1;...;MEMBER_N"
     const std::string rest = colon == std::string::npos ? "" : s.substr(colon + 1);
     const size_t semi = rest.find(';');
     if (semi == std::string::npos || rest.rfind("n=", 0) != 0)
       throw Error(kWhere, fmt::format("'{}': expected ensemble:n=N;MEMBER_SPEC", s));
     m.members = parse_positive(s, "n", rest.substr(2, semi - 2));
-    auto member = std::make_shared<ModelSpec>(parse(rest.substr(semi + 1), in_channels, length));
-    if (member->family == "ensemble")
-      throw Error(kWhere, fmt::format("'{}': an ensemble's members may not be ensembles", s));
-    m.member = std::move(member);
+    const auto parts = split(rest.substr(semi + 1), ';');
+    for (const auto& part : parts)
+      if (part.substr(0, part.find(':')) == "ensemble")
+        throw Error(kWhere, fmt::format("'{}': an ensemble's members may not be ensembles", s));
+    if (parts.size() != 1 && static_cast<int>(parts.size()) != m.members)
+      throw Error(kWhere, fmt::format("'{}': n={} needs one member spec or {}, got {}", s,
+                                      m.members, m.members, parts.size()));
+    for (int i = 0; i < m.members; ++i) {
+      if (i > 0 && parts.size() == 1) {  // a seed ensemble: every member is the first's spec
+        m.member_specs.push_back(m.member_specs[0]);
+        continue;
+      }
+      m.member_specs.push_back(std::make_shared<ModelSpec>(parse(parts[i], in_channels, length)));
+    }
     return m;
   }
   std::map<std::string, std::string> kv;
@@ -149,12 +161,23 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
 }
 
 std::string ModelSpec::str() const {
-  if (member) return fmt::format("ensemble:n={};{}", members, member->str());
+  if (is_ensemble()) {
+    std::string s = fmt::format("ensemble:n={};{}", members, member_specs[0]->str());
+    if (is_mixed_ensemble())
+      for (size_t i = 1; i < member_specs.size(); ++i) s += ";" + member_specs[i]->str();
+    return s;
+  }
   if (family == "resnet1d")
     return fmt::format("resnet1d:stem={},stages={},blocks={},k={}{}{}", stem, join(stages), blocks,
                        kernel, spectral > 0 ? fmt::format(",spectral={}", spectral) : "",
                        harmonics ? ",harmonics=1" : "");
   return "mlp:hidden=" + join(hidden);
+}
+
+bool ModelSpec::is_mixed_ensemble() const {
+  for (const auto& m : member_specs)
+    if (*m != *member_specs[0]) return true;
+  return false;
 }
 
 bool ModelSpec::operator==(const ModelSpec& o) const {
@@ -217,7 +240,11 @@ int ModelSpec::stage_length(int stage) const {
 }
 
 int ModelSpec::num_stages() const {
-  if (member) return member->num_stages();
+  if (is_ensemble()) {
+    int n = member_specs[0]->num_stages();
+    for (const auto& m : member_specs) n = std::min(n, m->num_stages());
+    return n;
+  }
   return static_cast<int>(family == "resnet1d" ? stages.size() : hidden.size());
 }
 
@@ -227,13 +254,27 @@ std::vector<int64_t> ModelSpec::feature_shape(int stage) const {
   if (s < 0 || s >= n)
     throw Error(kWhere,
                 fmt::format("'{}': feature stage {} out of range (0..{})", str(), stage, n - 1));
-  if (member) return member->feature_shape(s);
+  if (is_ensemble()) {
+    const auto shape = member_specs[0]->feature_shape(s);
+    for (size_t i = 1; i < member_specs.size(); ++i)
+      if (member_specs[i]->feature_shape(s) != shape)
+        throw Error(kWhere, fmt::format("'{}': the members' features at stage {} differ in shape "
+                                        "({} for member 0, {} for member {}); their mean needs "
+                                        "one shape",
+                                        str(), s, fmt::join(shape, "x"),
+                                        fmt::join(member_specs[i]->feature_shape(s), "x"), i));
+    return shape;
+  }
   if (family == "resnet1d") return {stages[s], stage_length(s)};
   return {hidden[s]};
 }
 
 int64_t ModelSpec::num_params() const {
-  if (member) return members * member->num_params();
+  if (is_ensemble()) {
+    int64_t n = 0;
+    for (const auto& m : member_specs) n += m->num_params();
+    return n;
+  }
   const int64_t K = kNumClasses;
   int64_t n = 0;
   if (family == "resnet1d") {
@@ -267,7 +308,11 @@ int64_t ModelSpec::num_params() const {
 }
 
 int64_t ModelSpec::macs() const {
-  if (member) return members * member->macs();  // the averaging is not counted
+  if (is_ensemble()) {  // the averaging is not counted
+    int64_t n = 0;
+    for (const auto& m : member_specs) n += m->macs();
+    return n;
+  }
   const int64_t K = kNumClasses;
   int64_t m = 0;
   if (family == "resnet1d") {

@@ -5,11 +5,15 @@
 //   resnet1d:stem=16,stages=16-32-64,k=5,spectral=16   ResNet1D plus a spectral branch of width 16
 //   mlp:hidden=256-128                                  MLP on the flattened window
 //   ensemble:n=3;resnet1d:stem=8,stages=8-16,k=5        seed ensemble: 3 members of one spec
+//   ensemble:n=2;resnet1d:...,spectral=16;resnet1d:...,spectral=16,harmonics=1
+//                                                       mixed ensemble: one spec per member
 //
-// An ensemble's string is "ensemble:n=N;" followed by its member's spec (no other family uses ';',
-// so the two never collide). Members may not be ensembles. Its parameters, MACs and weight bytes
-// are N times the member's (the averaging of the posteriors is not counted); its feature stages
-// and shapes are the member's (the feature is the mean of the members' features).
+// An ensemble's string is "ensemble:n=N;" followed by its member's spec when all N members share
+// one (a seed ensemble), else by the N members' specs in order, separated by ';' (no other family
+// uses ';', so they never collide). Members may not be ensembles. Its parameters, MACs and weight
+// bytes are the sum of the members' (the averaging of the posteriors is not counted). Its feature
+// stages are those every member has (the fewest); the feature at a stage is the mean of the
+// members' features, so feature_shape refuses a stage where the members' shapes differ.
 //
 // Both take (B, C, L) windows (C input channels, L = 200 samples) and return (B, K = 180) logits.
 // The architectures themselves are in networks.h; the counts here are tested against them.
@@ -51,10 +55,13 @@ struct ModelSpec {
   int harmonics = 0;
   // mlp: hidden widths (at least one).
   std::vector<int> hidden;
-  // ensemble: the number of members (>= 1) and their one spec (never an ensemble; same input
-  // shape). Null for the other families.
+  // ensemble: the number of members (>= 1) and each member's spec in order (never an ensemble;
+  // the ensemble's input shape). A seed ensemble's entries are all one spec. Empty for the other
+  // families.
   int members = 0;
-  std::shared_ptr<const ModelSpec> member;
+  std::vector<std::shared_ptr<const ModelSpec>> member_specs;
+  bool is_ensemble() const { return !member_specs.empty(); }
+  bool is_mixed_ensemble() const;  // an ensemble whose members are not all of one spec
   // Input shape, filled from the preprocessing config (not part of the string).
   int in_channels = 4;
   int length = 200;

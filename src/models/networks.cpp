@@ -151,21 +151,26 @@ ModelOutput MlpImpl::forward_with_feature(const torch::Tensor& x, int stage) {
 EnsembleImpl::EnsembleImpl(const ModelSpec& s) : EnsembleImpl(s, {}) {}
 
 EnsembleImpl::EnsembleImpl(const ModelSpec& s, std::vector<Net> members) : NetImpl(s) {
-  if (s.family != "ensemble" || !s.member) throw Error(s.str(), "not an ensemble spec");
+  if (!s.is_ensemble()) throw Error(s.str(), "not an ensemble spec");
   if (members.empty())
-    for (int i = 0; i < s.members; ++i) members.push_back(make_net(*s.member));
+    for (const auto& m : s.member_specs) members.push_back(make_net(*m));
   if (static_cast<int>(members.size()) != s.members)
     throw Error(s.str(), fmt::format("expected {} members, got {}", s.members, members.size()));
   for (size_t i = 0; i < members.size(); ++i) {
-    if (!members[i] || members[i]->spec() != *s.member)
-      throw Error(s.str(), fmt::format("member {} is {}, not the member spec", i,
-                                       members[i] ? members[i]->spec().str() : "null"));
+    if (!members[i] || members[i]->spec() != *s.member_specs[i])
+      throw Error(s.str(), fmt::format("member {} is {}, not {}", i,
+                                       members[i] ? members[i]->spec().str() : "null",
+                                       s.member_specs[i]->str()));
     nets.push_back(register_module(fmt::format("m{}", i), members[i]));
   }
 }
 
 ModelOutput EnsembleImpl::forward_with_feature(const torch::Tensor& x, int stage) {
   check_input(x);
+  if (stage != kNoFeature) {  // the ensemble's stage, checked, for members of any depth
+    spec().feature_shape(stage);
+    if (stage < 0) stage += spec().num_stages();
+  }
   std::vector<torch::Tensor> logp, features;
   for (auto& net : nets) {
     ModelOutput o = net->forward_with_feature(x, stage);

@@ -124,17 +124,18 @@ TORCH_MODULE(Mlp);
 
 // ------------------------------------------------------------------------------- ensemble
 
-// A seed ensemble (spec "ensemble:n=N;MEMBER"): N networks of the member spec, submodules
-// m0..m{N-1} (so parameter names are m{i}.<member names>).
+// An ensemble (spec "ensemble:n=N;MEMBER", or one spec per member): N networks, submodules
+// m0..m{N-1} of the member specs in order (so parameter names are m{i}.<member names>).
 //   logits   log(mean_i softmax(member_i logits)) = logsumexp_i(log_softmax_i) - log N, (B, K):
 //            softmax of the ensemble's logits is the members' mean posterior (and the logits are
 //            already normalised log-probabilities)
-//   feature  the mean of the members' features of that stage (the member's shape)
+//   feature  the mean of the members' features of that stage (spec.feature_shape refuses a stage
+//            where their shapes differ); stage -1 is the ensemble's last (num_stages() - 1)
 class EnsembleImpl : public NetImpl {
  public:
-  // N freshly built members (make_net of the member spec, in order m0, m1, ...).
+  // N freshly built members (make_net of each member spec, in order m0, m1, ...).
   explicit EnsembleImpl(const ModelSpec& spec);
-  // The given members, which must all have spec.member's spec and be spec.members in number.
+  // The given members: spec.members of them, member i of spec.member_specs[i].
   EnsembleImpl(const ModelSpec& spec, std::vector<Net> members);
   ModelOutput forward_with_feature(const torch::Tensor& x, int stage) override;
 

@@ -1,4 +1,4 @@
-// Seed ensembles as model directories (see ensemble.h): the members' checks, the record, the write.
+// Ensembles as model directories (see ensemble.h): the members' checks, the record, the write.
 #include "train/ensemble.h"
 
 #include <fmt/format.h>
@@ -21,16 +21,15 @@ std::string canonical_dir(const std::string& dir) {
 }
 
 // Refuses member `m` (directory `dir`) unless it matches the first member `first` (`first_dir`) in
-// spec, preprocessing, class map and test subjects.
+// input shape, preprocessing, class map and test subjects.
 void check_same(const std::string& first_dir, const LoadedModel& first, const std::string& dir,
                 const LoadedModel& m) {
   const std::string where = dir + "/model.json";
   const ModelSpec &a = first.net->spec(), &b = m.net->spec();
-  if (a != b)
-    throw Error(where, fmt::format("spec {} on (C={}, L={}) differs from the first member's {} on "
+  if (a.in_channels != b.in_channels || a.length != b.length)
+    throw Error(where, fmt::format("input shape (C={}, L={}) differs from the first member's "
                                    "(C={}, L={}) ({})",
-                                   b.str(), b.in_channels, b.length, a.str(), a.in_channels,
-                                   a.length, first_dir));
+                                   b.in_channels, b.length, a.in_channels, a.length, first_dir));
   const auto pa = first.preprocess.to_json(), pb = m.preprocess.to_json();
   for (const auto* keys : {&pa, &pb})
     for (const auto& item : keys->items()) {
@@ -83,15 +82,16 @@ nlohmann::json build_ensemble(const std::vector<std::string>& dirs, const std::s
       throw Error(where, "is given twice; an ensemble's members are distinct models");
     paths.push_back(path);
     LoadedModel m = load_model_dir(dir);
-    if (m.net->spec().member)
+    if (m.net->spec().is_ensemble())
       throw Error(where, "is itself an ensemble; members must be single networks");
     if (!ms.empty()) check_same(dirs[0], ms[0], dir, m);
     ms.push_back(std::move(m));
   }
 
-  const ModelSpec& mspec = ms[0].net->spec();
-  const ModelSpec spec = ModelSpec::parse(fmt::format("ensemble:n={};{}", ms.size(), mspec.str()),
-                                          mspec.in_channels, mspec.length);
+  std::string spec_str = fmt::format("ensemble:n={}", ms.size());
+  for (const auto& m : ms) spec_str += ";" + m.net->spec().str();
+  const ModelSpec& first = ms[0].net->spec();
+  const ModelSpec spec = ModelSpec::parse(spec_str, first.in_channels, first.length);
   std::vector<Net> nets;
   for (const auto& m : ms) nets.push_back(m.net);
   auto ens = std::make_shared<EnsembleImpl>(spec, nets);
@@ -141,7 +141,9 @@ nlohmann::json build_ensemble(const std::vector<std::string>& dirs, const std::s
   }
   const char* combination =
       "log of the mean of the members' softmax posteriors (softmax of the logits = mean posterior)";
-  rec.training = {{"kind", "seed ensemble"}, {"members", ms.size()}, {"seeds", seeds}};
+  rec.training = {{"kind", spec.is_mixed_ensemble() ? "mixed ensemble" : "seed ensemble"},
+                  {"members", ms.size()},
+                  {"seeds", seeds}};
   rec.metrics = nlohmann::json::object();
   rec.extra = {{"ensemble", {{"members", members}, {"combination", combination}}}};
   if (scales > 0) rec.extra["transition_scale_bpm"] = scale_sum / scales;

@@ -1,12 +1,14 @@
-// A seed ensemble as a model directory (`ppgkd ensemble --members DIR1,DIR2,... --out DIR`): the
+// An ensemble as a model directory (`ppgkd ensemble --members DIR1,DIR2,... --out DIR`): the
 // trained members of one fold, combined into one network (models/networks.h, EnsembleImpl: the
 // mean of the members' posteriors) and written as a normal model dir, so eval, predict, validate
 // and distill --teacher use it unchanged through load_model_dir.
 //
-// The members must agree on the spec (and input shape), preprocessing, class map and the split's
-// test subjects (one fold), and be at least 2, distinct, and single networks; anything else is
-// refused with one Error naming the offending member's model.json. OUT/model.json records:
-//   spec             "ensemble:n=N;<member spec>"
+// The members must agree on the input shape, preprocessing, class map and the split's test
+// subjects (one fold), and be at least 2, distinct, and single networks; anything else is refused
+// with one Error naming the offending member's model.json. Their specs may differ: members of one
+// spec (usually several seeds) make a seed ensemble, others a mixed one. OUT/model.json records:
+//   spec             "ensemble:n=N;<member spec>", or one spec per member when they differ
+//   training         kind "seed ensemble" or "mixed ensemble", the member count and their seeds
 //   split            the members' kind, fold and test subjects; train subjects = the union of the
 //                    members' train subjects, val subjects = the union of their val subjects less
 //                    those (a subject any member fitted on counts as a training subject)

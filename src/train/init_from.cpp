@@ -90,8 +90,8 @@ InitRecord init_from_model_dir(const std::string& dir, NetImpl& net) {
   } catch (const Error& e) {
     throw Error(json_path, "init model spec: " + std::string(e.what()));
   }
-  if (theirs.member)
-    throw Error(json_path, fmt::format("init model is a seed ensemble of {} networks; --init "
+  if (theirs.is_ensemble())
+    throw Error(json_path, fmt::format("init model is an ensemble of {} networks; --init "
                                        "needs one network (distil the ensemble into one with "
                                        "`ppgkd distill --teacher {}` and start from that)",
                                        theirs.members, dir));

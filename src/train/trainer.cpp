@@ -319,9 +319,9 @@ void check_identity(const std::string& path, const nlohmann::json& saved,
 // ------------------------------------------------------------------------------- the driver
 
 Net init_model(const ModelSpec& spec, uint64_t seed) {
-  if (spec.member)
+  if (spec.is_ensemble())
     throw Error(spec.str(),
-                "a seed ensemble is not trained as one network: train its members with different "
+                "an ensemble is not trained as one network: train its members with different "
                 "--seed and combine them with `ppgkd ensemble`");
   torch::manual_seed(seed);
   return make_net(spec);

@@ -1,7 +1,8 @@
 // `ppgkd ensemble` end to end (issue 11): two tiny trained members of one fold combined into a
-// seed-ensemble model dir, which eval, predict, validate and distill --teacher then use unchanged;
-// its posterior is the members' mean (computed here independently, per window); the refusals of
-// `ensemble`, `train --init`, `train --model ensemble:...` and `export`, by exact message.
+// seed-ensemble model dir (and members of two specs into a mixed one), which eval, predict,
+// validate and distill --teacher then use unchanged; its posterior is the members' mean (computed
+// here independently, per window); the refusals of `ensemble`, `train --init`, `train --model
+// ensemble:...` and `export`, by exact message.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -184,6 +185,41 @@ TEST_F(EnsembleCli, PredictValidateAndDistillTakeIt) {
             read_json(ens() + "/model.json")["split"]["test_subjects"]);
 }
 
+// Members of different specs make a mixed ensemble: one spec per member in the string, the
+// members' counts summed, and the posterior still the members' mean (computed here per window).
+TEST_F(EnsembleCli, MembersOfDifferentSpecsMakeAMixedEnsemble) {
+  const std::string err = dir_ + "/mixed_err.txt", wide = dir_ + "/wide", mixed = dir_ + "/mixed";
+  auto r =
+      run("train --data synthetic --model mlp:hidden=12-6 --epochs 1 --folds 4 --fold 0 "
+          "--threads 1 --seed 3 --out " +
+              wide,
+          err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  r = run("ensemble --members " + m1() + "," + wide + " --out " + mixed, err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  const auto j = read_json(mixed + "/model.json"), a = read_json(m1() + "/model.json"),
+             b = read_json(wide + "/model.json");
+  EXPECT_EQ(j["spec"], "ensemble:n=2;mlp:hidden=8;mlp:hidden=12-6");
+  EXPECT_EQ(j["training"]["kind"], "mixed ensemble");
+  EXPECT_EQ(j["training"]["seeds"], nlohmann::json::array({1, 3}));
+  // By hand: 800 * 8 + 8 + 8 * 180 + 180 and 800 * 12 + 12 + 12 * 6 + 6 + 6 * 180 + 180.
+  EXPECT_EQ(a["params"].get<int64_t>(), 8028);
+  EXPECT_EQ(b["params"].get<int64_t>(), 10950);
+  EXPECT_EQ(j["params"].get<int64_t>(), 8028 + 10950);
+  EXPECT_EQ(j["extra"]["ensemble"]["members"][1]["spec"], b["spec"]);
+
+  LoadedModel e = load_model_dir(mixed), m = load_model_dir(m1()), w = load_model_dir(wide);
+  torch::manual_seed(5);
+  const auto x = torch::randn({7, 4, 200});
+  torch::NoGradGuard no_grad;
+  const auto mean = 0.5 * (torch::softmax(m.net->forward(x).to(torch::kFloat64), 1) +
+                           torch::softmax(w.net->forward(x).to(torch::kFloat64), 1));
+  const auto got = torch::softmax(e.net->forward(x).to(torch::kFloat64), 1);
+  EXPECT_LT((got - mean).abs().max().item<double>(), 1e-6);
+  r = run("eval --model " + mixed + " --data synthetic --fold-test", err);
+  EXPECT_EQ(r.status, 0) << read_file(err);
+}
+
 TEST_F(EnsembleCli, RefusalsSayWhich) {
   const std::string err = dir_ + "/refuse_err.txt";
   // The whole of stderr is the one-line error (train prints its fold line first: its last line).
@@ -214,20 +250,21 @@ TEST_F(EnsembleCli, RefusalsSayWhich) {
     j["split"]["test_subjects"] = {"synthetic/s01"};
   });
   const auto a = read_json(m1() + "/model.json");
-  // Another spec, on the same fold.
-  const std::string wide = dir_ + "/wide";
+  // Another input shape (the PPG alone), on the same fold.
+  const std::string ppg = dir_ + "/ppg";
   torch::manual_seed(1);
   PreprocessConfig pp;
+  pp.inputs = "ppg";
   ModelRecord rec;
   for (const auto& s : a["split"]["test_subjects"])
     rec.test_subjects.push_back(s.get<std::string>());
-  save_model_dir(wide, *make_net(ModelSpec::parse("mlp:hidden=9", pp.channels(), pp.length())), pp,
+  save_model_dir(ppg, *make_net(ModelSpec::parse("mlp:hidden=8", pp.channels(), pp.length())), pp,
                  rec);
   const std::string first = " (" + m1() + ")";
-  expect_refusal("ensemble --members " + m1() + "," + wide + out,
-                 wide +
-                     "/model.json: spec mlp:hidden=9 on (C=4, L=200) differs from the first "
-                     "member's mlp:hidden=8 on (C=4, L=200)" +
+  expect_refusal("ensemble --members " + m1() + "," + ppg + out,
+                 ppg +
+                     "/model.json: input shape (C=1, L=200) differs from the first member's "
+                     "(C=4, L=200)" +
                      first);
   expect_refusal("ensemble --members " + m1() + "," + causal + out,
                  causal +
@@ -253,24 +290,24 @@ TEST_F(EnsembleCli, RefusalsSayWhich) {
       "--threads 1 --init " +
           ens() + " --out " + dir_ + "/init",
       ens() +
-          "/model.json: init model is a seed ensemble of 2 networks; --init needs one "
+          "/model.json: init model is an ensemble of 2 networks; --init needs one "
           "network (distil the ensemble into one with `ppgkd distill --teacher " +
           ens() + "` and start from that)");
   expect_refusal(
       "train --data synthetic --model 'ensemble:n=2;mlp:hidden=8' --epochs 1 --folds 4 "
       "--fold 0 --threads 1 --out " +
           dir_ + "/direct",
-      "ensemble:n=2;mlp:hidden=8: a seed ensemble is not trained as one network: train "
+      "ensemble:n=2;mlp:hidden=8: an ensemble is not trained as one network: train "
       "its members with different --seed and combine them with `ppgkd ensemble`");
   for (const char* quant : {"f32", "int8"})
     expect_refusal("export --model " + ens() + " --quant " + quant + " --out " + dir_ + "/edge",
                    ens() +
-                       ": cannot export a seed ensemble of 2 networks: the C runtime runs one "
+                       ": cannot export an ensemble of 2 networks: the C runtime runs one "
                        "network (distil the ensemble into a student with `ppgkd distill "
                        "--teacher DIR` and export that)");
   expect_refusal("eval --model " + ens() + " --data synthetic --fold-test --runtime edge-f32",
                  ens() +
-                     ": cannot export a seed ensemble of 2 networks: the C runtime runs one "
+                     ": cannot export an ensemble of 2 networks: the C runtime runs one "
                      "network (distil the ensemble into a student with `ppgkd distill "
                      "--teacher DIR` and export that)");
 }

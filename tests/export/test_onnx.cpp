@@ -286,7 +286,8 @@ TEST(OnnxExportDir, RefusesSpectralModelsAndEnsemblesInOneLine) {
     req.model_dir = make_model_dir(root, spec);
     req.out_dir = root + "/out";
     const ModelSpec parsed = ModelSpec::parse(spec, 4, 200);
-    const std::string reason = parsed.member ? ensemble_refusal(parsed) : spectral_refusal(parsed);
+    const std::string reason =
+        parsed.is_ensemble() ? ensemble_refusal(parsed) : spectral_refusal(parsed);
     for (const std::string quant : {"f32", "int8"}) {
       req.quant = quant;
       try {
