@@ -50,7 +50,8 @@ inline void add_fold_options(CLI::App* sub, const std::string& what, FoldPlan& p
       ->capture_default_str();
 }
 
-// --epochs --batch --lr --wd --warmup --label-smoothing --augment --patience --val-fraction
+// --epochs --batch --lr --wd --warmup --label-smoothing --label-sigma --augment --patience
+// --val-fraction
 // --seed --threads, bound to `cfg`.
 inline void add_train_config_options(CLI::App* sub, TrainConfig& cfg) {
   sub->add_option("--epochs", cfg.epochs, "Epochs")->capture_default_str();
@@ -61,6 +62,10 @@ inline void add_train_config_options(CLI::App* sub, TrainConfig& cfg) {
       ->capture_default_str();
   sub->add_option("--label-smoothing", cfg.label_smoothing,
                   "Label smoothing of the ground-truth cross-entropy")
+      ->capture_default_str();
+  sub->add_option("--label-sigma", cfg.label_sigma,
+                  "Gaussian-blurred labels: their SD in BPM (0: one-hot)")
+      ->check(CLI::Range(0.0, 30.0))
       ->capture_default_str();
   sub->add_option("--hr-balance", cfg.hr_balance,
                   "Class weights (n_c + 1)^-x in the cross-entropy: rarer heart rates count more")

@@ -24,6 +24,7 @@
 #include "train/group_net.h"
 #include "train/inference.h"
 #include "train/interrupt.h"
+#include "train/losses.h"
 #include "train/metrics.h"
 #include "train/run_state.h"
 
@@ -222,6 +223,10 @@ std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>
       throw Error("group", fmt::format("member {}: hr_balance is not supported by grouped "
                                        "training; train it on its own",
                                        k));
+    if (members[k].cfg.label_sigma > 0 && members[k].loss)
+      throw Error("group", fmt::format("member {}: label_sigma shapes the supervised "
+                                       "cross-entropy only; distillation has its own loss",
+                                       k));
     if (nets[k]->spec() != spec || members[k].cfg.batch != batch ||
         members[k].cfg.threads != threads)
       throw Error("group", fmt::format("member {} ({} batch {} threads {}) cannot share a group "
@@ -347,9 +352,8 @@ std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>
           std::vector<int64_t> ids(mb[k].rows.begin(), mb[k].rows.end());
           loss = s.m->loss(*view, mb[k].x, mb[k].y, torch::tensor(ids, torch::kInt64), s.st.epoch);
         } else {
-          loss = F::cross_entropy(
-              view->logits, mb[k].y,
-              F::CrossEntropyFuncOptions().label_smoothing(s.m->cfg.label_smoothing));
+          loss = gaussian_label_ce(view->logits, mb[k].y, s.m->cfg.label_sigma,
+                                   s.m->cfg.label_smoothing);
         }
         const double v = loss.item<double>();
         if (!std::isfinite(v)) {  // this member fails alone; its slice is never updated again

@@ -103,6 +103,27 @@ torch::Tensor ce_loss(const torch::Tensor& student_logits, const torch::Tensor& 
   return ce_unchecked(student_logits, targets);
 }
 
+torch::Tensor gaussian_label_ce(const torch::Tensor& logits, const torch::Tensor& targets,
+                                double sigma, double smoothing) {
+  check_logits("gaussian_label_ce", "student", logits);
+  check_targets("gaussian_label_ce", logits, targets);
+  if (!(std::isfinite(sigma) && sigma >= 0 && smoothing >= 0 && smoothing < 1))
+    throw Error(
+        "gaussian_label_ce",
+        fmt::format("need sigma >= 0 and smoothing in [0, 1), got sigma {} and smoothing {}", sigma,
+                    smoothing));
+  if (sigma == 0)
+    return F::cross_entropy(logits, targets,
+                            F::CrossEntropyFuncOptions().label_smoothing(smoothing));
+  const int64_t K = logits.size(1);
+  const auto c = torch::arange(K, logits.options()).unsqueeze(0);  // (1, K)
+  const auto y = targets.to(logits.scalar_type()).unsqueeze(1);    // (B, 1)
+  const auto g =
+      torch::softmax(-(c - y).pow(2) / (2 * sigma * sigma), 1);  // the normalised Gaussian
+  const auto t = (1 - smoothing) * g + smoothing / static_cast<double>(K);
+  return -(t * torch::log_softmax(logits, 1)).sum(1).mean();
+}
+
 torch::Tensor class_balance_weights(const std::vector<int64_t>& targets, int64_t classes,
                                     double exponent) {
   if (classes < 1 || targets.empty() || !(exponent >= 0 && exponent <= 1))

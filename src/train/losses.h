@@ -23,6 +23,16 @@ namespace ppgkd {
 // CE(y, s) = mean_b [ -log softmax(s_b)[y_b] ].  (B, K), (B) -> ()
 torch::Tensor ce_loss(const torch::Tensor& student_logits, const torch::Tensor& targets);
 
+// Cross-entropy against Gaussian-blurred (ordinal) labels: label y's target over the K classes is
+//   t_c = (1 - eps) g_c + eps / K,   g_c = exp(-(c - y)^2 / (2 sigma^2)) / sum_j exp(-(j - y)^2 /
+//   (2 sigma^2)),
+// so a near miss costs less than a far one (sigma in classes: BPM at ppgkd's 1-BPM classes; the
+// Gaussian is cut at the ends of the class range and renormalised). The loss is
+// mean_b [ -sum_c t_c log softmax(s_b)_c ]. sigma = 0 is the one-hot label: torch's cross-entropy
+// with label smoothing eps. sigma >= 0, eps in [0, 1).  (B, K), (B) -> ()
+torch::Tensor gaussian_label_ce(const torch::Tensor& logits, const torch::Tensor& targets,
+                                double sigma, double smoothing);
+
 // Class weights for a weighted cross-entropy that evens out how often each class is the label:
 // w_c proportional to (n_c + 1)^-exponent, n_c the count of class c in targets, scaled so that the
 // targets' mean weight is 1. exponent 0 gives ones; exponent in [0, 1].  -> (classes) float

@@ -43,6 +43,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"warmup_epochs", warmup_epochs},
           {"min_lr_ratio", min_lr_ratio},
           {"label_smoothing", label_smoothing},
+          {"label_sigma", label_sigma},
           {"hr_balance", hr_balance},
           {"augment", augment},
           {"motion_augment", motion_augment},
@@ -62,6 +63,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   c.warmup_epochs = j.value("warmup_epochs", c.warmup_epochs);
   c.min_lr_ratio = j.value("min_lr_ratio", c.min_lr_ratio);
   c.label_smoothing = j.value("label_smoothing", c.label_smoothing);
+  c.label_sigma = j.value("label_sigma", c.label_sigma);
   c.hr_balance = j.value("hr_balance", c.hr_balance);
   c.augment = j.value("augment", c.augment);
   c.motion_augment = j.value("motion_augment", c.motion_augment);
@@ -88,8 +90,13 @@ void TrainConfig::validate() const {
     bad(fmt::format("min_lr_ratio must be in [0, 1], got {}", min_lr_ratio));
   if (!(label_smoothing >= 0 && label_smoothing < 1))
     bad(fmt::format("label_smoothing must be in [0, 1), got {}", label_smoothing));
+  if (!(label_sigma >= 0 && label_sigma <= 30))
+    bad(fmt::format("label_sigma must be in [0, 30] BPM, got {}", label_sigma));
   if (!(hr_balance >= 0 && hr_balance <= 1))
     bad(fmt::format("hr_balance must be in [0, 1], got {}", hr_balance));
+  if (hr_balance > 0 && label_sigma > 0)
+    bad("hr_balance and label_sigma cannot be combined (the class weights apply to one-hot "
+        "labels)");
   check_motion_mode(motion_augment);
   if (!(motion_prob >= 0 && motion_prob <= 1))
     bad(fmt::format("motion_prob must be in [0, 1], got {}", motion_prob));
@@ -232,10 +239,11 @@ void train_epoch(Run& r, RunState& st) {
       row_ids.resize(static_cast<size_t>(x.size(0)), -1);  // extra windows have no row
       auto row_t = torch::tensor(row_ids, torch::kInt64);
       loss = r.hooks.loss(r.net, x, y, row_t, st.epoch);
-    } else {
+    } else if (r.class_weights.defined()) {
       auto options = F::CrossEntropyFuncOptions().label_smoothing(r.cfg.label_smoothing);
-      if (r.class_weights.defined()) options = options.weight(r.class_weights);
-      loss = F::cross_entropy(r.net.forward(x), y, options);
+      loss = F::cross_entropy(r.net.forward(x), y, options.weight(r.class_weights));
+    } else {
+      loss = gaussian_label_ce(r.net.forward(x), y, r.cfg.label_sigma, r.cfg.label_smoothing);
     }
     // A non-finite loss would make every weight NaN at this step: stop before it is applied.
     const double loss_value = loss.item<double>();
@@ -367,6 +375,10 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
   }
 
   Run r{net, ws, fit_rows, cfg, hooks, opt, {}, 0, 0, ckpt_path, {}, nullptr};
+  if (cfg.label_sigma > 0 && hooks.loss)
+    throw Error("train config",
+                "label_sigma shapes the supervised cross-entropy only; distillation has its own "
+                "loss");
   if (cfg.hr_balance > 0) {
     if (hooks.loss)
       throw Error("train config",

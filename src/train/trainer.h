@@ -29,6 +29,8 @@ struct TrainConfig {
   double warmup_epochs = 1.0;    // linear warm-up from ~0 to lr
   double min_lr_ratio = 0.01;    // cosine decays to lr * min_lr_ratio at the last step
   double label_smoothing = 0.1;  // of the ground-truth cross-entropy (see docs/RESULTS.md)
+  double label_sigma = 0;        // Gaussian-blurred labels of this SD in BPM (gaussian_label_ce,
+                                 // losses.h); supervised training only; 0 = one-hot
   double hr_balance = 0;         // class weights (n_c + 1)^-hr_balance in the cross-entropy
                                  // (losses.h); supervised training only; 0 = off
   bool augment = false;          // amplitude scaling, circular time shift, noise (HR preserved)
@@ -74,7 +76,7 @@ using BatchLoss =
                                 const torch::Tensor& rows, int epoch)>;
 
 struct TrainHooks {
-  BatchLoss loss;  // empty: cross-entropy with cfg.label_smoothing
+  BatchLoss loss;  // empty: cross-entropy with cfg.label_smoothing and cfg.label_sigma
   // Extra trainable modules (e.g. a feature projector): optimised and checkpointed with the net.
   std::vector<std::shared_ptr<torch::nn::Module>> extra_modules;
   // Called after every optimiser step with the global step count (tests simulate an interrupt).

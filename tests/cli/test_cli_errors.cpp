@@ -169,6 +169,18 @@ TEST(CliTrain, HarmonicAugmentIsRecordedAndRangeChecked) {
   EXPECT_FALSE(fs::exists(dir + "/big"));
 }
 
+TEST(CliTrain, LabelSigmaIsRecordedAndRangeChecked) {
+  const std::string dir = testing::scratch_dir();
+  const auto record = tiny_model_record(dir, "--label-sigma 2.5");
+  ASSERT_FALSE(record.is_null());
+  EXPECT_EQ(record["training"]["label_sigma"], 2.5);
+  const auto r =
+      run("train" + kTinyRun + " --label-sigma 40 --out " + dir + "/wide", dir + "/err.txt");
+  EXPECT_EQ(r.status, 2) << read_file(dir + "/err.txt");
+  EXPECT_NE(read_file(dir + "/err.txt").find("--label-sigma"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir + "/wide"));
+}
+
 TEST(CliTrain, DivergingRunStopsWithAnErrorAndSavesNoModel) {
   const std::string dir = testing::scratch_dir();
   const std::string err = dir + "/err.txt", out = dir + "/m";

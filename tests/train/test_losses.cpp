@@ -116,6 +116,69 @@ TEST(Losses, CeByHand) {
   EXPECT_NEAR(value(ce_loss(hand_student(), hand_targets())), kHandCe, kHandTol);
 }
 
+// Gaussian labels on the hand examples, sigma = 1 (one class), eps = 0:
+//   sample 1 (y = 0): g = (1, e^-1/2, e^-2) / Z1, Z1 = 1 + e^-1/2 + e^-2; p = (1/6, 1/3, 1/2):
+//             loss = (ln 6 + e^-1/2 ln 3 + e^-2 ln 2) / Z1
+//   sample 2 (y = 1): g = (e^-1/2, 1, e^-1/2) / Z2, Z2 = 1 + 2 e^-1/2; p = (1/2, 1/3, 1/6):
+//             loss = (e^-1/2 ln 2 + ln 3 + e^-1/2 ln 6) / Z2
+// With smoothing eps the target is (1 - eps) g + eps / 3, so the loss is (1 - eps) times the
+// above plus eps times the mean of -ln p over the classes: (ln 6 + ln 3 + ln 2) / 3 = ln 36 / 3 for
+// both samples.
+TEST(Losses, GaussianLabelCeByHand) {
+  const double h = std::exp(-0.5), q = std::exp(-2.0);
+  const double s1 = (kLn6 + h * kLn3 + q * kLn2) / (1 + h + q);
+  const double s2 = (h * kLn2 + kLn3 + h * kLn6) / (1 + 2 * h);
+  EXPECT_NEAR(value(gaussian_label_ce(hand_student(), hand_targets(), 1.0, 0.0)), (s1 + s2) / 2,
+              kHandTol);
+  const double eps = 0.3, uniform = std::log(36.0) / 3;
+  EXPECT_NEAR(value(gaussian_label_ce(hand_student(), hand_targets(), 1.0, eps)),
+              (1 - eps) * (s1 + s2) / 2 + eps * uniform, kHandTol);
+  // A vanishing sigma is the one-hot label; sigma 0 is torch's label-smoothed cross-entropy,
+  // (1 - eps) CE + eps mean(-ln p).
+  EXPECT_NEAR(value(gaussian_label_ce(hand_student(), hand_targets(), 1e-3, 0.0)), kHandCe,
+              kHandTol);
+  EXPECT_NEAR(value(gaussian_label_ce(hand_student(), hand_targets(), 0.0, eps)),
+              (1 - eps) * kHandCe + eps * uniform, kHandTol);
+}
+
+TEST(Losses, GaussianLabelCeIdentities) {
+  const auto y = labels({0, 57, 179});
+  // Equal logits: every target sums to 1, so the loss is ln K whatever sigma and eps.
+  const auto flat = torch::zeros({3, kClasses}, torch::kDouble);
+  for (double sigma : {0.5, 3.0, 20.0})
+    EXPECT_NEAR(value(gaussian_label_ce(flat, y, sigma, 0.1)), std::log(double(kClasses)),
+                kHandTol);
+  // The target's own log-probabilities as logits: the loss is the target's entropy and its
+  // gradient (softmax - target) vanishes. The target is built here in plain C++, cut at the class
+  // range's ends and renormalised (class 0 and 179 keep only one side of their Gaussian).
+  const double sigma = 3.0, eps = 0.1;
+  Rows logt(3, std::vector<double>(kClasses));
+  double entropy = 0;
+  for (int b = 0; b < 3; ++b) {
+    const double yb = static_cast<double>(y[b].item<int64_t>());
+    std::vector<double> g(kClasses);
+    double z = 0;
+    for (int64_t c = 0; c < kClasses; ++c) z += g[c] = std::exp(-(c - yb) * (c - yb) / 18.0);
+    for (int64_t c = 0; c < kClasses; ++c) {
+      const double t = (1 - eps) * g[c] / z + eps / kClasses;
+      logt[b][c] = std::log(t);
+      entropy -= t * std::log(t) / 3;
+    }
+  }
+  auto logits = mat(logt).requires_grad_(true);
+  auto loss = gaussian_label_ce(logits, y, sigma, eps);
+  EXPECT_NEAR(value(loss), entropy, kHandTol);
+  loss.backward();
+  EXPECT_LT(logits.grad().abs().max().item<double>(), 1e-12);
+  // Any other logits cost more (Gibbs' inequality).
+  EXPECT_GT(value(gaussian_label_ce(mat(logt) + 0.01 * mat(random_logits(3, kClasses, 1.0, 4)), y,
+                                    sigma, eps)),
+            entropy);
+  EXPECT_THROW(gaussian_label_ce(flat, y, -1.0, 0.1), Error);
+  EXPECT_THROW(gaussian_label_ce(flat, y, 3.0, 1.0), Error);
+  EXPECT_THROW(gaussian_label_ce(flat, labels({0, 180, 1}), 3.0, 0.1), Error);
+}
+
 TEST(Losses, ClassBalanceWeightsByHand) {
   // Counts (3, 1, 0). Exponent 1: raw (1/4, 1/2, 1), the targets' sum 3/4 + 1/2 = 5/4, scaled by
   // 4 / (5/4) = 3.2. Exponent 1/2: raw (1/2, 1/sqrt 2, 1), scaled by 4 / (3/2 + 1/sqrt 2).

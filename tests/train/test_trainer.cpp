@@ -92,6 +92,31 @@ TEST(Trainer, ConfigRefusesSharesOutsideTheUnitInterval) {
             "train config: harmonic_prob must be in [0, 1], got nan");
 }
 
+TEST(Trainer, ConfigChecksTheLabelSigma) {
+  for (double ok : {0.0, 2.5, 30.0}) {
+    nlohmann::json j = TrainConfig{}.to_json();
+    j["label_sigma"] = ok;
+    EXPECT_EQ(TrainConfig::from_json(j).to_json()["label_sigma"], ok);
+  }
+  EXPECT_EQ(TrainConfig{}.label_sigma, 0.0);  // one-hot labels unless asked
+  for (const auto& [bad, shown] :
+       std::vector<std::pair<double, std::string>>{{-0.5, "-0.5"}, {31, "31"}}) {
+    nlohmann::json j = TrainConfig{}.to_json();
+    j["label_sigma"] = bad;
+    EXPECT_EQ(error_of([&] { TrainConfig::from_json(j); }),
+              "train config: label_sigma must be in [0, 30] BPM, got " + shown);
+  }
+  TrainConfig c;
+  c.label_sigma = std::nan("");
+  EXPECT_EQ(error_of([&] { c.validate(); }),
+            "train config: label_sigma must be in [0, 30] BPM, got nan");
+  c.label_sigma = 2;
+  c.hr_balance = 0.5;
+  EXPECT_EQ(error_of([&] { c.validate(); }),
+            "train config: hr_balance and label_sigma cannot be combined (the class weights "
+            "apply to one-hot labels)");
+}
+
 TEST(Trainer, LearningRateSchedule) {
   TrainConfig c;
   c.lr = 1e-2;
