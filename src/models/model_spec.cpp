@@ -134,9 +134,10 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
                                       "more, an FFT of {}), got L={}",
                                       s, kSpectralFftSize, kSpectralFftSize, m.length));
     if (!harmonics.empty()) {
-      if (harmonics != "0" && harmonics != "1")
-        throw Error(kWhere, fmt::format("'{}': harmonics must be 0 or 1, got '{}'", s, harmonics));
-      m.harmonics = harmonics == "1";
+      if (harmonics != "0" && harmonics != "1" && harmonics != "ppg")
+        throw Error(kWhere,
+                    fmt::format("'{}': harmonics must be 0, 1 or ppg, got '{}'", s, harmonics));
+      m.harmonics = harmonics == "1" ? kHarmonicsAll : harmonics == "ppg" ? kHarmonicsPpg : 0;
     }
     if (m.harmonics && m.spectral == 0)
       throw Error(kWhere, fmt::format("'{}': harmonics needs a spectral branch (spectral=N)", s));
@@ -170,7 +171,9 @@ std::string ModelSpec::str() const {
   if (family == "resnet1d")
     return fmt::format("resnet1d:stem={},stages={},blocks={},k={}{}{}", stem, join(stages), blocks,
                        kernel, spectral > 0 ? fmt::format(",spectral={}", spectral) : "",
-                       harmonics ? ",harmonics=1" : "");
+                       harmonics == kHarmonicsAll   ? ",harmonics=1"
+                       : harmonics == kHarmonicsPpg ? ",harmonics=ppg"
+                                                    : "");
   return "mlp:hidden=" + join(hidden);
 }
 

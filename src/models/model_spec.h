@@ -50,9 +50,11 @@ struct ModelSpec {
   // resnet1d with spectral > 0: harmonics=1 feeds the branch each channel's spectrum at twice and
   // at half the bin's frequency beside the bin's own (3C input channels instead of C), so that
   // one bin's filters can weigh f against 2f and f/2: a resting pulse whose second harmonic
-  // outweighs its fundamental is told apart from a pulse at 2f. 0 (the default) is off and str()
-  // omits the key. Needs 2 * (the band's last bin) <= kSpectralFftSize / 2 (fs >= 14 Hz).
-  int harmonics = 0;
+  // outweighs its fundamental is told apart from a pulse at 2f. harmonics=ppg does so for the PPG
+  // channel (channel 0) alone (C + 2 input channels). 0 (the default) is off and str() omits the
+  // key. Needs 2 * (the band's last bin) <= kSpectralFftSize / 2 (fs >= 14 Hz).
+  static constexpr int kHarmonicsAll = 1, kHarmonicsPpg = 2;
+  int harmonics = 0;  // 0, kHarmonicsAll or kHarmonicsPpg
   // mlp: hidden widths (at least one).
   std::vector<int> hidden;
   // ensemble: the number of members (>= 1) and each member's spec in order (never an ensemble;
@@ -80,7 +82,10 @@ struct ModelSpec {
   double sample_rate_hz() const;  // length / 8 s
   int spectral_first_bin() const;
   int spectral_num_bins() const;  // F
-  int spectral_in_channels() const { return in_channels * (harmonics ? 3 : 1); }
+  int spectral_in_channels() const {
+    return harmonics == kHarmonicsAll ? 3 * in_channels
+                                      : in_channels + (harmonics == kHarmonicsPpg ? 2 : 0);
+  }
   // The fixed interpolation, (F, K) row-major: spectral logit c = sum_j s[j] * W[j][c]. Class c's
   // centre (30.5 + c) BPM is the frequency (30.5 + c) / 60 Hz, i.e. the fractional bin
   // p_c = (30.5 + c) / 60 * n / fs; column c holds 1 - t at bin floor(p_c) and t = p_c - floor(p_c)

@@ -87,11 +87,15 @@ torch::Tensor ResNet1dImpl::spectrum(const torch::Tensor& x) {
   // Bin b = first + j: twice its frequency is bin 2b; half of it is bin b/2, the mean of bins
   // floor(b/2) and ceil(b/2) when b is odd. Scaled by the band's own peak, so that a harmonic
   // channel reads as loud or quiet relative to the fundamental band.
+  // With harmonics=ppg only the PPG channel (channel 0) gets them.
+  const int64_t hc = s.harmonics == ModelSpec::kHarmonicsPpg ? 1 : mag.size(1);
+  auto hmag = mag.narrow(1, 0, hc);
+  auto hpeak = peak.narrow(1, 0, hc);
   auto b = torch::arange(first, first + nb, torch::TensorOptions(torch::kLong).device(x.device()));
-  auto twice = mag.index_select(-1, 2 * b);
-  auto half = 0.5 * (mag.index_select(-1, torch::div(b, 2, "floor")) +
-                     mag.index_select(-1, torch::div(b + 1, 2, "floor")));
-  return torch::cat({lg, torch::log1p(twice), torch::log1p(half)}, 1) / peak.repeat({1, 3, 1});
+  auto twice = hmag.index_select(-1, 2 * b);
+  auto half = 0.5 * (hmag.index_select(-1, torch::div(b, 2, "floor")) +
+                     hmag.index_select(-1, torch::div(b + 1, 2, "floor")));
+  return torch::cat({lg / peak, torch::log1p(twice) / hpeak, torch::log1p(half) / hpeak}, 1);
 }
 
 torch::Tensor ResNet1dImpl::spectral_logits(const torch::Tensor& x) {

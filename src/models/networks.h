@@ -78,9 +78,11 @@ TORCH_MODULE(BasicBlock1d);
 //   spectrum(x)         (B, C, L) -> (B, C, F): |rfft(x * Hann, n = 1024)| over the bins of
 //                       ModelSpec::spectral_first_bin() .. + F - 1 (the HR band), log1p, divided
 //                       by its maximum over the F bins per window and channel (a flat channel
-//                       stays zero); with spec.harmonics, (B, 3C, F): channels C..2C-1 hold each
+//                       stays zero); with harmonics=1, (B, 3C, F): channels C..2C-1 hold each
 //                       channel's spectrum at twice the bin's frequency and 2C..3C-1 at half of
-//                       it, log1p, divided by the same per-channel maximum over the band
+//                       it, log1p, divided by the same per-channel maximum over the band;
+//                       with harmonics=ppg, (B, C + 2, F): channel C holds the PPG's (channel
+//                       0's) spectrum at twice the bin's frequency and C + 1 at half of it
 //   spectral_logits(x)  (B, C, L) -> (B, K): conv C->N (3C->N) + BN + ReLU, conv N->N + BN +
 //                       ReLU ("same" padding over frequency), conv N->1, then the fixed
 //                       interpolation onto the class centres (spec_interp; see

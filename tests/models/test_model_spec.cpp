@@ -64,6 +64,17 @@ TEST(ModelSpec, SpectralHarmonicsHandCountAndChecks) {
   EXPECT_EQ(h.macs(), 226880 + 228 * 125 + 2 * 180 + 224 * 125);
   EXPECT_EQ(h.str(), "resnet1d:stem=8,stages=8-16,blocks=1,k=3,spectral=4,harmonics=1");
   EXPECT_EQ(ModelSpec::parse(h.str(), kC, kL), h);
+  // harmonics=ppg adds the two harmonic channels of the PPG alone: conv 6->4 (7 taps) is 168
+  // weights, 56 more than the plain branch's 112.
+  auto p =
+      ModelSpec::parse("resnet1d:stem=8,stages=8-16,blocks=1,k=3,spectral=4,harmonics=ppg", kC, kL);
+  EXPECT_EQ(p.harmonics, ModelSpec::kHarmonicsPpg);
+  EXPECT_EQ(p.spectral_in_channels(), 6);
+  EXPECT_EQ(p.num_params(), 4964 + 245 + 56);
+  EXPECT_EQ(p.macs(), 226880 + 228 * 125 + 2 * 180 + 56 * 125);
+  EXPECT_EQ(p.str(), "resnet1d:stem=8,stages=8-16,blocks=1,k=3,spectral=4,harmonics=ppg");
+  EXPECT_EQ(ModelSpec::parse(p.str(), kC, kL), p);
+  EXPECT_NE(p, h);
   // harmonics=0 is the plain branch, and its string omits the key.
   EXPECT_EQ(ModelSpec::parse("resnet1d:stages=8,spectral=4,harmonics=0", kC, kL).str(),
             "resnet1d:stem=16,stages=8,blocks=1,k=5,spectral=4");
@@ -81,8 +92,8 @@ TEST(ModelSpec, SpectralHarmonicsHandCountAndChecks) {
                "model spec: 'resnet1d:stages=8,harmonics=1': harmonics needs a spectral branch "
                "(spectral=N)");
   expect_error("resnet1d:stages=8,spectral=4,harmonics=2", kL,
-               "model spec: 'resnet1d:stages=8,spectral=4,harmonics=2': harmonics must be 0 or 1, "
-               "got '2'");
+               "model spec: 'resnet1d:stages=8,spectral=4,harmonics=2': harmonics must be 0, 1 or "
+               "ppg, got '2'");
   expect_error("mlp:hidden=8,harmonics=1", kL,
                "model spec: 'mlp:hidden=8,harmonics=1': unknown key 'harmonics' for mlp");
   // At 14 Hz (L = 112) the band ends at bin 256, and bin 2 * 256 = 512 is the Nyquist bin: the

@@ -62,45 +62,54 @@ TEST(Networks, SpectralBranchCountsAndShapes) {
 // With harmonics=1 the branch's input holds, per channel, the band at f, at 2f and at f/2, each
 // divided by the band's peak. Checked against a direct DFT in double precision of the
 // Hann-windowed, zero-padded window: |X(k)| = |sum_n x[n] w[n] e^{-2 pi i k n / 1024}|.
+// harmonics=1: every channel's spectrum at 2f and f/2; harmonics=ppg: the PPG's (channel 0's)
+// alone, in channels C and C + 1.
 TEST(Networks, SpectralHarmonicChannelsMatchADirectDft) {
-  torch::manual_seed(3);
-  auto spec = ModelSpec::parse("resnet1d:stem=4,stages=4,k=3,spectral=4,harmonics=1", kC, kL);
-  auto net = std::dynamic_pointer_cast<ResNet1dImpl>(make_net(spec));
-  ASSERT_TRUE(net);
-  EXPECT_EQ(count_parameters(*net), spec.num_params());
-  auto x = torch::randn({2, kC, kL});
-  const auto got = net->spectrum(x);
-  const int first = spec.spectral_first_bin(), nb = spec.spectral_num_bins();
-  ASSERT_EQ(got.sizes(), (std::vector<int64_t>{2, 3 * kC, nb}));
-  const double pi = std::acos(-1.0);
-  for (int64_t b : {0, 1})
-    for (int ch : {0, 2}) {
-      auto dft = [&](int k) {
-        double re = 0, im = 0;
-        for (int n = 0; n < kL; ++n) {
-          const double w = 0.5 - 0.5 * std::cos(2 * pi * n / (kL - 1));  // symmetric Hann
-          const double v = x[b][ch][n].item<double>() * w;
-          re += v * std::cos(2 * pi * k * n / 1024);
-          im -= v * std::sin(2 * pi * k * n / 1024);
+  for (const std::string mode : {"1", "ppg"}) {
+    torch::manual_seed(3);
+    auto spec =
+        ModelSpec::parse("resnet1d:stem=4,stages=4,k=3,spectral=4,harmonics=" + mode, kC, kL);
+    const bool all = mode == "1";
+    auto net = std::dynamic_pointer_cast<ResNet1dImpl>(make_net(spec));
+    ASSERT_TRUE(net);
+    EXPECT_EQ(count_parameters(*net), spec.num_params());
+    auto x = torch::randn({2, kC, kL});
+    const auto got = net->spectrum(x);
+    const int first = spec.spectral_first_bin(), nb = spec.spectral_num_bins();
+    const int64_t harmonic_rows = all ? kC : 1;
+    ASSERT_EQ(got.sizes(), (std::vector<int64_t>{2, kC + 2 * harmonic_rows, nb}));
+    const double pi = std::acos(-1.0);
+    for (int64_t b : {0, 1})
+      for (int ch : {0, 2}) {
+        auto dft = [&](int k) {
+          double re = 0, im = 0;
+          for (int n = 0; n < kL; ++n) {
+            const double w = 0.5 - 0.5 * std::cos(2 * pi * n / (kL - 1));  // symmetric Hann
+            const double v = x[b][ch][n].item<double>() * w;
+            re += v * std::cos(2 * pi * k * n / 1024);
+            im -= v * std::sin(2 * pi * k * n / 1024);
+          }
+          return std::hypot(re, im);
+        };
+        double peak = 0;
+        for (int j = 0; j < nb; ++j) peak = std::max(peak, std::log1p(dft(first + j)));
+        for (int j : {0, 1, 37, 62, nb - 1}) {  // odd and even bins, both ends of the band
+          const int k = first + j;
+          const double own = std::log1p(dft(k)) / peak;
+          EXPECT_NEAR(got[b][ch][j].item<double>(), own, 1e-4) << mode << " " << b << " " << ch;
+          if (!all && ch != 0) continue;  // harmonics=ppg: no harmonic rows for this channel
+          const double twice = std::log1p(dft(2 * k)) / peak;
+          const double half = std::log1p(0.5 * (dft(k / 2) + dft((k + 1) / 2))) / peak;
+          EXPECT_NEAR(got[b][kC + ch][j].item<double>(), twice, 1e-4)
+              << mode << " " << b << " " << ch << " " << j;
+          EXPECT_NEAR(got[b][kC + harmonic_rows + ch][j].item<double>(), half, 1e-4)
+              << mode << " " << b << " " << ch << " " << j;
         }
-        return std::hypot(re, im);
-      };
-      double peak = 0;
-      for (int j = 0; j < nb; ++j) peak = std::max(peak, std::log1p(dft(first + j)));
-      for (int j : {0, 1, 37, 62, nb - 1}) {  // odd and even bins, both ends of the band
-        const int k = first + j;
-        const double own = std::log1p(dft(k)) / peak;
-        const double twice = std::log1p(dft(2 * k)) / peak;
-        const double half = std::log1p(0.5 * (dft(k / 2) + dft((k + 1) / 2))) / peak;
-        EXPECT_NEAR(got[b][ch][j].item<double>(), own, 1e-4) << b << " " << ch << " " << j;
-        EXPECT_NEAR(got[b][kC + ch][j].item<double>(), twice, 1e-4) << b << " " << ch << " " << j;
-        EXPECT_NEAR(got[b][2 * kC + ch][j].item<double>(), half, 1e-4)
-            << b << " " << ch << " " << j;
       }
-    }
-  // The branch still trains end to end.
-  net->forward(x).square().sum().backward();
-  EXPECT_GT(net->spec_conv1->weight.grad().abs().sum().item<double>(), 0.0);
+    // The branch still trains end to end.
+    net->forward(x).square().sum().backward();
+    EXPECT_GT(net->spec_conv1->weight.grad().abs().sum().item<double>(), 0.0);
+  }
 }
 
 // With identity-like weights (every conv passes channel 0's centre tap, BN at its initial running
