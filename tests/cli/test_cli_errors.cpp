@@ -138,47 +138,55 @@ TEST(CliTrain, PpgChannelIsRecordedOrRefusedBeforeTraining) {
   EXPECT_FALSE(fs::exists(dir + "/bad"));
 }
 
-TEST(CliTrain, HrBalanceIsRecordedAndRefusedWhereItCannotApply) {
+// A training option with a range: `flag ok` is recorded in model.json as training.`key`, and
+// `flag bad` is a usage error (exit 2) naming the flag that writes nothing. Returns the scratch
+// dir, whose m/ holds the model trained with `ok`.
+std::string expect_recorded_and_range_checked(const std::string& flag, double ok,
+                                              const std::string& key, const std::string& bad) {
   const std::string dir = testing::scratch_dir();
-  const std::string err = dir + "/err.txt";
-  const auto record = tiny_model_record(dir, "--hr-balance 0.5");
-  ASSERT_FALSE(record.is_null());
-  EXPECT_EQ(record["training"]["hr_balance"], 0.5);
-  auto r = run("train" + kTinyRun + " --hr-balance 2 --out " + dir + "/big", err);
-  EXPECT_EQ(r.status, 2) << read_file(err);
-  // Distillation has its own loss: the weights would be silently ignored, so they are refused.
-  r = run("distill --strategy soft --teacher " + dir + "/m --student mlp:hidden=8 --epochs 1" +
-              kFold + " --hr-balance 0.5 --out " + dir + "/kd",
+  const auto record = tiny_model_record(dir, flag + " " + nlohmann::json(ok).dump());
+  EXPECT_FALSE(record.is_null()) << flag;
+  if (!record.is_null()) {
+    EXPECT_EQ(record["training"][key], ok) << flag;
+  }
+  const auto r =
+      run("train" + kTinyRun + " " + flag + " " + bad + " --out " + dir + "/bad", dir + "/err.txt");
+  EXPECT_EQ(r.status, 2) << read_file(dir + "/err.txt");
+  EXPECT_NE(read_file(dir + "/err.txt").find(flag), std::string::npos) << flag;
+  EXPECT_FALSE(fs::exists(dir + "/bad")) << flag;
+  return dir;
+}
+
+// Distillation has its own loss: an option that shapes the supervised cross-entropy would be
+// silently ignored there, so it is refused with `message`, and nothing is written.
+void expect_refused_by_distill(const std::string& dir, const std::string& option,
+                               const std::string& message) {
+  const std::string err = dir + "/distill_err.txt";
+  const auto r =
+      run("distill --strategy soft --teacher " + dir + "/m --student mlp:hidden=8 --epochs 1" +
+              kFold + " " + option + " --out " + dir + "/kd",
           err);
-  EXPECT_EQ(r.status, 1);
-  EXPECT_NE(read_file(err).find("hr_balance weights the supervised cross-entropy only"),
-            std::string::npos)
-      << read_file(err);
-  EXPECT_FALSE(fs::exists(dir + "/kd/model.json"));
+  EXPECT_EQ(r.status, 1) << option;
+  EXPECT_NE(read_file(err).find(message), std::string::npos) << read_file(err);
+  EXPECT_FALSE(fs::exists(dir + "/kd/model.json")) << option;
+}
+
+TEST(CliTrain, HrBalanceIsRecordedAndRefusedWhereItCannotApply) {
+  const std::string dir = expect_recorded_and_range_checked("--hr-balance", 0.5, "hr_balance", "2");
+  expect_refused_by_distill(dir, "--hr-balance 0.5",
+                            "hr_balance weights the supervised cross-entropy only");
 }
 
 TEST(CliTrain, HarmonicAugmentIsRecordedAndRangeChecked) {
-  const std::string dir = testing::scratch_dir();
-  const auto record = tiny_model_record(dir, "--harmonic-augment 0.25");
-  ASSERT_FALSE(record.is_null());
-  EXPECT_EQ(record["training"]["harmonic_prob"], 0.25);
-  const auto r =
-      run("train" + kTinyRun + " --harmonic-augment 1.5 --out " + dir + "/big", dir + "/err.txt");
-  EXPECT_EQ(r.status, 2) << read_file(dir + "/err.txt");
-  EXPECT_NE(read_file(dir + "/err.txt").find("--harmonic-augment"), std::string::npos);
-  EXPECT_FALSE(fs::exists(dir + "/big"));
+  expect_recorded_and_range_checked("--harmonic-augment", 0.25, "harmonic_prob", "1.5");
 }
 
-TEST(CliTrain, LabelSigmaIsRecordedAndRangeChecked) {
-  const std::string dir = testing::scratch_dir();
-  const auto record = tiny_model_record(dir, "--label-sigma 2.5");
-  ASSERT_FALSE(record.is_null());
-  EXPECT_EQ(record["training"]["label_sigma"], 2.5);
-  const auto r =
-      run("train" + kTinyRun + " --label-sigma 40 --out " + dir + "/wide", dir + "/err.txt");
-  EXPECT_EQ(r.status, 2) << read_file(dir + "/err.txt");
-  EXPECT_NE(read_file(dir + "/err.txt").find("--label-sigma"), std::string::npos);
-  EXPECT_FALSE(fs::exists(dir + "/wide"));
+TEST(CliTrain, LabelSigmaIsRecordedAndRefusedWhereItCannotApply) {
+  const std::string dir =
+      expect_recorded_and_range_checked("--label-sigma", 2.5, "label_sigma", "40");
+  expect_refused_by_distill(dir, "--label-sigma 2",
+                            "label_sigma shapes the supervised cross-entropy only; distillation "
+                            "has its own loss");
 }
 
 TEST(CliTrain, DivergingRunStopsWithAnErrorAndSavesNoModel) {
