@@ -218,6 +218,22 @@ TEST_F(EnsembleCli, MembersOfDifferentSpecsMakeAMixedEnsemble) {
   EXPECT_LT((got - mean).abs().max().item<double>(), 1e-6);
   r = run("eval --model " + mixed + " --data synthetic --fold-test", err);
   EXPECT_EQ(r.status, 0) << read_file(err);
+  // It teaches: soft distillation takes its posterior; feature distillation needs one feature
+  // shape, and the members' first hidden layers are 8 and 12 wide.
+  const std::string distill = "distill --teacher " + mixed +
+                              " --student mlp:hidden=4 --data synthetic --folds 4 --fold 0 "
+                              "--epochs 1 --threads 1 --out " +
+                              dir_ + "/mixed-";
+  r = run(distill + "soft --strategy soft", err);
+  ASSERT_EQ(r.status, 0) << read_file(err);
+  EXPECT_EQ(read_json(dir_ + "/mixed-soft/model.json")["extra"]["teacher"]["spec"], j["spec"]);
+  r = run(distill + "feature --strategy feature", err);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(read_file(err).find("the members' features at stage 0 differ in shape (8 for member "
+                                "0, 12 for member 1); their mean needs one shape"),
+            std::string::npos)
+      << read_file(err);
+  EXPECT_FALSE(fs::exists(dir_ + "/mixed-feature/model.json"));
 }
 
 TEST_F(EnsembleCli, RefusalsSayWhich) {
