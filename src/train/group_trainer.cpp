@@ -225,7 +225,7 @@ std::vector<GroupMemberResult> train_group(const WindowSet& ws, std::vector<Net>
                                        k));
     if (members[k].cfg.label_sigma > 0 && members[k].loss)
       throw Error("group", fmt::format("member {}: label_sigma shapes the supervised "
-                                       "cross-entropy only; distillation has its own loss",
+                                       "cross-entropy only; this member has its own loss",
                                        k));
     if (nets[k]->spec() != spec || members[k].cfg.batch != batch ||
         members[k].cfg.threads != threads)

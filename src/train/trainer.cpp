@@ -377,13 +377,13 @@ TrainResult train_model(NetImpl& net, const WindowSet& ws, const std::vector<siz
   Run r{net, ws, fit_rows, cfg, hooks, opt, {}, 0, 0, ckpt_path, {}, nullptr};
   if (cfg.label_sigma > 0 && hooks.loss)
     throw Error("train config",
-                "label_sigma shapes the supervised cross-entropy only; distillation has its own "
-                "loss");
+                "label_sigma shapes the supervised cross-entropy only; this run has its own loss "
+                "(distillation, or self-supervised pre-training)");
   if (cfg.hr_balance > 0) {
     if (hooks.loss)
       throw Error("train config",
-                  "hr_balance weights the supervised cross-entropy only; "
-                  "distillation has its own loss");
+                  "hr_balance weights the supervised cross-entropy only; this run has its "
+                  "own loss (distillation, or self-supervised pre-training)");
     const auto y = gather_targets(ws, fit_rows).contiguous();
     r.class_weights = class_balance_weights(
         std::vector<int64_t>(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + y.numel()), kNumClasses,

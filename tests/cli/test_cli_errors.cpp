@@ -185,8 +185,25 @@ TEST(CliTrain, LabelSigmaIsRecordedAndRefusedWhereItCannotApply) {
   const std::string dir =
       expect_recorded_and_range_checked("--label-sigma", 2.5, "label_sigma", "40");
   expect_refused_by_distill(dir, "--label-sigma 2",
-                            "label_sigma shapes the supervised cross-entropy only; distillation "
-                            "has its own loss");
+                            "label_sigma shapes the supervised cross-entropy only; this run has "
+                            "its own loss (distillation, or self-supervised pre-training)");
+  // Self-supervised pre-training has its own loss too; supervised pre-training takes the labels.
+  const std::string pre =
+      "pretrain --data synthetic --model mlp:hidden=8 --threads 1 --steps 2 "
+      "--label-sigma 2 --out " +
+      dir;
+  auto r = run(pre + "/ssl --ssl-weight 0.5", dir + "/pre_err.txt");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(read_file(dir + "/pre_err.txt")
+                .find("label_sigma shapes the supervised cross-entropy only; this run has its "
+                      "own loss (distillation, or self-supervised pre-training)"),
+            std::string::npos)
+      << read_file(dir + "/pre_err.txt");
+  EXPECT_FALSE(fs::exists(dir + "/ssl/model.json"));
+  r = run(pre + "/sup", dir + "/pre_err.txt");
+  ASSERT_EQ(r.status, 0) << read_file(dir + "/pre_err.txt");
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir + "/sup/model.json"))["training"]["label_sigma"],
+            2.0);
 }
 
 TEST(CliTrain, DivergingRunStopsWithAnErrorAndSavesNoModel) {
