@@ -87,6 +87,7 @@ static ppgkd_status release(rtb_pipeline* p, uint32_t k, rtb_result* r) {
   if ((s = ppgkd_run_logits(&p->model, p->window, p->logits, RTB_K)) != PPGKD_OK) return s;
   d.num_classes = RTB_K, d.radius = PPGKD_MODEL_DECODE_RADIUS;
   d.bpm_lo = PPGKD_MODEL_BPM_LO, d.bpm_step = PPGKD_MODEL_BPM_STEP;
+  d.smooth_sigma = PPGKD_DECODE_SMOOTH_SIGMA;
   if ((s = ppgkd_decode_f32(&d, p->logits, &r->bpm, &r->confidence)) != PPGKD_OK) return s;
   if ((s = ppgkd_softmax_f32(p->logits, RTB_K, p->posterior)) != PPGKD_OK) return s;
   s = ppgkd_tracker_update(&p->tracker, p->posterior, &r->tracked_bpm, &r->tracked_conf);

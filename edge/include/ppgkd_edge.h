@@ -95,9 +95,10 @@ ppgkd_status ppgkd_init(ppgkd_model* model, const uint8_t* blob, size_t len, uin
  * every build. ppgkd_init refuses a smaller arena with PPGKD_ERR_ARENA_SMALL. */
 ppgkd_status ppgkd_arena_required(const uint8_t* blob, size_t len, size_t* bytes);
 
-/* Runs the model on one preprocessed window and decodes it.
+/* Runs the model on one preprocessed window and decodes it (ppgkd_decode_f32 / _s8 with the
+ * posterior smoothed by PPGKD_DECODE_SMOOTH_SIGMA, ppgkd_edge_ops.h).
  * window: (C, L) float, channel-major, C = model in_channels, L = in_length, finite values.
- * bpm: decoded heart rate; confidence: posterior mass within the decode radius (0..1). */
+ * bpm: decoded heart rate; confidence: smoothed posterior mass within the decode radius (0..1). */
 ppgkd_status ppgkd_run(ppgkd_model* model, const float* window, float* bpm, float* confidence);
 
 /* As ppgkd_run but writes the num_logits = num_classes logits (dequantised for int8 models). */

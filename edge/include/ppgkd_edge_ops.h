@@ -243,18 +243,30 @@ ppgkd_status ppgkd_avg_pool1d_s8(const ppgkd_context* ctx, const ppgkd_pool_para
 
 /* ------------------------------------------------------------------ decode (decode.c) */
 
+/* The posterior smoothing of the per-window decode (the host's kPosteriorSmoothBpm,
+ * src/data/dsp/class_map.h), in bins, and the largest smoothing the decoder accepts. */
+#define PPGKD_DECODE_SMOOTH_SIGMA 3.0f
+#define PPGKD_DECODE_MAX_SMOOTH_SIGMA 5.0f
+
 /* Classes: class c covers [bpm_lo + c * bpm_step, bpm_lo + (c + 1) * bpm_step). */
 typedef struct {
   uint32_t num_classes; /* >= 1 */
   uint32_t radius;      /* < num_classes; 10 by default */
   float bpm_lo;         /* 30.0 by default */
   float bpm_step;       /* 1.0 by default */
+  float smooth_sigma;   /* 0 (none) .. PPGKD_DECODE_MAX_SMOOTH_SIGMA, bins; the runtime's
+                           ppgkd_run uses PPGKD_DECODE_SMOOTH_SIGMA */
 } ppgkd_decode_params;
 
-/* softmax over logits[num_classes]; *bpm = posterior-weighted mean of bin centres within
- * +-radius bins of the argmax (first maximum on ties), normalised by the mass in that window;
- * *confidence = that mass (0..1). The exponential is the runtime's own (no libm expf), so the
- * same logits decode to the same bits on the host and on a Cortex-M4. */
+/* softmax over logits[num_classes], smoothed: s(c) = sum over |d| <= r of w(d) p(c + d), with
+ * w(d) = exp(-d^2 / (2 sigma^2)) scaled to sum to 1 over |d| <= r, r = ceil(3 sigma), and the
+ * terms beyond the class range left out (no smoothing when smooth_sigma is 0: s = p).
+ * *bpm = the s-weighted mean of bin centres within +-radius bins of the argmax of s (first
+ * maximum on ties), normalised by the mass of s in that window; *confidence = that mass (0..1).
+ * The argmax pass keeps a ring of 2r + 1 probabilities on the stack (at most 124 bytes), not
+ * the whole posterior. The exponential is the runtime's own (no libm expf), so the same logits
+ * decode to the same bits on the host and on a Cortex-M4. PPGKD_ERR_DECODE for a smooth_sigma
+ * outside [0, PPGKD_DECODE_MAX_SMOOTH_SIGMA]. */
 ppgkd_status ppgkd_decode_f32(const ppgkd_decode_params* p, const float* logits, float* bpm,
                               float* confidence);
 

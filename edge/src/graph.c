@@ -202,6 +202,7 @@ ppgkd_status ppgkd_run(ppgkd_model* model, const float* window, float* bpm, floa
   if ((s = forward(model, window, &out)) != PPGKD_OK) return s;
   p.num_classes = model->num_classes, p.radius = model->radius;
   p.bpm_lo = model->bpm_lo, p.bpm_step = model->bpm_step;
+  p.smooth_sigma = PPGKD_DECODE_SMOOTH_SIGMA;
   if (!is_int8(model)) {
     return ppgkd_decode_f32(&p, (const float*)tensor_ptr(model, &out), bpm, confidence);
   }

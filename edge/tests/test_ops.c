@@ -723,7 +723,6 @@ static int s8_conv_case_differs(const ppgkd_conv1d_params* p, int32_t c_in, int3
   return memcmp(rt_big_y, rt_big_r, (size_t)(c_out * l_out)) != 0;
 }
 
-
 /* Every shape of the DSP kernels' channel-pair path (conv1d_s8_fast.c: dilation 1, K = 1, 3, 5,
  * 7, 1-12 input channels, so each unrolled dot product of 2, 3, 4, 6, 10, 14, 21, 28, 35 and 42
  * words, the seven-word loop and the looped one; K = 1 gathering strided positions), with one, two
@@ -1141,7 +1140,7 @@ static void test_decode_hand_posterior(void) {
    * window 40..60 holds mass 6/9; BPM = (79.5 + 4 * 80.5 + 81.5) / 6 = 80.5. */
   const int cls[4] = {49, 50, 51, 120};
   const float w[4] = {1, 4, 1, 3};
-  ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f};
+  ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f, 0.0f};
   float bpm = 0, conf = 0;
   set_weights(cls, w, 4);
   EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
@@ -1156,7 +1155,7 @@ static void test_decode_window_clamped_at_edge(void) {
    * mass 4/5, BPM = (30.5 + 2 * 32.5 + 42.5) / 4 = 34.5. */
   const int cls[4] = {0, 2, 12, 13};
   const float w[4] = {1, 2, 1, 1};
-  const ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f};
+  const ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f, 0.0f};
   float bpm = 0, conf = 0;
   set_weights(cls, w, 4);
   EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
@@ -1168,7 +1167,7 @@ static void test_decode_s8(void) {
   /* scale ln 2: exp(q * ln 2) = 2^q. q = 0, 2, 1 at classes 49..51, -128 elsewhere (2^-128,
    * negligible): weights 1, 4, 2 -> BPM = (79.5 + 322 + 163) / 7 = 80.642857, mass ~ 1. */
   static int8_t q[NC];
-  const ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f};
+  const ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f, 0.0f};
   float bpm = 0, conf = 0;
   int i;
   for (i = 0; i < NC; ++i) q[i] = -128;
@@ -1177,6 +1176,90 @@ static void test_decode_s8(void) {
   EXPECT_NEAR(564.5 / 7.0, bpm, 1e-4);
   EXPECT_NEAR(1.0, conf, 1e-5);
   EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_s8(&p, 0.0f, 0, q, &bpm, &conf));
+}
+
+/* The smoothed decode from its definition, in double, on unnormalised weights wt[NC]: p = wt / sum,
+ * s(c) = sum over |d| <= r, 0 <= c + d < NC of g(d) p(c + d), g(d) = exp(-d^2 / (2 sigma^2)) /
+ * sum_{|d'| <= r} exp(-d'^2 / (2 sigma^2)), r = ceil(3 sigma); then the s-weighted mean of the
+ * centres within +-radius of the first maximum of s. */
+static void reference_smoothed_decode(const double* wt, double sigma, int radius, double* bpm,
+                                      double* conf) {
+  static double p[NC], sm[NC];
+  const int r = (int)ceil(3.0 * sigma);
+  double total = 0, z = 0, mass = 0, moment = 0;
+  int c, d, arg = 0;
+  for (c = 0; c < NC; ++c) total += wt[c];
+  for (c = 0; c < NC; ++c) p[c] = wt[c] / total;
+  for (d = -r; d <= r; ++d) z += exp(-d * d / (2 * sigma * sigma));
+  for (c = 0; c < NC; ++c) {
+    sm[c] = 0;
+    for (d = -r; d <= r; ++d)
+      if (c + d >= 0 && c + d < NC) sm[c] += exp(-d * d / (2 * sigma * sigma)) / z * p[c + d];
+    if (sm[c] > sm[arg]) arg = c;
+  }
+  for (c = arg - radius; c <= arg + radius; ++c) {
+    if (c < 0 || c >= NC) continue;
+    mass += sm[c];
+    moment += sm[c] * (30.5 + c);
+  }
+  *bpm = moment / mass;
+  *conf = mass;
+}
+
+static void decode_against_reference(const double* wt, float sigma, uint32_t radius) {
+  ppgkd_decode_params p = {NC, 0, 30.0f, 1.0f, 0.0f};
+  float bpm = 0, conf = 0;
+  double ref_bpm = 0, ref_conf = 0;
+  int i;
+  p.radius = radius, p.smooth_sigma = sigma;
+  for (i = 0; i < NC; ++i) logits[i] = logf((float)wt[i]);
+  reference_smoothed_decode(wt, sigma, (int)radius, &ref_bpm, &ref_conf);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+  EXPECT_NEAR(ref_bpm, bpm, 1e-3);
+  EXPECT_NEAR(ref_conf, conf, 1e-5);
+}
+
+static void test_decode_smoothed(void) {
+  /* A spike of 5 at class 40 against seven classes of 1 at 97..103: the spike is the tallest
+   * bin, but smoothed (sigma 3) the wide mode holds more mass near its centre, 5.71 against 5
+   * (times the centre tap), and it is symmetric about class 100: 130.5 BPM. Without smoothing
+   * the spike's class, 70.5 BPM. */
+  static double wt[NC];
+  ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f, PPGKD_DECODE_SMOOTH_SIGMA};
+  float bpm = 0, conf = 0;
+  uint32_t seed = 12345u;
+  int i;
+  for (i = 0; i < NC; ++i) wt[i] = 1e-9;
+  wt[40] = 5;
+  for (i = 97; i <= 103; ++i) wt[i] = 1;
+  for (i = 0; i < NC; ++i) logits[i] = logf((float)wt[i]);
+  EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+  EXPECT_NEAR(130.5, bpm, 1e-3);
+  p.smooth_sigma = 0.0f;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+  EXPECT_NEAR(70.5, bpm, 1e-3);
+  decode_against_reference(wt, 3.0f, 10);
+  /* Three equal classes at the low end: the kernel's lower half falls off the range. */
+  for (i = 0; i < NC; ++i) wt[i] = 1e-9;
+  wt[0] = wt[1] = wt[2] = 1;
+  decode_against_reference(wt, 3.0f, 10);
+  /* Random posteriors, several widths and radii (r up to 15, the ring's size). */
+  for (i = 0; i < NC; ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    wt[i] = 0.05 + (double)(seed >> 8) / 16777216.0;
+  }
+  wt[150] += 3;
+  decode_against_reference(wt, 3.0f, 10);
+  decode_against_reference(wt, 1.5f, 4);
+  decode_against_reference(wt, 5.0f, 20);
+  decode_against_reference(wt, 0.4f, 0);
+  /* Out of range: negative, above the ring's limit, NaN. */
+  p.smooth_sigma = -1.0f;
+  EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+  p.smooth_sigma = PPGKD_DECODE_MAX_SMOOTH_SIGMA * 1.01f;
+  EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+  p.smooth_sigma = NAN;
+  EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_f32(&p, logits, &bpm, &conf));
 }
 
 /* ------------------------------------------------------------------ exp and log without libm */
@@ -1336,6 +1419,7 @@ void run_op_tests(void) {
   RUN_TEST(test_decode_hand_posterior);
   RUN_TEST(test_decode_window_clamped_at_edge);
   RUN_TEST(test_decode_s8);
+  RUN_TEST(test_decode_smoothed);
   RUN_TEST(test_exp_nonpos);
   RUN_TEST(test_exp_nonpos8_matches_scalar);
   RUN_TEST(test_log_pos);

@@ -17,7 +17,7 @@
 #define K PPGKD_TRACKER_CLASSES
 #define STEPS 60
 
-static const ppgkd_decode_params kDecode = {K, 10, 30.0f, 1.0f};
+static const ppgkd_decode_params kDecode = {K, 10, 30.0f, 1.0f, 0.0f};
 
 /* ------------------------------------------------------------------ synthetic posteriors */
 

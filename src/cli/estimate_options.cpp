@@ -43,6 +43,16 @@ void add_estimate_options(CLI::App* sub, EstimateRequest* r) {
       ->capture_default_str();
   sub->add_option("--temperature", r->temperature, "Emission tempering: posterior^T")
       ->capture_default_str();
+  sub->add_option("--jump", r->jump,
+                  "Probability per 2 s step that the HR resets to any class (the transition "
+                  "prior mixed with a uniform one; 0: none)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--window-smooth", r->window_smooth,
+                  "Per-window decode: the posterior is convolved with a Gaussian of this sigma "
+                  "(BPM) before its mode is taken (0: none)")
+      ->check(CLI::Range(0.0, 30.0))
+      ->capture_default_str();
   sub->add_flag("--causal", r->causal, "Causal filters (what `predict --stream` sees)");
   sub->add_option("--cache", r->cache, "Window cache directory (none: no cache)");
   sub->add_option("--threads", r->threads, "Torch threads")->capture_default_str();

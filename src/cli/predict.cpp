@@ -280,6 +280,11 @@ void setup_predict(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--temperature", o->track.temperature, "Emission tempering: posterior^T")
       ->capture_default_str();
+  sub->add_option("--jump", o->track.jump,
+                  "Probability per 2 s step that the HR resets to any class (the transition "
+                  "prior mixed with a uniform one; 0: none)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   sub->add_option("--out", o->out, "Write the CSV here instead of stdout");
   sub->add_option("--threads", o->track.threads, "Torch threads")->capture_default_str();
   add_acc_options(sub, &o->track.acc);

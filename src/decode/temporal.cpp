@@ -80,6 +80,16 @@ Transition transition_from_matrix(int states, std::vector<double> a) {
   return Transition{states, std::move(a)};
 }
 
+Transition with_jump(const Transition& tr, double jump) {
+  if (!(jump >= 0 && jump <= 1))
+    throw Error(kWhere, fmt::format("jump must be in [0, 1] (got {})", jump));
+  Transition out = tr;
+  if (jump == 0) return out;
+  const double uniform = jump / tr.states;
+  for (double& v : out.a) v = (1 - jump) * v + uniform;
+  return out;
+}
+
 double fit_laplacian_scale(const std::vector<int>& recording, const std::vector<int>& window,
                            const std::vector<double>& hr_bpm) {
   if (recording.size() != window.size() || window.size() != hr_bpm.size())
@@ -123,6 +133,8 @@ void check_options(const DecodeOptions& opt) {
     throw Error(kWhere, fmt::format("temperature must be positive (got {})", opt.temperature));
   if (!(opt.floor >= 0 && opt.floor < 1))
     throw Error(kWhere, fmt::format("floor must be in [0, 1) (got {})", opt.floor));
+  if (!(opt.jump >= 0 && opt.jump <= 1))
+    throw Error(kWhere, fmt::format("jump must be in [0, 1] (got {})", opt.jump));
   for (double w : opt.widen)
     if (!(std::isfinite(w) && w >= 1))
       throw Error(kWhere, fmt::format("widening factors must be >= 1 (got {})", w));
@@ -152,15 +164,17 @@ void emission(const double* p, int s, const DecodeOptions& opt, double cadence,
   apply_cadence_penalty(out->data(), s, cadence, opt.cadence);
 }
 
-// The transition for step t (the one into state s_t), rebuilt when a widening factor applies.
+// The transition for step t (the one into state s_t): `base` (already mixed with the jump), or
+// the prior rebuilt and mixed when a widening factor applies.
 const Transition& step_transition(const Transition& base, const DecodeOptions& opt, int t,
                                   Transition* scratch, double* scratch_factor) {
   if (opt.widen.empty() || opt.widen[t] == 1.0) return base;
   if (*scratch_factor != opt.widen[t]) {
     const double s = opt.scale * opt.widen[t];
-    *scratch = opt.kernel == DecodeOptions::Kernel::kLaplacian
-                   ? laplacian_transition(base.states, s)
-                   : gaussian_transition(base.states, s);
+    *scratch = with_jump(opt.kernel == DecodeOptions::Kernel::kLaplacian
+                             ? laplacian_transition(base.states, s)
+                             : gaussian_transition(base.states, s),
+                         opt.jump);
     *scratch_factor = opt.widen[t];
   }
   return *scratch;
@@ -200,6 +214,7 @@ OnlineFilter::OnlineFilter(Transition tr, DecodeOptions opt)
     : tr_(std::move(tr)), opt_(std::move(opt)) {
   check_states(tr_.states);
   check_options(opt_);
+  tr_ = with_jump(tr_, opt_.jump);
 }
 
 const std::vector<double>& OnlineFilter::update(const double* prob, double cadence_bpm) {
@@ -249,9 +264,10 @@ std::vector<double> forward_filter(const std::vector<double>& prob, int steps, c
 // ---------------------------------------------------------------------------- forward–backward
 
 std::vector<double> forward_backward(const std::vector<double>& prob, int steps,
-                                     const Transition& tr, const DecodeOptions& opt) {
+                                     const Transition& prior, const DecodeOptions& opt) {
   check_options(opt);
-  check_sequence(prob, steps, tr, opt);
+  check_sequence(prob, steps, prior, opt);
+  const Transition tr = with_jump(prior, opt.jump);
   const int s = tr.states;
   const size_t S = static_cast<size_t>(s);
   std::vector<double> alpha(prob.size()), emit(prob.size()), c(steps);
@@ -295,10 +311,11 @@ std::vector<double> forward_backward(const std::vector<double>& prob, int steps,
 
 // ---------------------------------------------------------------------------- Viterbi
 
-std::vector<int> viterbi(const std::vector<double>& prob, int steps, const Transition& tr,
+std::vector<int> viterbi(const std::vector<double>& prob, int steps, const Transition& prior,
                          const DecodeOptions& opt) {
   check_options(opt);
-  check_sequence(prob, steps, tr, opt);
+  check_sequence(prob, steps, prior, opt);
+  const Transition tr = with_jump(prior, opt.jump);
   const int s = tr.states;
   const size_t S = static_cast<size_t>(s);
   constexpr double kNegInf = -std::numeric_limits<double>::infinity();

@@ -43,6 +43,11 @@ Transition flat_transition(int states);
 Transition identity_transition(int states);
 // Checks shape, non-negativity and row sums (|sum - 1| < 1e-9); throws Error otherwise.
 Transition transition_from_matrix(int states, std::vector<double> a);
+// (1 - jump) A + jump / S: with probability `jump` per step the state resets to any class, so a
+// track locked onto a wrong path can leave it in a few steps of contrary evidence instead of
+// walking there one kernel width at a time. jump in [0, 1] (0: A itself, 1: the flat prior);
+// throws Error otherwise.
+Transition with_jump(const Transition& tr, double jump);
 
 // Maximum-likelihood Laplacian scale of the per-step change of the reference HR: the mean |dHR|
 // over pairs of consecutive labelled windows (same recording, window index k and k + 1; a gap in
@@ -63,6 +68,9 @@ struct DecodeOptions {
   // The emission is mixed with a uniform floor, (1 - floor) * p + floor / S, so a class the
   // network calls impossible can still be reached when the evidence over time insists.
   double floor = 1e-6;
+  // Probability per step that the HR resets to any class: every decoder uses with_jump(A, jump)
+  // (and the same mix of each widened prior). 0 = the kernel prior alone.
+  double jump = 0;
   // Optional per-step widening of a Laplacian / Gaussian prior by a motion factor (>= 1): when
   // non-empty (length T), step t uses the prior rebuilt with scale * widen[t]. Needs `kernel`
   // and `scale` below; ignored otherwise.

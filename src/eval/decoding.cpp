@@ -68,7 +68,7 @@ double decode_row(const double* p, double* confidence) {
 }  // namespace
 
 // The Laplacian's scale grows about linearly with the horizon, hence widening by the gap.
-void decode_rows(const std::string& how, double scale, double temperature, const WindowSet& ws,
+void decode_rows(const std::string& how, const ChainDecoding& chain, const WindowSet& ws,
                  const std::vector<size_t>& rows, const std::vector<double>& prob,
                  std::vector<double>* bpm, std::vector<double>* conf,
                  const std::vector<double>& cadence, const CadencePenalty& penalty) {
@@ -84,19 +84,21 @@ void decode_rows(const std::string& how, double scale, double temperature, const
     for (size_t i = 0; i < rows.size(); ++i) {
       p.assign(prob.begin() + i * K, prob.begin() + (i + 1) * K);
       if (penalise) penalise_posterior(p.data(), kNumClasses, cadence[i], penalty);
-      (*bpm)[i] = decode_row(p.data(), &(*conf)[i]);
+      const std::vector<float> f(p.begin(), p.end());
+      (*bpm)[i] = decode_posterior_bpm(f.data(), kDecodeRadius, &(*conf)[i], chain.window_smooth);
     }
     return;
   }
-  const Transition tr = laplacian_transition(kNumClasses, scale);
+  const Transition tr = laplacian_transition(kNumClasses, chain.scale);
   for (size_t a = 0; a < rows.size();) {
     size_t b = a + 1;
     while (b < rows.size() && ws.recording[rows[b]] == ws.recording[rows[a]]) ++b;
     const int T = static_cast<int>(b - a);
     DecodeOptions opt;
-    opt.temperature = temperature;
+    opt.temperature = chain.temperature;
+    opt.jump = chain.jump;
     opt.kernel = DecodeOptions::Kernel::kLaplacian;
-    opt.scale = scale;
+    opt.scale = chain.scale;
     opt.widen.assign(T, 1.0);
     for (int t = 1; t < T; ++t)
       opt.widen[t] = std::max(1, ws.window[rows[a + t]] - ws.window[rows[a + t - 1]]);
@@ -104,17 +106,17 @@ void decode_rows(const std::string& how, double scale, double temperature, const
       opt.cadence = penalty;
       opt.cadence_bpm.assign(cadence.begin() + a, cadence.begin() + b);
     }
-    const std::vector<double> chain(prob.begin() + a * K, prob.begin() + b * K);
+    const std::vector<double> p(prob.begin() + a * K, prob.begin() + b * K);
     if (how == "viterbi") {
-      const auto path = viterbi(chain, T, tr, opt);
-      const auto gamma = forward_backward(chain, T, tr, opt);
+      const auto path = viterbi(p, T, tr, opt);
+      const auto gamma = forward_backward(p, T, tr, opt);
       for (int t = 0; t < T; ++t) {
         (*bpm)[a + t] = class_center_bpm(path[t]);
         (*conf)[a + t] = gamma[t * K + path[t]];
       }
     } else {
       const auto marg =
-          how == "online" ? forward_filter(chain, T, tr, opt) : forward_backward(chain, T, tr, opt);
+          how == "online" ? forward_filter(p, T, tr, opt) : forward_backward(p, T, tr, opt);
       for (int t = 0; t < T; ++t) (*bpm)[a + t] = decode_row(&marg[t * K], &(*conf)[a + t]);
     }
     a = b;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dsp/class_map.h"
 #include "data/preprocess.h"
 #include "decode/cadence.h"
 #include "train/model_record.h"
@@ -21,12 +22,24 @@ std::vector<double> row_cadences(const WindowSet& ws, const std::vector<size_t>&
                                  const WindowSet* acc_ws, double fs, double min_share,
                                  std::string* from = nullptr);
 
+// decode_rows' settings. The HMM decoders': the Laplacian scale (BPM per 2 s step), the emission
+// temperature and the jump probability (DecodeOptions in decode/temporal.h). The per-window
+// decoder's: window_smooth, the sigma (classes = BPM) of decode_posterior_bpm's smoothing
+// (data/dsp/class_map.h; 0: none).
+struct ChainDecoding {
+  double scale = 0;
+  double temperature = 1;
+  double jump = 0;
+  double window_smooth = kPosteriorSmoothBpm;
+};
+
 // Decodes the (N, K) posteriors `prob` of `rows` of ws into BPM and confidence per row:
-// "window" per window (decode_bpm), "online" / "offline" the HMM filter / smoother marginal, or
-// "viterbi" the MAP path (confidence: the smoothed mass of the path's class). Each recording's
-// rows form one chain; a gap of g windows widens that step's Laplacian prior by g. cadence: one
-// value per row (BPM, 0 = none; empty = off) penalised as `penalty` says in every decoder.
-void decode_rows(const std::string& how, double scale, double temperature, const WindowSet& ws,
+// "window" per window (decode_posterior_bpm with chain.window_smooth), "online" / "offline" the HMM
+// filter / smoother marginal, or "viterbi" the MAP path (confidence: the smoothed mass of the
+// path's class). Each recording's rows form one chain; a gap of g windows widens that step's
+// Laplacian prior by g. cadence: one value per row (BPM, 0 = none; empty = off) penalised as
+// `penalty` says in every decoder.
+void decode_rows(const std::string& how, const ChainDecoding& chain, const WindowSet& ws,
                  const std::vector<size_t>& rows, const std::vector<double>& prob,
                  std::vector<double>* bpm, std::vector<double>* conf,
                  const std::vector<double>& cadence = {}, const CadencePenalty& penalty = {});

@@ -209,10 +209,12 @@ Estimates model_estimates(const EstimateRequest& req) {
   const std::vector<double> prob = req.runtime == "torch" ? torch_posteriors(m, ws, rows, req.batch)
                                                           : edge_posteriors(req, m, ws, rows);
   double scale = req.transition_scale;
+  if (req.decode == "window") out.about["window_smooth_bpm"] = req.window_smooth;
   if (req.decode != "window") {
     if (scale <= 0) scale = fitted_scale(ws, {seen.begin(), seen.end()}, m.record, &out.about);
     out.about["transition_scale_bpm"] = scale;
     out.about["temperature"] = req.temperature;
+    out.about["jump"] = req.jump;
   }
   std::vector<double> cadence;
   nlohmann::json acc = req.acc.to_json();
@@ -231,8 +233,8 @@ Estimates model_estimates(const EstimateRequest& req) {
   }
   out.about["acc_aware"] = acc;
   std::vector<double> bpm, conf;
-  decode_rows(req.decode, scale, req.temperature, ws, rows, prob, &bpm, &conf, cadence,
-              req.acc.penalty());
+  decode_rows(req.decode, {scale, req.temperature, req.jump, req.window_smooth}, ws, rows, prob,
+              &bpm, &conf, cadence, req.acc.penalty());
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = ws.recordings[ws.recording[rows[i]]];
     const int k = ws.window[rows[i]];

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dsp/class_map.h"
 #include "data/preprocess.h"
 #include "eval/acc_aware.h"
 
@@ -22,8 +23,10 @@ struct EstimateRequest {
   std::string decode = "window";  // window | online | offline | viterbi
   double transition_scale = 0;    // Laplacian scale, BPM per step; 0 = fit on training labels
   double temperature = 1.0;       // emission tempering (prob^temperature)
-  bool causal = false;            // causal filters (what the streaming predictor sees)
-  std::string cache;              // window cache directory ("" = none)
+  double jump = 0;                // probability per step that the HR resets (temporal.h)
+  double window_smooth = kPosteriorSmoothBpm;  // per window: posterior smoothing sigma, BPM
+  bool causal = false;                         // causal filters (what the streaming predictor sees)
+  std::string cache;                           // window cache directory ("" = none)
   int threads = 1, batch = 256;
   AccAwareOptions acc;
 };

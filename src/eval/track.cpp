@@ -89,10 +89,10 @@ OfflineTrack Tracker::offline(Recording rec) const {
     cadence = row_cadences(ws, rows, acc_ws.get(), t.cfg.fs, o.acc.min_share);
   }
   std::vector<double> hr, conf, tracked, tconf;
-  decode_rows("window", 0, 1, ws, rows, prob, &hr, &conf, cadence, o.acc.penalty());
+  decode_rows("window", {}, ws, rows, prob, &hr, &conf, cadence, o.acc.penalty());
   if (tracks() && !rows.empty())
-    decode_rows(o.decode, o.transition_scale, o.temperature, ws, rows, prob, &tracked, &tconf,
-                cadence, o.acc.penalty());
+    decode_rows(o.decode, {o.transition_scale, o.temperature, o.jump}, ws, rows, prob, &tracked,
+                &tconf, cadence, o.acc.penalty());
   // One row per window that fits. A window make_windows dropped (it touches a missing sample) has
   // no heart rate, as in the stream: hr_bpm (and tracked_bpm) nan, confidence 0, cadence 0.
   OfflineTrack out;
@@ -130,14 +130,22 @@ std::vector<double> posterior_of(NetImpl& net, const StreamWindow& w, int channe
   return std::vector<double>(p, p + kNumClasses);
 }
 
-double decode_double(const std::vector<double>& p, double* conf) {
+// A marginal of the online filter.
+double decode_marginal(const std::vector<double>& p, double* conf) {
   std::vector<float> f(p.begin(), p.end());
   return decode_bpm(f.data(), kDecodeRadius, conf);
+}
+
+// A window's posterior, decoded as every per-window estimate is (smoothed first).
+double decode_window(const std::vector<double>& p, double* conf) {
+  std::vector<float> f(p.begin(), p.end());
+  return decode_posterior_bpm(f.data(), kDecodeRadius, conf);
 }
 
 DecodeOptions stream_decode_options(const TrackOptions& o) {
   DecodeOptions d;
   d.temperature = o.temperature;
+  d.jump = o.jump;
   d.cadence = o.acc.penalty();
   return d;
 }
@@ -182,13 +190,13 @@ struct TrackStream::State {
                                            t.o.acc.min_share)
                                 .bpm;
         }
-        r.tracked_bpm = decode_double(filter.update(p.data(), r.cadence_bpm), nullptr);
+        r.tracked_bpm = decode_marginal(filter.update(p.data(), r.cadence_bpm), nullptr);
         seen_valid = true;
         penalise_posterior(p.data(), kNumClasses, r.cadence_bpm, t.o.acc.penalty());
-        r.hr_bpm = decode_double(p, &r.confidence);
+        r.hr_bpm = decode_window(p, &r.confidence);
       } else {
         // Before the first valid window the filter holds only its prior: no estimate yet.
-        const double predicted = decode_double(filter.predict_only(), nullptr);
+        const double predicted = decode_marginal(filter.predict_only(), nullptr);
         if (seen_valid) r.tracked_bpm = predicted;
       }
       emit(r);

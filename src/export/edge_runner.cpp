@@ -67,6 +67,7 @@ double EdgeModel::decode(const float* logits, double* confidence) const {
   p.radius = model_.radius;
   p.bpm_lo = model_.bpm_lo;
   p.bpm_step = model_.bpm_step;
+  p.smooth_sigma = PPGKD_DECODE_SMOOTH_SIGMA;
   float bpm = 0, conf = 0;
   const ppgkd_status s = ppgkd_decode_f32(&p, logits, &bpm, &conf);
   if (s != PPGKD_OK) throw Error(where_, std::string("edge decode failed: ") + ppgkd_status_str(s));

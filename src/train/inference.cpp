@@ -63,7 +63,7 @@ std::vector<double> decode_posteriors(const torch::Tensor& prob_in, int radius) 
   std::vector<double> bpm(prob.size(0));
   const float* p = prob.data_ptr<float>();
   for (int64_t i = 0; i < prob.size(0); ++i)
-    bpm[i] = decode_bpm(p + i * kNumClasses, radius, nullptr);
+    bpm[i] = decode_posterior_bpm(p + i * kNumClasses, radius, nullptr);
   return bpm;
 }
 

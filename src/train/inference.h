@@ -10,7 +10,7 @@
 
 #include <vector>
 
-#include "data/dsp/class_map.h"  // kDecodeRadius, decode_bpm
+#include "data/dsp/class_map.h"  // kDecodeRadius, decode_posterior_bpm
 #include "data/preprocess.h"
 #include "models/networks.h"
 
@@ -30,7 +30,7 @@ struct ModelOutputs {
 ModelOutputs run_model(NetImpl& net, const WindowSet& ws, const std::vector<size_t>& rows,
                        int batch, int feature_stage = kNoFeature);
 
-// Posterior (N, K) -> BPM per row, with decode_bpm (data/dsp/class_map.h).
+// Posterior (N, K) -> BPM per row, with decode_posterior_bpm (data/dsp/class_map.h).
 std::vector<double> decode_posteriors(const torch::Tensor& prob, int radius = kDecodeRadius);
 
 // Heart-rate estimates for `rows`: run_model, softmax, decode.

@@ -16,6 +16,7 @@
 #include "baseline/spectral.h"
 #include "cli_run.h"
 #include "common/atomic_file.h"
+#include "data/dsp/class_map.h"
 #include "data/synthetic/synthetic.h"
 #include "test_util.h"
 #include "train/model_dir.h"
@@ -376,6 +377,37 @@ TEST(CliEval, ModelHeldOutLabellingAndDecoders) {
   auto unknown = run("eval --model spectral --data synthetic --subjects nobody", err);
   EXPECT_EQ(unknown.status, 1);
   EXPECT_EQ(read_file(err), "ppgkd: error: synthetic: subject 'nobody' is not in the data\n");
+}
+
+// The per-window decode smooths the posterior by kPosteriorSmoothBpm unless --window-smooth says
+// otherwise, and the HMM decoders take --jump; both are recorded, and out-of-range values are
+// usage errors naming the flag. --jump 1 makes every step stand alone, so the online and offline
+// decoders then give the per-window estimate of the unsmoothed posterior.
+TEST(CliEval, WindowSmoothingAndJumpAreRecordedAndRangeChecked) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", true);
+  const std::string err = dir + "/err.txt";
+  const std::string base = "eval --model " + model + " --data synthetic --fold-test";
+  auto eval = [&](const std::string& flags) {
+    const auto r = run(base + " " + flags, err);
+    EXPECT_EQ(r.status, 0) << flags << ": " << read_file(err);
+    return r.status == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+  };
+  const auto smoothed = eval("");
+  EXPECT_EQ(smoothed["window_smooth_bpm"].get<double>(), kPosteriorSmoothBpm);
+  EXPECT_EQ(eval("--window-smooth 3")["metrics"], smoothed["metrics"]);
+  const auto raw = eval("--window-smooth 0");
+  EXPECT_EQ(raw["window_smooth_bpm"].get<double>(), 0.0);
+  const auto online = eval("--decode online --jump 1");
+  EXPECT_EQ(online["jump"].get<double>(), 1.0);
+  EXPECT_NEAR(online["metrics"]["mae_bpm"].get<double>(), raw["metrics"]["mae_bpm"].get<double>(),
+              1e-6);
+  EXPECT_EQ(eval("--decode online")["jump"].get<double>(), 0.0);
+  for (const std::string bad : {"--window-smooth 31", "--window-smooth -1", "--jump 1.5"}) {
+    const auto r = run(base + " " + bad, err);
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_NE(read_file(err).find(bad.substr(0, bad.find(' '))), std::string::npos) << bad;
+  }
 }
 
 TEST(CliTrain, RecordsTheTransitionScaleOfItsTrainingLabelsAndDecodersUseIt) {

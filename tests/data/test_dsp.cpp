@@ -357,6 +357,65 @@ TEST(ClassMap, DecodeWeightedMeanNearArgmax) {
   EXPECT_THROW(decode_bpm(q.data(), -1, nullptr), Error);
 }
 
+// smooth_posterior against its closed form: a one-hot posterior becomes the kernel itself,
+// s(k + d) / s(k) = exp(-d^2 / (2 sigma^2)) for |d| <= ceil(3 sigma) and 0 beyond, summing to 1
+// away from the ends of the range; at class 0 the half beyond the range is dropped.
+TEST(ClassMap, SmoothingAOneHotGivesTheGaussianKernel) {
+  for (const double sigma : {1.5, 3.0}) {
+    const int r = static_cast<int>(std::ceil(3 * sigma));
+    std::vector<float> p(kNumClasses, 0.0f);
+    p[90] = 1.0f;
+    smooth_posterior(p.data(), sigma);
+    double sum = 0;
+    for (float v : p) sum += v;
+    EXPECT_NEAR(sum, 1.0, 1e-6) << sigma;
+    for (int d = 1; d <= r; ++d) {
+      EXPECT_NEAR(p[90 + d] / p[90], std::exp(-d * d / (2 * sigma * sigma)), 1e-6) << d;
+      EXPECT_EQ(p[90 + d], p[90 - d]) << d;
+    }
+    EXPECT_EQ(p[90 + r + 1], 0.0f);
+    EXPECT_EQ(p[90 - r - 1], 0.0f);
+
+    std::vector<float> q(kNumClasses, 0.0f);
+    q[0] = 1.0f;
+    smooth_posterior(q.data(), sigma);
+    double kept = 0, z = 1;  // z: the kernel's full sum, in units of its centre tap
+    for (int d = 1; d <= r; ++d) z += 2 * std::exp(-d * d / (2 * sigma * sigma));
+    for (float v : q) kept += v;
+    EXPECT_NEAR(kept, (1 + (z - 1) / 2) / z, 1e-6) << sigma;
+  }
+  std::vector<float> p(kNumClasses, 1.0f / kNumClasses);
+  const std::vector<float> before = p;
+  smooth_posterior(p.data(), 0);
+  EXPECT_EQ(p, before);
+  EXPECT_THROW(smooth_posterior(p.data(), -1), Error);
+  EXPECT_THROW(smooth_posterior(p.data(), NAN), Error);
+  EXPECT_THROW(smooth_posterior(p.data(), 31), Error);
+}
+
+// The tallest bin loses to a wider mode once smoothed: a spike of 5/12 at class 40 against seven
+// classes of 1/12 at 97..103. Raw, the spike wins (decode_bpm gives class 40's centre). Smoothed
+// with sigma 3 its peak is 5/12 w(0) and the wide mode's (1/12) sum_{|d|<=3} w(d) = 5.71/12 w(0),
+// so the wide mode wins; it is symmetric about class 100 and the spike is beyond the window, so
+// the decode is class 100's centre, 130.5, exactly up to rounding. sigma 0 is decode_bpm.
+TEST(ClassMap, DecodePosteriorPicksTheModeWithTheMostMassNearIt) {
+  std::vector<float> p(kNumClasses, 0.0f);
+  p[40] = 5.0f / 12;
+  for (int c = 97; c <= 103; ++c) p[c] = 1.0f / 12;
+  double conf = 0;
+  EXPECT_NEAR(decode_bpm(p.data(), 10, &conf), 70.5, 1e-9);
+  EXPECT_NEAR(decode_posterior_bpm(p.data(), 10, nullptr, 0), 70.5, 1e-9);
+  EXPECT_NEAR(decode_posterior_bpm(p.data(), 10, &conf), 130.5, 1e-4);
+  // The window 90..110 keeps the wide mode's smoothed mass except the taps beyond it: class k
+  // loses w(d) for k + d < 90 or > 110 (|d| <= 9): 97 loses d = -8, -9, 98 loses -9, 102 loses
+  // 9 and 103 loses 8, 9.
+  double z = 1;
+  for (int d = 1; d <= 9; ++d) z += 2 * std::exp(-d * d / 18.0);
+  const double lost = (2 * std::exp(-64 / 18.0) + 4 * std::exp(-81 / 18.0)) / z;
+  EXPECT_NEAR(conf, (7 - lost) / 12, 1e-6);
+  EXPECT_EQ(kPosteriorSmoothBpm, 3.0);
+}
+
 // ---------------------------------------------------------------------------- standardise
 
 TEST(Standardise, ZeroMeanUnitPopulationVariance) {

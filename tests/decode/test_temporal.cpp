@@ -79,6 +79,64 @@ std::vector<double> random_posteriors(int steps, unsigned seed) {
   return p;
 }
 
+// The jump mixes the uniform prior in: A' = (1 - j) A + j / S. With j = 0.5 on the two-state A
+// above, A' = [[0.7, 0.3], [0.35, 0.65]]; with the same emissions:
+//   alpha1 = (0.6, 0.4); pred2 = A'^T alpha1 = (0.42 + 0.14, 0.18 + 0.26) = (0.56, 0.44);
+//   alpha2 = (0.168, 0.308) / 0.476; beta1 = A' e2 = (0.42, 0.56); gamma1 = (0.252, 0.224) / 0.476;
+//   Viterbi: delta2(0) = max(0.42, 0.14) * 0.3 = 0.126, delta2(1) = max(0.18, 0.26) * 0.7 = 0.182
+//   from state 1 -> path (1, 1) again.
+TEST(Temporal, JumpMixesInTheUniformPriorByHand) {
+  const Transition tr = transition_from_matrix(2, {0.9, 0.1, 0.2, 0.8});
+  const Transition mixed = with_jump(tr, 0.5);
+  const std::vector<double> want = {0.7, 0.3, 0.35, 0.65};
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(mixed.a[i], want[i], 1e-15);
+  EXPECT_EQ(with_jump(tr, 0).a, tr.a);
+  const std::vector<double> e = {0.6, 0.4, 0.3, 0.7};
+  DecodeOptions o = no_floor();
+  o.jump = 0.5;
+  const auto alpha = forward_filter(e, 2, tr, o);
+  EXPECT_NEAR(alpha[2], 0.168 / 0.476, 1e-12);
+  EXPECT_NEAR(alpha[3], 0.308 / 0.476, 1e-12);
+  const auto gamma = forward_backward(e, 2, tr, o);
+  EXPECT_NEAR(gamma[0], 0.252 / 0.476, 1e-12);
+  EXPECT_NEAR(gamma[1], 0.224 / 0.476, 1e-12);
+  EXPECT_EQ(viterbi(e, 2, tr, o), (std::vector<int>{1, 1}));
+  // The online filter one step at a time mixes the same prior in.
+  OnlineFilter f(tr, o);
+  f.update(e.data());
+  const auto& a2 = f.update(e.data() + 2);
+  EXPECT_NEAR(a2[0], 0.168 / 0.476, 1e-12);
+}
+
+// j = 1 is the flat prior: every step stands alone, whatever the kernel, and a widened step's
+// rebuilt prior is mixed too (it stays flat).
+TEST(Temporal, FullJumpIsTheFlatPrior) {
+  const int T = 12;
+  const auto p = random_posteriors(T, 11);
+  DecodeOptions o = no_floor();
+  o.jump = 1;
+  o.kernel = DecodeOptions::Kernel::kLaplacian;
+  o.scale = 1.0;
+  o.widen.assign(T, 1.0);
+  o.widen[5] = 3;
+  const Transition tr = laplacian_transition(kNumClasses, 1.0);
+  const auto alpha = forward_filter(p, T, tr, o);
+  const auto gamma = forward_backward(p, T, tr, o);
+  const auto path = viterbi(p, T, tr, o);
+  for (int t = 0; t < T; ++t) {
+    for (int j = 0; j < kNumClasses; ++j) {
+      EXPECT_NEAR(alpha[t * kNumClasses + j], p[t * kNumClasses + j], 1e-12);
+      EXPECT_NEAR(gamma[t * kNumClasses + j], p[t * kNumClasses + j], 1e-12);
+    }
+    EXPECT_EQ(path[t], argmax(p.data() + t * kNumClasses, kNumClasses));
+  }
+  for (const double bad : std::vector<double>{-0.1, 1.5, std::nan("")}) {
+    EXPECT_THROW(with_jump(tr, bad), Error);
+    o.jump = bad;
+    EXPECT_THROW(forward_filter(p, T, tr, o), Error);
+  }
+}
+
 TEST(Temporal, FlatPriorGivesPerWindowEstimates) {
   const int T = 20;
   const auto p = random_posteriors(T, 7);

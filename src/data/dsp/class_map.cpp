@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 
@@ -32,6 +33,33 @@ double decode_bpm(const float* prob, int radius, double* confidence) {
   }
   if (confidence) *confidence = mass > 0 ? mass : 0;
   return mass > 0 ? weighted / mass : class_center_bpm(arg);
+}
+
+void smooth_posterior(float* prob, double sigma) {
+  if (!(std::isfinite(sigma) && sigma >= 0 && sigma <= 30))
+    throw Error("class map", "posterior smoothing must be in [0, 30] classes (got " +
+                                 std::to_string(sigma) + ")");
+  if (sigma == 0) return;
+  const int r = static_cast<int>(std::ceil(3 * sigma));
+  std::vector<double> w(r + 1);
+  double sum = 0;
+  for (int d = 0; d <= r; ++d) {
+    w[d] = std::exp(-0.5 * d * d / (sigma * sigma));
+    sum += d == 0 ? w[d] : 2 * w[d];
+  }
+  const std::vector<float> in(prob, prob + kNumClasses);
+  for (int c = 0; c < kNumClasses; ++c) {
+    double v = 0;
+    for (int k = std::max(0, c - r); k <= std::min(kNumClasses - 1, c + r); ++k)
+      v += w[std::abs(k - c)] * in[k];
+    prob[c] = static_cast<float>(v / sum);
+  }
+}
+
+double decode_posterior_bpm(const float* prob, int radius, double* confidence, double sigma) {
+  std::vector<float> p(prob, prob + kNumClasses);
+  smooth_posterior(p.data(), sigma);
+  return decode_bpm(p.data(), radius, confidence);
 }
 
 }  // namespace ppgkd

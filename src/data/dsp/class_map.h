@@ -19,4 +19,22 @@ double class_center_bpm(int c);  // 30.5 + c
 // When that mass is not positive the argmax's centre is returned with confidence 0.
 double decode_bpm(const float* prob, int radius, double* confidence);
 
+// A network's posterior is smoothed before it is decoded: its argmax then picks the mode with the
+// most mass near it rather than the tallest bin. The width was chosen on nested inner subjects
+// (docs/RESULTS.md, "Smoothing the posterior before the per-window decode"); the edge runtime uses
+// the same (PPGKD_DECODE_SMOOTH_SIGMA in edge/include/ppgkd_edge_ops.h).
+constexpr double kPosteriorSmoothBpm = 3.0;
+
+// prob (kNumClasses entries) convolved in place with a Gaussian of `sigma` classes: taps
+// exp(-d^2 / (2 sigma^2)) for |d| <= ceil(3 sigma), scaled to sum to 1; mass the kernel carries
+// beyond the class range is dropped. sigma = 0 leaves prob unchanged. Throws Error for a sigma
+// that is negative, not finite or above 30.
+void smooth_posterior(float* prob, double sigma);
+
+// The per-window decode of a network's posterior (every per-window figure ppgkd reports):
+// smooth_posterior with `sigma`, then decode_bpm. The temporal decoders' marginals are decoded
+// with decode_bpm alone.
+double decode_posterior_bpm(const float* prob, int radius, double* confidence,
+                            double sigma = kPosteriorSmoothBpm);
+
 }  // namespace ppgkd
