@@ -1,9 +1,9 @@
 /* decode.c — logits to a heart rate: softmax over the K classes, smoothed by a small Gaussian,
  * then the mean of bin centres weighted by the smoothed posterior within +-radius bins of its
  * argmax, normalised by the smoothed mass in that window, which is also the confidence. No
- * posterior buffer: the softmax is recomputed on the fly, since K = 180 floats would be the
- * largest stack object on a device; the smoothing's argmax pass keeps a ring of 2r + 1 (<= 31)
- * probabilities. The exponential is ppgkd_exp_nonpos (nolibm_math.c), not libm's expf, whose last
+ * posterior buffer, since K = 180 floats would be the largest stack object on a device: one pass
+ * keeps a ring of the last 2r + 1 (<= 31) exponentials, and the window's 2 radius + 2r + 1 are
+ * recomputed. The exponential is ppgkd_exp_nonpos (nolibm_math.c), not libm's expf, whose last
  * bit differs between glibc and newlib: with it the host and a Cortex-M4 decode the same logits to
  * the same BPM and confidence bits. */
 #include "nolibm_math.h"
@@ -28,8 +28,24 @@ static float logit_at(const posterior* p, uint32_t i) {
   return p->f ? p->f[i] : p->scale * (float)((int32_t)p->q[i] - p->zp);
 }
 
-static float prob_at(const posterior* p, uint32_t i) {
-  return ppgkd_exp_nonpos(logit_at(p, i) - p->max_logit) / p->total;
+/* exp(logit - max): the posterior times the softmax's normaliser, total. */
+static float weight_at(const posterior* p, uint32_t i) {
+  return ppgkd_exp_nonpos(logit_at(p, i) - p->max_logit);
+}
+
+/* weight_at(p, i + m) into out[m] for m < 8 and i + m < n. The AVX2 build takes a full block
+ * eight at a time (ppgkd_exp_nonpos8, the same bits). */
+static void weights8(const posterior* p, uint32_t i, float* out) {
+  uint32_t m = 0;
+#ifdef PPGKD_FAST_AVX2
+  if (i + 8 <= p->n) {
+    float v[8];
+    for (m = 0; m < 8; ++m) v[m] = logit_at(p, i + m) - p->max_logit;
+    ppgkd_exp_nonpos8(v, out);
+    return;
+  }
+#endif
+  for (; m < 8 && i + m < p->n; ++m) out[m] = weight_at(p, i + m);
 }
 
 /* The Gaussian taps w[0..r] (w[d] for |d| = d), summing to 1 over -r..r; returns r (0: none). */
@@ -50,19 +66,24 @@ static uint32_t smoothing_taps(float sigma, float* w) {
   return r;
 }
 
-/* Smoothed probability of class c, the terms in d = -r..r order; ring[k % RING] holds p(k) for
- * every k within r of c and inside the range. */
+/* Smoothed weight of class c: w[0] e(c) + sum over d = 1..r of w[d] (e(c - d) + e(c + d)), the
+ * terms beyond the class range left out; ring[k % RING] holds e(k) for every k within r of c
+ * and inside the range. */
 static float smoothed(const float* ring, const float* w, uint32_t r, uint32_t n, uint32_t c) {
-  const uint32_t lo = c > r ? c - r : 0, hi = c + r < n ? c + r : n - 1;
-  uint32_t k;
-  float v = 0.0f;
-  for (k = lo; k <= hi; ++k) v += w[k > c ? k - c : c - k] * ring[k % RING];
+  const uint32_t at = c % RING;
+  uint32_t d;
+  float v = w[0] * ring[at];
+  for (d = 1; d <= r; ++d) {
+    const float left = d <= c ? ring[at >= d ? at - d : at + RING - d] : 0.0f;
+    const float right = c + d < n ? ring[at + d < RING ? at + d : at + d - RING] : 0.0f;
+    v += w[d] * (left + right);
+  }
   return v;
 }
 
 static ppgkd_status decode(const ppgkd_decode_params* dp, posterior* p, float* bpm,
                            float* confidence) {
-  float w[MAX_SMOOTH_RADIUS + 1], ring[RING];
+  float w[MAX_SMOOTH_RADIUS + 1], ring[RING], block[8];
   uint32_t i, j, arg = 0, lo, hi, r;
   float best = -1.0f, mass = 0.0f, moment = 0.0f;
   if (!dp || !bpm || !confidence) return PPGKD_ERR_ARG;
@@ -77,23 +98,16 @@ static ppgkd_status decode(const ppgkd_decode_params* dp, posterior* p, float* b
   }
   if (!(p->max_logit - p->max_logit == 0.0f)) return PPGKD_ERR_INPUT; /* NaN or infinite */
   /* Subtracting the max keeps every exponent <= 0: the domain of ppgkd_exp_nonpos, no overflow.
-   * The AVX2 build takes the exponentials eight at a time (ppgkd_exp_nonpos8, the same bits) and
-   * adds them in the same order. */
+   * One pass takes each e(j) = exp(logit_j - max) once, adds it to the softmax's normaliser and
+   * completes the smoothed weight of class j - r, whose argmax it keeps. Smoothing and the
+   * weighted mean are linear, so the normaliser divides only the confidence, at the end. */
   p->total = 0.0f;
-  i = 0;
-#ifdef PPGKD_FAST_AVX2
-  for (; i + 8 <= p->n; i += 8) {
-    float v[8], e[8];
-    for (j = 0; j < 8; ++j) v[j] = logit_at(p, i + j) - p->max_logit;
-    ppgkd_exp_nonpos8(v, e);
-    for (j = 0; j < 8; ++j) p->total += e[j];
-  }
-#endif
-  for (; i < p->n; ++i) p->total += ppgkd_exp_nonpos(logit_at(p, i) - p->max_logit);
-  /* The argmax of the smoothed posterior: class c = j - r is complete once p(j) is in the ring. */
   r = smoothing_taps(dp->smooth_sigma, w);
   for (j = 0; j < p->n + r; ++j) {
-    if (j < p->n) ring[j % RING] = prob_at(p, j);
+    if (j < p->n) {
+      if (j % 8 == 0) weights8(p, j, block);
+      p->total += ring[j % RING] = block[j % 8];
+    }
     if (j >= r) {
       const float v = smoothed(ring, w, r, p->n, j - r);
       if (v > best) best = v, arg = j - r;
@@ -101,18 +115,18 @@ static ppgkd_status decode(const ppgkd_decode_params* dp, posterior* p, float* b
   }
   lo = arg > dp->radius ? arg - dp->radius : 0;
   hi = arg + dp->radius < p->n ? arg + dp->radius : p->n - 1;
-  /* The same smoothed values again over lo..hi, the ring refilled from lo - r on. */
+  /* The same smoothed weights again over lo..hi, the ring refilled from lo - r on. */
   for (j = lo > r ? lo - r : 0; j <= hi + r; ++j) {
-    if (j < p->n) ring[j % RING] = prob_at(p, j);
+    if (j < p->n) ring[j % RING] = weight_at(p, j);
     if (j >= lo + r) {
       const float v = smoothed(ring, w, r, p->n, j - r);
       mass += v;
       moment += v * (dp->bpm_lo + ((float)(j - r) + 0.5f) * dp->bpm_step);
     }
   }
-  /* mass >= s(arg) > 0: every probability is positive (an exponential over a finite total). */
+  /* mass >= s(arg) >= w[0] e(argmax of e) = w[0] > 0, and total >= 1 (the max's term). */
   *bpm = moment / mass;
-  *confidence = mass;
+  *confidence = mass / p->total;
   return PPGKD_OK;
 }
 

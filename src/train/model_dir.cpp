@@ -33,8 +33,10 @@ void save_model_dir(const std::string& dir, NetImpl& net, const PreprocessConfig
   r.class_min_bpm = kMinBpm;
   r.class_bin_bpm = 1.0;
   r.class_rule = "class c covers [30 + c, 31 + c) BPM; rates outside are clamped";
-  r.decode_rule =
-      "posterior-weighted mean of bin centres (30.5 + c) within +-radius bins of the argmax";
+  r.decode_rule = fmt::format(
+      "the posterior smoothed by a Gaussian of {} BPM (taps within 3 sigma), then the mean of bin "
+      "centres (30.5 + c) weighted by it within +-radius bins of its argmax",
+      kPosteriorSmoothBpm);
   r.decode_radius = kDecodeRadius;
   r.context = run_context();
   write_file_atomic(dir + "/model.json", r.to_json().dump(2) + "\n");
