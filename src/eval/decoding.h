@@ -11,6 +11,7 @@
 #include "data/dsp/class_map.h"
 #include "data/preprocess.h"
 #include "decode/cadence.h"
+#include "decode/temporal.h"
 #include "train/model_record.h"
 
 namespace ppgkd {
@@ -28,7 +29,7 @@ std::vector<double> row_cadences(const WindowSet& ws, const std::vector<size_t>&
 // (data/dsp/class_map.h; 0: none).
 struct ChainDecoding {
   double scale = 0;
-  double temperature = 1;
+  double temperature = kDefaultEmissionTemperature;
   double jump = 0;
   double window_smooth = kPosteriorSmoothBpm;
 };

@@ -10,6 +10,7 @@
 
 #include "data/dsp/class_map.h"
 #include "data/preprocess.h"
+#include "decode/temporal.h"
 #include "eval/acc_aware.h"
 
 namespace ppgkd {
@@ -22,8 +23,8 @@ struct EstimateRequest {
   std::string runtime = "torch";  // torch | edge-f32 | edge-int8
   std::string decode = "window";  // window | online | offline | viterbi
   double transition_scale = 0;    // Laplacian scale, BPM per step; 0 = fit on training labels
-  double temperature = 1.0;       // emission tempering (prob^temperature)
-  double jump = 0;                // probability per step that the HR resets (temporal.h)
+  double temperature = kDefaultEmissionTemperature;  // emission tempering (prob^temperature)
+  double jump = 0;  // probability per step that the HR resets (temporal.h)
   double window_smooth = kPosteriorSmoothBpm;  // per window: posterior smoothing sigma, BPM
   bool causal = false;                         // causal filters (what the streaming predictor sees)
   std::string cache;                           // window cache directory ("" = none)

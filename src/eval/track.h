@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/recording.h"
+#include "decode/temporal.h"
 #include "eval/acc_aware.h"
 
 namespace ppgkd {
@@ -21,9 +22,9 @@ struct TrackOptions {
   bool causal = false;            // offline with causal filters (matches the stream)
   std::string decode = "window";  // tracked_bpm: window (none) | online [| offline | viterbi]
   double transition_scale = 0;    // Laplacian scale, BPM per 2 s step; 0: the model's recorded one
-  double temperature = 1.0;       // emission tempering (posterior^T)
-  double jump = 0;                // probability per step that the HR resets (temporal.h)
-  int threads = 1;                // torch threads
+  double temperature = kDefaultEmissionTemperature;  // emission tempering (posterior^T)
+  double jump = 0;  // probability per step that the HR resets (temporal.h)
+  int threads = 1;  // torch threads
   AccAwareOptions acc;
 };
 

@@ -80,7 +80,7 @@ Bundle make_bundle(const PreprocessConfig& cfg, const ModelRecord& record, doubl
   const double recorded = record.transition_scale_bpm();
   b.track_scale_bpm = recorded > 0 ? recorded : kDefaultTransitionScaleBpm;
   b.track_max_delta = kNumClasses - 1;
-  b.track_gamma = DecodeOptions{}.temperature;
+  b.track_gamma = kDefaultEmissionTemperature;
   b.track_floor = DecodeOptions{}.floor;
   return b;
 }

@@ -18,6 +18,7 @@
 #include "common/atomic_file.h"
 #include "data/dsp/class_map.h"
 #include "data/synthetic/synthetic.h"
+#include "decode/temporal.h"
 #include "test_util.h"
 #include "train/model_dir.h"
 
@@ -381,8 +382,9 @@ TEST(CliEval, ModelHeldOutLabellingAndDecoders) {
 
 // The per-window decode smooths the posterior by kPosteriorSmoothBpm unless --window-smooth says
 // otherwise, and the HMM decoders take --jump; both are recorded, and out-of-range values are
-// usage errors naming the flag. --jump 1 makes every step stand alone, so the online and offline
-// decoders then give the per-window estimate of the unsmoothed posterior.
+// usage errors naming the flag. --jump 1 makes every step stand alone, so the online decoder then
+// gives the per-window estimate of the unsmoothed posterior (untempered: --temperature 1; the
+// default, kDefaultEmissionTemperature, is recorded).
 TEST(CliEval, WindowSmoothingAndJumpAreRecordedAndRangeChecked) {
   const std::string dir = testing::scratch_dir();
   const std::string model = make_model_dir(dir + "/model", true);
@@ -398,11 +400,13 @@ TEST(CliEval, WindowSmoothingAndJumpAreRecordedAndRangeChecked) {
   EXPECT_EQ(eval("--window-smooth 3")["metrics"], smoothed["metrics"]);
   const auto raw = eval("--window-smooth 0");
   EXPECT_EQ(raw["window_smooth_bpm"].get<double>(), 0.0);
-  const auto online = eval("--decode online --jump 1");
+  const auto online = eval("--decode online --jump 1 --temperature 1");
   EXPECT_EQ(online["jump"].get<double>(), 1.0);
   EXPECT_NEAR(online["metrics"]["mae_bpm"].get<double>(), raw["metrics"]["mae_bpm"].get<double>(),
               1e-6);
-  EXPECT_EQ(eval("--decode online")["jump"].get<double>(), 0.0);
+  const auto plain_online = eval("--decode online");
+  EXPECT_EQ(plain_online["jump"].get<double>(), 0.0);
+  EXPECT_EQ(plain_online["temperature"].get<double>(), kDefaultEmissionTemperature);
   for (const std::string bad : {"--window-smooth 31", "--window-smooth -1", "--jump 1.5"}) {
     const auto r = run(base + " " + bad, err);
     EXPECT_EQ(r.status, 2) << bad;

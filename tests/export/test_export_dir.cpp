@@ -24,6 +24,7 @@
 #include "common/error.h"
 #include "data/cache.h"
 #include "data/dsp/class_map.h"
+#include "decode/temporal.h"
 #include "export/edge_runner.h"
 #include "export/exporter.h"
 #include "export/lower.h"
@@ -546,6 +547,7 @@ TEST(ExportDir, BundleDescribesThePreprocessing) {
   EXPECT_EQ(b["decode_radius"], 10);
   EXPECT_EQ(b["tracker"]["max_delta_bins"], 179);
   EXPECT_GT(b["tracker"]["scale_bpm"].get<double>(), 0.0);
+  EXPECT_EQ(b["tracker"]["gamma"].get<double>(), kDefaultEmissionTemperature);  // as eval's
   const std::string h = read_file(req.out_dir + "/model_data.h");
   for (const char* d : {"#define PPGKD_MODEL_INPUT_RATE_HZ 125.0f",
                         "#define PPGKD_MODEL_RESAMPLE_DOWN 5", "#define PPGKD_MODEL_WINDOW 200",
