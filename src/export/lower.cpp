@@ -148,7 +148,7 @@ std::string ensemble_refusal(const ModelSpec& spec) {
   return fmt::format(
       "cannot export an ensemble of {} networks: the C runtime runs one network (distil the "
       "ensemble into a student with `ppgkd distill --teacher DIR` and export that)",
-      spec.members);
+      spec.members());
 }
 
 EdgeGraph lower_net(NetImpl& net) {

@@ -80,15 +80,15 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
     const size_t semi = rest.find(';');
     if (semi == std::string::npos || rest.rfind("n=", 0) != 0)
       throw Error(kWhere, fmt::format("'{}': expected ensemble:n=N;MEMBER_SPEC", s));
-    m.members = parse_positive(s, "n", rest.substr(2, semi - 2));
+    const int n = parse_positive(s, "n", rest.substr(2, semi - 2));
     const auto parts = split(rest.substr(semi + 1), ';');
     for (const auto& part : parts)
       if (part.substr(0, part.find(':')) == "ensemble")
         throw Error(kWhere, fmt::format("'{}': an ensemble's members may not be ensembles", s));
-    if (parts.size() != 1 && static_cast<int>(parts.size()) != m.members)
-      throw Error(kWhere, fmt::format("'{}': n={} needs one member spec or {}, got {}", s,
-                                      m.members, m.members, parts.size()));
-    for (int i = 0; i < m.members; ++i) {
+    if (parts.size() != 1 && static_cast<int>(parts.size()) != n)
+      throw Error(kWhere, fmt::format("'{}': n={} needs one member spec or {}, got {}", s, n, n,
+                                      parts.size()));
+    for (int i = 0; i < n; ++i) {
       if (i > 0 && parts.size() == 1) {  // a seed ensemble: every member is the first's spec
         m.member_specs.push_back(m.member_specs[0]);
         continue;
@@ -163,7 +163,7 @@ ModelSpec ModelSpec::parse(const std::string& s, int in_channels, int length) {
 
 std::string ModelSpec::str() const {
   if (is_ensemble()) {
-    std::string s = fmt::format("ensemble:n={};{}", members, member_specs[0]->str());
+    std::string s = fmt::format("ensemble:n={};{}", members(), member_specs[0]->str());
     if (is_mixed_ensemble())
       for (size_t i = 1; i < member_specs.size(); ++i) s += ";" + member_specs[i]->str();
     return s;

@@ -57,11 +57,10 @@ struct ModelSpec {
   int harmonics = 0;  // 0, kHarmonicsAll or kHarmonicsPpg
   // mlp: hidden widths (at least one).
   std::vector<int> hidden;
-  // ensemble: the number of members (>= 1) and each member's spec in order (never an ensemble;
-  // the ensemble's input shape). A seed ensemble's entries are all one spec. Empty for the other
-  // families.
-  int members = 0;
+  // ensemble: each member's spec in order (never an ensemble; the ensemble's input shape). A seed
+  // ensemble's entries are all one spec. Empty for the other families.
   std::vector<std::shared_ptr<const ModelSpec>> member_specs;
+  int members() const { return static_cast<int>(member_specs.size()); }
   bool is_ensemble() const { return !member_specs.empty(); }
   bool is_mixed_ensemble() const;  // an ensemble whose members are not all of one spec
   // Input shape, filled from the preprocessing config (not part of the string).

@@ -158,8 +158,8 @@ EnsembleImpl::EnsembleImpl(const ModelSpec& s, std::vector<Net> members) : NetIm
   if (!s.is_ensemble()) throw Error(s.str(), "not an ensemble spec");
   if (members.empty())
     for (const auto& m : s.member_specs) members.push_back(make_net(*m));
-  if (static_cast<int>(members.size()) != s.members)
-    throw Error(s.str(), fmt::format("expected {} members, got {}", s.members, members.size()));
+  if (static_cast<int>(members.size()) != s.members())
+    throw Error(s.str(), fmt::format("expected {} members, got {}", s.members(), members.size()));
   for (size_t i = 0; i < members.size(); ++i) {
     if (!members[i] || members[i]->spec() != *s.member_specs[i])
       throw Error(s.str(), fmt::format("member {} is {}, not {}", i,

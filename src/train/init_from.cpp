@@ -94,7 +94,7 @@ InitRecord init_from_model_dir(const std::string& dir, NetImpl& net) {
     throw Error(json_path, fmt::format("init model is an ensemble of {} networks; --init "
                                        "needs one network (distil the ensemble into one with "
                                        "`ppgkd distill --teacher {}` and start from that)",
-                                       theirs.members, dir));
+                                       theirs.members(), dir));
   if (theirs != want)
     throw Error(json_path,
                 fmt::format("init model is {} on (C={}, L={}) windows but this run trains {} on "

@@ -23,7 +23,7 @@ TEST(EnsembleSpec, RoundTripAndCountsAreNTimesTheMembers) {
       const auto e = ModelSpec::parse(s, kC, kL);
       const auto m = ModelSpec::parse(member, kC, kL);
       EXPECT_EQ(e.family, "ensemble");
-      EXPECT_EQ(e.members, n);
+      EXPECT_EQ(e.members(), n);
       ASSERT_EQ(e.member_specs.size(), static_cast<size_t>(n));
       for (const auto& ms : e.member_specs) EXPECT_EQ(*ms, m);
       EXPECT_FALSE(e.is_mixed_ensemble());
