@@ -209,30 +209,15 @@ static float spread(const float* a, int n) {
   return hi - lo;
 }
 
-/* Decoding written out in double from the naive logits, for ppgkd_run: the softmax smoothed by
- * a Gaussian of PPGKD_DECODE_SMOOTH_SIGMA bins (taps within 3 sigma, summing to 1, terms beyond
- * the class range left out), then the smoothed-mass-weighted mean within +-10 of its argmax. */
+/* Decoding written out in double from the naive logits, for ppgkd_run: the weights
+ * exp(z - max z) through the reference decode with the runtime's smoothing. */
 static void naive_decode(const float* z, double* bpm, double* conf) {
-  const double sigma = PPGKD_DECODE_SMOOTH_SIGMA;
-  const int r = (int)ceil(3 * sigma);
-  double mx = z[0], total = 0, norm = 0, mass = 0, mom = 0, sm[K];
-  int i, d, arg = 0;
+  static double wt[K];
+  double mx = z[0];
+  int i;
   for (i = 1; i < K; ++i) mx = z[i] > mx ? z[i] : mx;
-  for (i = 0; i < K; ++i) total += exp(z[i] - mx);
-  for (d = -r; d <= r; ++d) norm += exp(-d * d / (2 * sigma * sigma));
-  for (i = 0; i < K; ++i) {
-    sm[i] = 0;
-    for (d = -r; d <= r; ++d)
-      if (i + d >= 0 && i + d < K)
-        sm[i] += exp(-d * d / (2 * sigma * sigma)) / norm * exp(z[i + d] - mx) / total;
-    if (sm[i] > sm[arg]) arg = i;
-  }
-  for (i = arg - 10; i <= arg + 10; ++i) {
-    if (i < 0 || i >= K) continue;
-    mass += sm[i];
-    mom += sm[i] * (30.5 + i);
-  }
-  *bpm = mom / mass, *conf = mass;
+  for (i = 0; i < K; ++i) wt[i] = exp(z[i] - mx);
+  reference_smoothed_decode(wt, K, PPGKD_DECODE_SMOOTH_SIGMA, 10, bpm, conf);
 }
 
 static void check_f32_graph(size_t len, void (*naive)(const float*, float*, ranges*)) {

@@ -1178,27 +1178,23 @@ static void test_decode_s8(void) {
   EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_s8(&p, 0.0f, 0, q, &bpm, &conf));
 }
 
-/* The smoothed decode from its definition, in double, on unnormalised weights wt[NC]: p = wt / sum,
- * s(c) = sum over |d| <= r, 0 <= c + d < NC of g(d) p(c + d), g(d) = exp(-d^2 / (2 sigma^2)) /
- * sum_{|d'| <= r} exp(-d'^2 / (2 sigma^2)), r = ceil(3 sigma); then the s-weighted mean of the
- * centres within +-radius of the first maximum of s. */
-static void reference_smoothed_decode(const double* wt, double sigma, int radius, double* bpm,
-                                      double* conf) {
-  static double p[NC], sm[NC];
+void reference_smoothed_decode(const double* wt, int n, double sigma, int radius, double* bpm,
+                               double* conf) {
+  static double p[NC], sm[NC]; /* static: the M4 test stack is small */
   const int r = (int)ceil(3.0 * sigma);
   double total = 0, z = 0, mass = 0, moment = 0;
   int c, d, arg = 0;
-  for (c = 0; c < NC; ++c) total += wt[c];
-  for (c = 0; c < NC; ++c) p[c] = wt[c] / total;
+  for (c = 0; c < n; ++c) total += wt[c];
+  for (c = 0; c < n; ++c) p[c] = wt[c] / total;
   for (d = -r; d <= r; ++d) z += exp(-d * d / (2 * sigma * sigma));
-  for (c = 0; c < NC; ++c) {
+  for (c = 0; c < n; ++c) {
     sm[c] = 0;
     for (d = -r; d <= r; ++d)
-      if (c + d >= 0 && c + d < NC) sm[c] += exp(-d * d / (2 * sigma * sigma)) / z * p[c + d];
+      if (c + d >= 0 && c + d < n) sm[c] += exp(-d * d / (2 * sigma * sigma)) / z * p[c + d];
     if (sm[c] > sm[arg]) arg = c;
   }
   for (c = arg - radius; c <= arg + radius; ++c) {
-    if (c < 0 || c >= NC) continue;
+    if (c < 0 || c >= n) continue;
     mass += sm[c];
     moment += sm[c] * (30.5 + c);
   }
@@ -1213,7 +1209,7 @@ static void decode_against_reference(const double* wt, float sigma, uint32_t rad
   int i;
   p.radius = radius, p.smooth_sigma = sigma;
   for (i = 0; i < NC; ++i) logits[i] = logf((float)wt[i]);
-  reference_smoothed_decode(wt, sigma, (int)radius, &ref_bpm, &ref_conf);
+  reference_smoothed_decode(wt, NC, sigma, (int)radius, &ref_bpm, &ref_conf);
   EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
   EXPECT_NEAR(ref_bpm, bpm, 1e-3);
   EXPECT_NEAR(ref_conf, conf, 1e-5);
