@@ -68,7 +68,7 @@ double decode_row(const double* p, double* confidence) {
 }  // namespace
 
 // The Laplacian's scale grows about linearly with the horizon, hence widening by the gap.
-void decode_rows(const std::string& how, const ChainDecoding& chain, const WindowSet& ws,
+void decode_rows(const std::string& how, const DecodeSettings& settings, const WindowSet& ws,
                  const std::vector<size_t>& rows, const std::vector<double>& prob,
                  std::vector<double>* bpm, std::vector<double>* conf,
                  const std::vector<double>& cadence, const CadencePenalty& penalty) {
@@ -85,20 +85,21 @@ void decode_rows(const std::string& how, const ChainDecoding& chain, const Windo
       p.assign(prob.begin() + i * K, prob.begin() + (i + 1) * K);
       if (penalise) penalise_posterior(p.data(), kNumClasses, cadence[i], penalty);
       const std::vector<float> f(p.begin(), p.end());
-      (*bpm)[i] = decode_posterior_bpm(f.data(), kDecodeRadius, &(*conf)[i], chain.window_smooth);
+      (*bpm)[i] =
+          decode_posterior_bpm(f.data(), kDecodeRadius, &(*conf)[i], settings.window_smooth);
     }
     return;
   }
-  const Transition tr = laplacian_transition(kNumClasses, chain.scale);
+  const Transition tr = laplacian_transition(kNumClasses, settings.scale);
   for (size_t a = 0; a < rows.size();) {
     size_t b = a + 1;
     while (b < rows.size() && ws.recording[rows[b]] == ws.recording[rows[a]]) ++b;
     const int T = static_cast<int>(b - a);
     DecodeOptions opt;
-    opt.temperature = chain.temperature;
-    opt.jump = chain.jump;
+    opt.temperature = settings.temperature;
+    opt.jump = settings.jump;
     opt.kernel = DecodeOptions::Kernel::kLaplacian;
-    opt.scale = chain.scale;
+    opt.scale = settings.scale;
     opt.widen.assign(T, 1.0);
     for (int t = 1; t < T; ++t)
       opt.widen[t] = std::max(1, ws.window[rows[a + t]] - ws.window[rows[a + t - 1]]);

@@ -27,7 +27,7 @@ std::vector<double> row_cadences(const WindowSet& ws, const std::vector<size_t>&
 // temperature and the jump probability (DecodeOptions in decode/temporal.h). The per-window
 // decoder's: window_smooth, the sigma (classes = BPM) of decode_posterior_bpm's smoothing
 // (data/dsp/class_map.h; 0: none).
-struct ChainDecoding {
+struct DecodeSettings {
   double scale = 0;
   double temperature = kDefaultEmissionTemperature;
   double jump = 0;
@@ -35,12 +35,12 @@ struct ChainDecoding {
 };
 
 // Decodes the (N, K) posteriors `prob` of `rows` of ws into BPM and confidence per row:
-// "window" per window (decode_posterior_bpm with chain.window_smooth), "online" / "offline" the HMM
-// filter / smoother marginal, or "viterbi" the MAP path (confidence: the smoothed mass of the
+// "window" per window (decode_posterior_bpm with settings.window_smooth), "online" / "offline" the
+// HMM filter / smoother marginal, or "viterbi" the MAP path (confidence: the smoothed mass of the
 // path's class). Each recording's rows form one chain; a gap of g windows widens that step's
 // Laplacian prior by g. cadence: one value per row (BPM, 0 = none; empty = off) penalised as
 // `penalty` says in every decoder.
-void decode_rows(const std::string& how, const ChainDecoding& chain, const WindowSet& ws,
+void decode_rows(const std::string& how, const DecodeSettings& settings, const WindowSet& ws,
                  const std::vector<size_t>& rows, const std::vector<double>& prob,
                  std::vector<double>* bpm, std::vector<double>* conf,
                  const std::vector<double>& cadence = {}, const CadencePenalty& penalty = {});
