@@ -129,6 +129,34 @@ TEST(CliPredict, StreamMatchesOfflineCausalAndIgnoresTheFuture) {
   EXPECT_EQ(piped.out, st.out);
 }
 
+// --jump reaches both trackers: the streamed tracked_bpm equals the causal offline online-filter
+// column with the same jump, and differs from the tracks without it; out of range is a usage
+// error naming the flag.
+TEST(CliPredict, JumpReachesTheStreamAndTheOfflineTracker) {
+  const std::string dir = testing::scratch_dir();
+  const std::string model = make_model_dir(dir + "/model", false);
+  write_csv(synthetic_recording(60), dir + "/a.csv");
+  const std::string err = dir + "/err.txt";
+  const std::string base = "predict --model " + model + " --input " + dir + "/a.csv --fs 125 ";
+  auto tracked = [&](const std::string& flags) {
+    const auto r = run(base + flags, err);
+    EXPECT_EQ(r.status, 0) << flags << ": " << read_file(err);
+    std::vector<double> t;
+    const auto rows = read_csv(r.out);
+    for (size_t i = 1; i < rows.size(); ++i) t.push_back(std::stod(rows[i].back()));
+    return t;
+  };
+  const auto stream = tracked("--stream --jump 0.3");
+  const auto offline = tracked("--causal --decode online --jump 0.3");
+  ASSERT_EQ(stream.size(), offline.size());
+  ASSERT_FALSE(stream.empty());
+  for (size_t i = 0; i < stream.size(); ++i) EXPECT_NEAR(stream[i], offline[i], 0.0011) << i;
+  EXPECT_NE(tracked("--stream"), stream);
+  const auto r = run(base + "--stream --jump 2", err);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(read_file(err).find("--jump"), std::string::npos);
+}
+
 // --acc-aware: offline (causal) and streaming give the same cadences (the windows are
 // bit-identical) and the same rows; a PPG-only model gets the same cadences from its ppg+acc
 // twin windowing; depth 0 leaves hr_bpm as without the flag.
