@@ -2,16 +2,16 @@
  * then the mean of bin centres weighted by the smoothed posterior within +-radius bins of its
  * argmax, normalised by the smoothed mass in that window, which is also the confidence. No
  * posterior buffer, since K = 180 floats would be the largest stack object on a device: one pass
- * keeps a ring of the last 2r + 1 (<= 31) exponentials, and the window's 2 radius + 2r + 1 are
- * recomputed. The exponential is ppgkd_exp_nonpos (nolibm_math.c), not libm's expf, whose last
- * bit differs between glibc and newlib: with it the host and a Cortex-M4 decode the same logits to
- * the same BPM and confidence bits. */
+ * keeps a ring of the last 32 exponentials, stored twice (2r + 1 <= 31 are needed), and the
+ * window's 2 radius + 2r + 1 are recomputed. The exponential is ppgkd_exp_nonpos (nolibm_math.c),
+ * not libm's expf, whose last bit differs between glibc and newlib: with it the host and a
+ * Cortex-M4 decode the same logits to the same BPM and confidence bits. */
 #include "nolibm_math.h"
 #include "ops/simd.h"
 #include "ppgkd_edge_ops.h"
 
 #define MAX_SMOOTH_RADIUS 15u /* ceil(3 * PPGKD_DECODE_MAX_SMOOTH_SIGMA) */
-#define RING (2u * MAX_SMOOTH_RADIUS + 1u)
+#define RING 32u              /* a power of two > 2 * MAX_SMOOTH_RADIUS: index by a mask */
 
 /* The posterior as logits (f32, or int8 with scale and zero point; scale == 0 marks f32), with
  * the softmax's max and normaliser once known. */
@@ -67,23 +67,34 @@ static uint32_t smoothing_taps(float sigma, float* w) {
 }
 
 /* Smoothed weight of class c: w[0] e(c) + sum over d = 1..r of w[d] (e(c - d) + e(c + d)), the
- * terms beyond the class range left out; ring[k % RING] holds e(k) for every k within r of c
- * and inside the range. */
+ * terms beyond the class range left out. ring holds e(k) at k % RING and again at k % RING + RING
+ * for every k within r of c and inside the range, so e(c - r .. c + r) lie in a row from
+ * ring[(c - r) % RING] on: classes at least r from both ends read that row without checks. */
 static float smoothed(const float* ring, const float* w, uint32_t r, uint32_t n, uint32_t c) {
-  const uint32_t at = c % RING;
+  const uint32_t m = RING - 1u;
   uint32_t d;
-  float v = w[0] * ring[at];
+  float v = w[0] * ring[c & m];
+  if (c >= r && c + r < n) {
+    const float* e = ring + ((c - r) & m) + r;
+    for (d = 1; d <= r; ++d) v += w[d] * (e[-(int32_t)d] + e[d]);
+    return v;
+  }
   for (d = 1; d <= r; ++d) {
-    const float left = d <= c ? ring[at >= d ? at - d : at + RING - d] : 0.0f;
-    const float right = c + d < n ? ring[at + d < RING ? at + d : at + d - RING] : 0.0f;
+    const float left = d <= c ? ring[(c - d) & m] : 0.0f;
+    const float right = c + d < n ? ring[(c + d) & m] : 0.0f;
     v += w[d] * (left + right);
   }
   return v;
 }
 
+/* Stores e(k) in both copies of the ring. */
+static void ring_put(float* ring, uint32_t k, float e) {
+  ring[k & (RING - 1u)] = ring[(k & (RING - 1u)) + RING] = e;
+}
+
 static ppgkd_status decode(const ppgkd_decode_params* dp, posterior* p, float* bpm,
                            float* confidence) {
-  float w[MAX_SMOOTH_RADIUS + 1], ring[RING], block[8];
+  float w[MAX_SMOOTH_RADIUS + 1], ring[2 * RING], block[8];
   uint32_t i, j, arg = 0, lo, hi, r;
   float best = -1.0f, mass = 0.0f, moment = 0.0f;
   if (!dp || !bpm || !confidence) return PPGKD_ERR_ARG;
@@ -106,7 +117,8 @@ static ppgkd_status decode(const ppgkd_decode_params* dp, posterior* p, float* b
   for (j = 0; j < p->n + r; ++j) {
     if (j < p->n) {
       if (j % 8 == 0) weights8(p, j, block);
-      p->total += ring[j % RING] = block[j % 8];
+      ring_put(ring, j, block[j % 8]);
+      p->total += block[j % 8];
     }
     if (j >= r) {
       const float v = smoothed(ring, w, r, p->n, j - r);
@@ -117,7 +129,7 @@ static ppgkd_status decode(const ppgkd_decode_params* dp, posterior* p, float* b
   hi = arg + dp->radius < p->n ? arg + dp->radius : p->n - 1;
   /* The same smoothed weights again over lo..hi, the ring refilled from lo - r on. */
   for (j = lo > r ? lo - r : 0; j <= hi + r; ++j) {
-    if (j < p->n) ring[j % RING] = weight_at(p, j);
+    if (j < p->n) ring_put(ring, j, weight_at(p, j));
     if (j >= lo + r) {
       const float v = smoothed(ring, w, r, p->n, j - r);
       mass += v;
