@@ -263,7 +263,7 @@ typedef struct {
  * terms beyond the class range left out (no smoothing when smooth_sigma is 0: s = p).
  * *bpm = the s-weighted mean of bin centres within +-radius bins of the argmax of s (first
  * maximum on ties), normalised by the mass of s in that window; *confidence = that mass (0..1).
- * The argmax pass keeps a ring of 2r + 1 probabilities on the stack (at most 124 bytes), not
+ * The decoder keeps a ring of the last 32 exponentials, stored twice (256 bytes of stack), not
  * the whole posterior. The exponential is the runtime's own (no libm expf), so the same logits
  * decode to the same bits on the host and on a Cortex-M4. PPGKD_ERR_DECODE for a smooth_sigma
  * outside [0, PPGKD_DECODE_MAX_SMOOTH_SIGMA]. */

@@ -13,8 +13,8 @@
 #define MAX_SMOOTH_RADIUS 15u /* ceil(3 * PPGKD_DECODE_MAX_SMOOTH_SIGMA) */
 #define RING 32u              /* a power of two > 2 * MAX_SMOOTH_RADIUS: index by a mask */
 
-/* The posterior as logits (f32, or int8 with scale and zero point; scale == 0 marks f32), with
- * the softmax's max and normaliser once known. */
+/* The posterior as logits (f32 when f is set, else int8 with scale and zero point), with the
+ * softmax's max and normaliser once known. */
 typedef struct {
   const float* f;
   const int8_t* q;
