@@ -1,5 +1,8 @@
 /* decode_cost.c — cost of one per-window decode (ppgkd_decode_f32, 180 classes, radius 10) for
- * each smoothing width given on the command line (bench/decode_cost.sh builds it against an
+ * each smoothing width given on the command line and two posteriors: "flat", uniform logits in
+ * [0, 8) (many classes near the maximum: the decoder's smoothing skips little), and "peaked",
+ * one Gaussian bump 12 nats high and 6 classes wide over noise in [0, 1), the shape of a
+ * confident network (bench/decode_cost.sh builds it against an
  * edge/ directory, so two revisions can be measured side by side). A width is passed only when
  * the revision's ppgkd_decode_params has the field (PPGKD_DECODE_SMOOTH_SIGMA defined).
  * On the host (default): microseconds, the minimum over 7 runs of 20,000 decodes of one fixed
@@ -7,6 +10,7 @@
  * (the port's counter), the same minimum over 7 runs of 200 decodes; the widths are then
  * compiled in (M4_SIGMAS), since the semihosted binary takes no arguments. */
 #define _POSIX_C_SOURCE 199309L
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +36,7 @@ static double now_us(void) {
 }
 #endif
 
-static void time_decode(float sigma) {
+static void time_decode(float sigma, int peaked) {
   float logits[180], bpm = 0, conf = 0, sink = 0, best = 1e9f;
   ppgkd_decode_params p;
   unsigned seed = 1, i, n;
@@ -44,7 +48,11 @@ static void time_decode(float sigma) {
 #endif
   for (i = 0; i < 180; ++i) {
     seed = seed * 1664525u + 1013904223u;
-    logits[i] = (float)(seed >> 8) / 16777216.0f * 8.0f;
+    logits[i] = (float)(seed >> 8) / 16777216.0f * (peaked ? 1.0f : 8.0f);
+    if (peaked) {
+      const float x = ((float)i - 87.3f) / 6.0f;
+      logits[i] += 12.0f * expf(-x * x);
+    }
   }
   for (rep = 0; rep < 7; ++rep) {
     const double t0 = now_us();
@@ -55,8 +63,8 @@ static void time_decode(float sigma) {
     const float per = (float)((now_us() - t0) / DECODES);
     if (per < best) best = per;
   }
-  printf("decode sigma %.1f: %.2f %s (min of 7 x %u; checksum %.1f)\n", (double)sigma, (double)best,
-         UNIT, DECODES, (double)sink);
+  printf("decode sigma %.1f %s: %.2f %s (min of 7 x %u; checksum %.1f)\n", (double)sigma,
+         peaked ? "peaked" : "flat", (double)best, UNIT, DECODES, (double)sink);
 }
 
 #ifdef M4_QEMU
@@ -64,14 +72,20 @@ int main(void) {
   static const float sigmas[] = {M4_SIGMAS};
   size_t i;
   ppgkd_port_init();
-  for (i = 0; i < sizeof sigmas / sizeof sigmas[0]; ++i) time_decode(sigmas[i]);
+  for (i = 0; i < sizeof sigmas / sizeof sigmas[0]; ++i) {
+    time_decode(sigmas[i], 0);
+    time_decode(sigmas[i], 1);
+  }
   return 0;
 }
 #else
 int main(int argc, char** argv) {
   int i;
-  if (argc < 2) time_decode(0.0f);
-  for (i = 1; i < argc; ++i) time_decode((float)atof(argv[i]));
+  if (argc < 2) time_decode(0.0f, 0), time_decode(0.0f, 1);
+  for (i = 1; i < argc; ++i) {
+    time_decode((float)atof(argv[i]), 0);
+    time_decode((float)atof(argv[i]), 1);
+  }
   return 0;
 }
 #endif

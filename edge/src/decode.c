@@ -3,9 +3,11 @@
  * argmax, normalised by the smoothed mass in that window, which is also the confidence. No
  * posterior buffer, since K = 180 floats would be the largest stack object on a device: one pass
  * keeps a ring of the last 32 exponentials, stored twice (2r + 1 <= 31 are needed), and the
- * window's 2 radius + 2r + 1 are recomputed. The exponential is ppgkd_exp_nonpos (nolibm_math.c),
- * not libm's expf, whose last bit differs between glibc and newlib: with it the host and a
- * Cortex-M4 decode the same logits to the same BPM and confidence bits. */
+ * window's 2 radius + 2r + 1 are recomputed. The smoothed weight is computed only for classes
+ * near a large exponential: no other class can hold the argmax (decode()). The exponential is
+ * ppgkd_exp_nonpos (nolibm_math.c), not libm's expf, whose last bit differs between glibc and
+ * newlib: with it the host and a Cortex-M4 decode the same logits to the same BPM and confidence
+ * bits. */
 #include "nolibm_math.h"
 #include "ops/simd.h"
 #include "ppgkd_edge_ops.h"
@@ -95,8 +97,8 @@ static void ring_put(float* ring, uint32_t k, float e) {
 static ppgkd_status decode(const ppgkd_decode_params* dp, posterior* p, float* bpm,
                            float* confidence) {
   float w[MAX_SMOOTH_RADIUS + 1], ring[2 * RING], block[8];
-  uint32_t i, j, arg = 0, lo, hi, r;
-  float best = -1.0f, mass = 0.0f, moment = 0.0f;
+  uint32_t i, j, arg = 0, lo, hi, r, hot_until = 0;
+  float best = -1.0f, mass = 0.0f, moment = 0.0f, hot;
   if (!dp || !bpm || !confidence) return PPGKD_ERR_ARG;
   if (dp->num_classes < 1 || dp->radius >= dp->num_classes) return PPGKD_ERR_DECODE;
   if (!(dp->smooth_sigma >= 0.0f && dp->smooth_sigma <= PPGKD_DECODE_MAX_SMOOTH_SIGMA))
@@ -111,16 +113,23 @@ static ppgkd_status decode(const ppgkd_decode_params* dp, posterior* p, float* b
   /* Subtracting the max keeps every exponent <= 0: the domain of ppgkd_exp_nonpos, no overflow.
    * One pass takes each e(j) = exp(logit_j - max) once, adds it to the softmax's normaliser and
    * completes the smoothed weight of class j - r, whose argmax it keeps. Smoothing and the
-   * weighted mean are linear, so the normaliser divides only the confidence, at the end. */
+   * weighted mean are linear, so the normaliser divides only the confidence, at the end.
+   * Pruning: the taps sum to 1, so s(c) <= the largest e within r of c; and s(a) >= w[0] for the
+   * class a whose e is 1 (the max). A class with no e >= hot within r of it therefore has
+   * s(c) < w[0] <= best (the margin 1e-4 covers the taps' and the sum's rounding, < 2r + 2
+   * ulps) and cannot be the argmax: its smoothed weight is skipped. The result is the same bits
+   * as scanning every class; a peaked posterior leaves a few dozen candidates of K. */
   p->total = 0.0f;
   r = smoothing_taps(dp->smooth_sigma, w);
+  hot = w[0] * (1.0f - 1e-4f);
   for (j = 0; j < p->n + r; ++j) {
     if (j < p->n) {
       if (j % 8 == 0) weights8(p, j, block);
       ring_put(ring, j, block[j % 8]);
       p->total += block[j % 8];
+      if (block[j % 8] >= hot) hot_until = j + 2 * r + 1; /* candidates: classes j - r .. j + r */
     }
-    if (j >= r) {
+    if (j >= r && j < hot_until) {
       const float v = smoothed(ring, w, r, p->n, j - r);
       if (v > best) best = v, arg = j - r;
     }

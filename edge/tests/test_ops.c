@@ -1258,6 +1258,121 @@ static void test_decode_smoothed(void) {
   EXPECT_STATUS(PPGKD_ERR_DECODE, ppgkd_decode_f32(&p, logits, &bpm, &conf));
 }
 
+/* ppgkd_decode_f32 as defined, scanning every class, in the runtime's float operations and
+ * order: the exponentials summed in class order, taps as smoothing_taps builds them, s(c) =
+ * w0 e(c) + sum over d = 1..r of w(d) (e(c - d) + e(c + d)) with 0 beyond the range, the first
+ * maximum, then mass and moment over the window in class order. The runtime computes s only
+ * where it can hold the argmax, which must leave every bit of the result unchanged. */
+static void full_scan_decode(const float* lg, float sigma, uint32_t radius, float* bpm,
+                             float* conf) {
+  static float e[NC], s[NC]; /* static: the M4 test stack is small */
+  float w[16], sum, max = lg[0], total = 0.0f, mass = 0.0f, moment = 0.0f;
+  uint32_t r = 0, d, c, arg = 0, lo, hi;
+  for (c = 1; c < NC; ++c)
+    if (lg[c] > max) max = lg[c];
+  for (c = 0; c < NC; ++c) total += e[c] = ppgkd_exp_nonpos(lg[c] - max);
+  w[0] = 1.0f;
+  if (sigma > 0.0f) {
+    while ((float)r < 3.0f * sigma) ++r;
+    for (sum = 1.0f, d = 1; d <= r; ++d) {
+      w[d] = ppgkd_exp_nonpos(-(float)(d * d) / (2.0f * sigma * sigma));
+      sum += 2.0f * w[d];
+    }
+    for (d = 0; d <= r; ++d) w[d] /= sum;
+  }
+  for (c = 0; c < NC; ++c) {
+    s[c] = w[0] * e[c];
+    for (d = 1; d <= r; ++d)
+      s[c] += w[d] * ((d <= c ? e[c - d] : 0.0f) + (c + d < NC ? e[c + d] : 0.0f));
+    if (s[c] > s[arg]) arg = c;
+  }
+  lo = arg > radius ? arg - radius : 0;
+  hi = arg + radius < NC ? arg + radius : NC - 1;
+  for (c = lo; c <= hi; ++c) {
+    mass += s[c];
+    moment += s[c] * (30.0f + ((float)c + 0.5f) * 1.0f);
+  }
+  *bpm = moment / mass;
+  *conf = mass / total;
+}
+
+/* The centre tap w0 of the smoothing kernel for sigma, as the runtime computes it. */
+static float centre_tap(float sigma) {
+  float sum = 1.0f;
+  uint32_t r = 0, d;
+  while ((float)r < 3.0f * sigma) ++r;
+  for (d = 1; d <= r; ++d) sum += 2.0f * ppgkd_exp_nonpos(-(float)(d * d) / (2.0f * sigma * sigma));
+  return 1.0f / sum;
+}
+
+static int same_bits(float a, float b) {
+  return memcmp(&a, &b, sizeof a) == 0;
+}
+
+static void expect_full_scan(float sigma, uint32_t radius) {
+  const ppgkd_decode_params p = {NC, radius, 30.0f, 1.0f, sigma};
+  float bpm = 0, conf = 0, ref_bpm = 0, ref_conf = 0;
+  EXPECT_STATUS(PPGKD_OK, ppgkd_decode_f32(&p, logits, &bpm, &conf));
+  full_scan_decode(logits, sigma, radius, &ref_bpm, &ref_conf);
+  EXPECT_TRUE(same_bits(ref_bpm, bpm));
+  EXPECT_TRUE(same_bits(ref_conf, conf));
+}
+
+static void test_decode_skipping_classes_changes_no_bit(void) {
+  static const float sigmas[4] = {3.0f, 1.5f, 5.0f, 0.0f};
+  static int8_t q[NC];
+  uint32_t seed = 777u, trial, i, k;
+  for (trial = 0; trial < 200; ++trial) {
+    const uint32_t shape = trial % 5;
+    float centre[2], width[2], height[2];
+    for (k = 0; k < 2; ++k) {
+      seed = seed * 1664525u + 1013904223u;
+      centre[k] = (float)(seed >> 8) / 16777216.0f * NC;
+      seed = seed * 1664525u + 1013904223u;
+      width[k] = 1.0f + (float)(seed >> 8) / 16777216.0f * 12.0f;
+      seed = seed * 1664525u + 1013904223u;
+      height[k] = 4.0f + (float)(seed >> 8) / 16777216.0f * 16.0f;
+    }
+    if (shape == 2) height[1] = height[0]; /* two modes of one height */
+    for (i = 0; i < NC; ++i) {
+      float bump0 = ((float)i - centre[0]) / width[0], bump1 = ((float)i - centre[1]) / width[1];
+      seed = seed * 1664525u + 1013904223u;
+      logits[i] = (float)(seed >> 8) / 16777216.0f; /* noise in [0, 1) */
+      if (shape == 0) logits[i] *= 8.0f;            /* flat: every class a candidate */
+      if (shape >= 1) logits[i] += height[0] * expf(-bump0 * bump0);
+      if (shape >= 2) logits[i] += height[1] * expf(-bump1 * bump1);
+    }
+    if (shape == 4) {
+      /* A spike (s = w0 there, about 0.133 for sigma 3) and, 40 classes on, a plateau of 25
+       * classes at e just above w0, the skipping threshold: the plateau's centre smooths to
+       * about its level, so it holds the argmax by a hair, which a threshold 0.1 % too high
+       * would skip. */
+      const uint32_t a = (uint32_t)centre[0] % (NC - 70);
+      const float level = logf(centre_tap(3.0f) * (1.0f + 5e-4f * (float)(trial % 3 + 1)));
+      for (i = 0; i < NC; ++i) logits[i] = -30.0f;
+      logits[a] = 0.0f;
+      for (i = a + 40; i < a + 65; ++i) logits[i] = level;
+    }
+    for (k = 0; k < 4; ++k) expect_full_scan(sigmas[k], 10);
+    expect_full_scan(3.0f, 0);
+  }
+  /* The int8 path: the dequantised logits through the same decode. */
+  for (i = 0; i < NC; ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    q[i] = (int8_t)((int32_t)(seed >> 24) - 128);
+  }
+  q[60] = 127, q[100] = 126, q[101] = 126, q[102] = 125;
+  {
+    const ppgkd_decode_params p = {NC, 10, 30.0f, 1.0f, PPGKD_DECODE_SMOOTH_SIGMA};
+    float bpm = 0, conf = 0, ref_bpm = 0, ref_conf = 0;
+    for (i = 0; i < NC; ++i) logits[i] = 0.05f * (float)((int32_t)q[i] - 3);
+    EXPECT_STATUS(PPGKD_OK, ppgkd_decode_s8(&p, 0.05f, 3, q, &bpm, &conf));
+    full_scan_decode(logits, PPGKD_DECODE_SMOOTH_SIGMA, 10, &ref_bpm, &ref_conf);
+    EXPECT_TRUE(same_bits(ref_bpm, bpm));
+    EXPECT_TRUE(same_bits(ref_conf, conf));
+  }
+}
+
 /* ------------------------------------------------------------------ exp and log without libm */
 
 /* The bounds documented in nolibm_math.h, on sweeps of each domain: the worst error as a
@@ -1416,6 +1531,7 @@ void run_op_tests(void) {
   RUN_TEST(test_decode_window_clamped_at_edge);
   RUN_TEST(test_decode_s8);
   RUN_TEST(test_decode_smoothed);
+  RUN_TEST(test_decode_skipping_classes_changes_no_bit);
   RUN_TEST(test_exp_nonpos);
   RUN_TEST(test_exp_nonpos8_matches_scalar);
   RUN_TEST(test_log_pos);
